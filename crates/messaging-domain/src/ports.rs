@@ -1,0 +1,495 @@
+//! The ports: what the domain needs from the outside world. Adapters implement them; the domain's
+//! tests (and other crates' tests, with the `mocks` feature) use mockall mocks of them.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::accounts::NewAccount;
+use crate::audit::AuditRecord;
+use crate::error::StoreError;
+use crate::event::DomainEvent;
+use crate::message::{
+    Conversation, DeleteScope, HistoryRequest, HistorySlice, Message, MessageId, NewMessage,
+    NewReport, Report, SearchResults, ThreadSummary, UnreadCounts,
+};
+use crate::text::{Page, PageSize, SearchQuery};
+use crate::user::{BlockState, Booking, BookingId, BookingState, Role, User, UserId};
+
+/// Messages and conversations.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait MessageRepository: Send + Sync + 'static {
+    /// Every conversation between two users, whatever its booking context.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn conversations_between(
+        &self,
+        a: UserId,
+        b: UserId,
+    ) -> Result<Vec<Conversation>, StoreError>;
+
+    /// Stores a new message in its conversation (created when missing), updates both members'
+    /// thread rows and writes the audit record, all in one transaction. The audit record's object id
+    /// is filled with the new message's id.
+    ///
+    /// # Errors
+    /// [`StoreError::Duplicate`] (`client_message_id`) when the sender already used the message's
+    /// client id; [`StoreError::Backend`] when the store fails. Nothing is stored then.
+    async fn insert_message(
+        &self,
+        message: NewMessage,
+        audit: AuditRecord,
+    ) -> Result<Message, StoreError>;
+
+    /// The message `sender` sent with the client id `client_message_id`, if any.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn message_by_client_id(
+        &self,
+        sender: UserId,
+        client_message_id: String,
+    ) -> Result<Option<Message>, StoreError>;
+
+    /// One message by id, whoever may see it.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError>;
+
+    /// Replaces a message's body and marks it edited at `at`, with its audit record.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the message is gone, [`StoreError::Backend`] when the store fails.
+    async fn update_body(
+        &self,
+        id: MessageId,
+        body: String,
+        at: DateTime<Utc>,
+        audit: AuditRecord,
+    ) -> Result<Message, StoreError>;
+
+    /// Marks a message read at `at` unless it already is (the first `read_at` stays), lowers the
+    /// recipient's unread count, and writes the audit record.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the message is gone, [`StoreError::Backend`] when the store fails.
+    async fn mark_read(
+        &self,
+        id: MessageId,
+        at: DateTime<Utc>,
+        audit: AuditRecord,
+    ) -> Result<Message, StoreError>;
+
+    /// Marks read every unread message from `other` to `reader` that `reader` can see, optionally
+    /// only in one booking's conversation; returns how many changed.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn mark_thread_read(
+        &self,
+        reader: UserId,
+        other: UserId,
+        booking: Option<BookingId>,
+        at: DateTime<Utc>,
+        audit: AuditRecord,
+    ) -> Result<u64, StoreError>;
+
+    /// Deletes a message for `user` with `scope`, following [`Message::after_delete`]: sets the
+    /// deleter's flag (and `deleted_at` once both parties deleted it) or the delete-for-everyone time,
+    /// and updates the members' thread rows and unread counts, in one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the message is gone, [`StoreError::Backend`] when the store fails.
+    async fn delete_message(
+        &self,
+        id: MessageId,
+        user: UserId,
+        scope: DeleteScope,
+        at: DateTime<Utc>,
+        audit: AuditRecord,
+    ) -> Result<Message, StoreError>;
+
+    /// A user's threads, most recent activity first; conversations where the user can see no message
+    /// are left out.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn threads(
+        &self,
+        user: UserId,
+        limit: PageSize,
+    ) -> Result<Vec<ThreadSummary>, StoreError>;
+
+    /// A page of a user's threads (System B's inbox), most recent activity first, optionally only
+    /// those with unread messages.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn inbox(
+        &self,
+        user: UserId,
+        page: Page,
+        unread_only: bool,
+    ) -> Result<Vec<ThreadSummary>, StoreError>;
+
+    /// Stores a report with its audit record.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn insert_report(
+        &self,
+        report: NewReport,
+        audit: AuditRecord,
+    ) -> Result<Report, StoreError>;
+
+    /// Reports, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn reports(&self, page: Page) -> Result<Vec<Report>, StoreError>;
+
+    /// A page of the messages between `user` and `other` that `user` can see, optionally in one
+    /// booking's conversation only. Page 1 is the newest; each page is oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn history(
+        &self,
+        user: UserId,
+        other: UserId,
+        booking: Option<BookingId>,
+        request: HistoryRequest,
+    ) -> Result<HistorySlice<Message>, StoreError>;
+
+    /// The messages `user` sent and can still see, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn sent(&self, user: UserId, page: Page) -> Result<Vec<Message>, StoreError>;
+
+    /// Full-text search over the messages `user` can see, best match first.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn search(
+        &self,
+        user: UserId,
+        query: &SearchQuery,
+        page: Page,
+    ) -> Result<SearchResults<Message>, StoreError>;
+
+    /// Unread messages to `user` that `user` can see, in total and per sender.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn unread_counts(&self, user: UserId) -> Result<UnreadCounts, StoreError>;
+}
+
+/// Users and what relates them: bookings, care assignments and blocks.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Directory: Send + Sync + 'static {
+    /// One user by id.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;
+
+    /// One user by login name (exact match).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
+
+    /// Several users by id, in no particular order; unknown ids are left out.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn users(&self, ids: Vec<UserId>) -> Result<Vec<User>, StoreError>;
+
+    /// One booking by id.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError>;
+
+    /// Every booking between two users, in either role.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn bookings_between(&self, a: UserId, b: UserId) -> Result<Vec<Booking>, StoreError>;
+
+    /// Whether `patient` is assigned to `clinician`.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn is_assigned(&self, clinician: UserId, patient: UserId) -> Result<bool, StoreError>;
+
+    /// Who has blocked whom between `first` and `second`.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn blocks_between(&self, first: UserId, second: UserId)
+    -> Result<BlockState, StoreError>;
+
+    /// Records (`blocked = true`) or lifts a block by `blocker` on `blocked`, with its audit
+    /// record; returns whether anything changed.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn set_block(
+        &self,
+        blocker: UserId,
+        blocked: UserId,
+        on: bool,
+        audit: AuditRecord,
+    ) -> Result<bool, StoreError>;
+}
+
+/// What admins change: accounts, bookings and care assignments. Each change is written with its
+/// audit record in one transaction.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Administration: Send + Sync + 'static {
+    /// Activates or deactivates an account.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown user.
+    async fn set_user_active(
+        &self,
+        user: UserId,
+        active: bool,
+        audit: AuditRecord,
+    ) -> Result<User, StoreError>;
+
+    /// Changes an account's role.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown user.
+    async fn set_user_role(
+        &self,
+        user: UserId,
+        role: Role,
+        audit: AuditRecord,
+    ) -> Result<User, StoreError>;
+
+    /// Creates a booking.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn create_booking(
+        &self,
+        student: UserId,
+        tutor: UserId,
+        state: BookingState,
+        audit: AuditRecord,
+    ) -> Result<Booking, StoreError>;
+
+    /// Moves a booking to another state.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown booking.
+    async fn set_booking_state(
+        &self,
+        booking: BookingId,
+        state: BookingState,
+        audit: AuditRecord,
+    ) -> Result<Booking, StoreError>;
+
+    /// Assigns (`assigned = true`) or unassigns a patient to or from a clinician; returns whether
+    /// anything changed.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn set_assignment(
+        &self,
+        clinician: UserId,
+        patient: UserId,
+        assigned: bool,
+        audit: AuditRecord,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Accounts and their credentials, for the server's authentication.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Accounts: Send + Sync + 'static {
+    /// Creates an account and writes its audit record in one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::Duplicate`] (`username` or `email`) when taken, [`StoreError::Backend`] otherwise.
+    async fn create_account(
+        &self,
+        account: NewAccount,
+        audit: AuditRecord,
+    ) -> Result<User, StoreError>;
+
+    /// A user and their password hash, by login name.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn credentials(&self, username: &str) -> Result<Option<(User, String)>, StoreError>;
+
+    /// Stores a new refresh token, by its hash only, in a token family.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn insert_refresh_token(&self, token: RefreshTokenRecord) -> Result<(), StoreError>;
+
+    /// Consumes a refresh token by hash at `now`: marks it used and says what it was. A token
+    /// presented a second time revokes its whole family.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn consume_refresh_token(
+        &self,
+        token_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<RefreshOutcome, StoreError>;
+
+    /// Revokes every refresh token of the family the token (by hash) belongs to; returns whether
+    /// one was found.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn revoke_refresh_family(
+        &self,
+        token_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Stores a new browser session.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn insert_session(&self, session: SessionRecord) -> Result<(), StoreError>;
+
+    /// A session by the hash of its id.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn session(&self, id_hash: String) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// Records that a session was used at `now`.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn touch_session(&self, id_hash: String, now: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Closes a session.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn revoke_session(&self, id_hash: String, now: DateTime<Utc>) -> Result<(), StoreError>;
+}
+
+/// A browser session as stored: the hash of its id, never the id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// SHA-256 of the session id, hex.
+    pub id_hash: String,
+    /// Whose session it is.
+    pub user_id: UserId,
+    /// When it was opened.
+    pub created_at: DateTime<Utc>,
+    /// When it was last used.
+    pub last_seen_at: DateTime<Utc>,
+    /// When it was closed (logout), if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A refresh token as stored: its hash, never the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshTokenRecord {
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    /// Whose token it is.
+    pub user_id: UserId,
+    /// The family of tokens descended from one login.
+    pub family: String,
+    /// When it was issued.
+    pub issued_at: DateTime<Utc>,
+    /// When it stops being accepted.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What presenting a refresh token led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// The token was valid and is now used up; issue a new one in the same family.
+    Valid {
+        /// Whose token it was.
+        user_id: UserId,
+        /// Its family.
+        family: String,
+    },
+    /// The token had already been used: the family is now revoked.
+    Reused {
+        /// Whose token it was.
+        user_id: UserId,
+    },
+    /// Unknown, expired or revoked.
+    Invalid,
+}
+
+/// The append-only audit log, for events that are not part of a message change (logins, ...).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait AuditLog: Send + Sync + 'static {
+    /// Appends one record.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails; the caller must fail its action too.
+    async fn record(&self, record: AuditRecord) -> Result<(), StoreError>;
+}
+
+/// Delivers events to the users concerned after their change is stored.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait EventPublisher: Send + Sync + 'static {
+    /// Hands an event over for delivery. It must not block; delivery is best effort here, and the
+    /// stored data stays the truth.
+    fn publish(&self, event: DomainEvent);
+}
+
+/// Object storage for attachments: files are written under a key and read back through an expiring
+/// link.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait AttachmentStorage: Send + Sync + 'static {
+    /// Stores `bytes` under `key` with a content type.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the storage fails.
+    async fn put(
+        &self,
+        key: String,
+        content_type: String,
+        bytes: Vec<u8>,
+    ) -> Result<(), StoreError>;
+
+    /// A link that downloads `key` under `filename` until `expires_in_seconds` from now.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the storage fails.
+    async fn download_url(
+        &self,
+        key: String,
+        filename: String,
+        expires_in_seconds: u32,
+    ) -> Result<String, StoreError>;
+
+    /// Removes `key`.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the storage fails.
+    async fn delete(&self, key: String) -> Result<(), StoreError>;
+}
+
+/// The current time. The domain never reads the system clock itself.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait Clock: Send + Sync + 'static {
+    /// Now.
+    fn now(&self) -> DateTime<Utc>;
+}

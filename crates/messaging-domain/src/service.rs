@@ -1,0 +1,969 @@
+//! The use cases, over the ports. Built once in the server's startup; other services may embed it.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use thiserror::Error;
+
+use crate::audit::{AuditAction, AuditRecord};
+use crate::contact::{self, ContactFacts, ContactRefusal};
+use crate::error::{StoreError, ValidationError};
+use crate::event::DomainEvent;
+use crate::message::{
+    DeleteScope, EditRefusal, HistoryRequest, HistorySlice, Message, MessageId, MessageView,
+    NewMessage, NewReport, Report, SearchResults, ThreadSummary, UnreadCounts,
+};
+use crate::ports::{Clock, Directory, EventPublisher, MessageRepository};
+use crate::text::{BodyPolicy, ClientMessageId, MessageText, Page, PageSize, SearchQuery, Subject};
+use crate::user::{BookingId, Role, User, UserId, UserSummary, must_mask_between};
+
+#[cfg(test)]
+mod tests;
+
+/// Tunable rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessagingConfig {
+    /// How long after sending a message its sender may edit it (15 minutes by default).
+    pub edit_window: TimeDelta,
+    /// Body length limits per role.
+    pub body_policy: BodyPolicy,
+}
+
+impl Default for MessagingConfig {
+    fn default() -> Self {
+        Self {
+            edit_window: TimeDelta::minutes(15),
+            body_policy: BodyPolicy::default(),
+        }
+    }
+}
+
+/// Who is acting, and from where (for the audit log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The authenticated user.
+    pub user_id: UserId,
+    /// The client's address as the server saw it.
+    pub client_addr: Option<String>,
+}
+
+/// Who a message is for: System A names recipients by id, System B by user name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecipientRef {
+    /// By user id.
+    Id(UserId),
+    /// By login name.
+    Username(String),
+}
+
+/// A new message, as submitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendCommand {
+    /// Who it is for.
+    pub recipient: RecipientRef,
+    /// The body, cleaned and within the absolute limit; the sender's role limit is checked here.
+    pub body: MessageText,
+    /// An optional subject.
+    pub subject: Option<Subject>,
+    /// An optional booking context; it must be a booking between the two users.
+    pub booking_id: Option<BookingId>,
+    /// Which route it came through, for the audit log.
+    pub via: SendRoute,
+    /// The client's own id for the message: a retry with the same id returns the first message.
+    pub client_message_id: Option<ClientMessageId>,
+}
+
+/// The route a message came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendRoute {
+    /// The ordinary send routes.
+    Direct,
+    /// System B's clinician route: only clinicians (and admins) may use it.
+    Clinician,
+}
+
+/// Why a message could not be sent (or replied).
+#[derive(Debug, Error)]
+pub enum SendError {
+    /// The sender's account is missing or inactive.
+    #[error("sender account is not active")]
+    SenderInactive,
+    /// The body or subject broke a rule.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// The contact rules forbid this message.
+    #[error(transparent)]
+    Contact(#[from] ContactRefusal),
+    /// The booking does not exist or is not between these two users.
+    #[error("booking not found")]
+    BookingNotFound,
+    /// The message being replied to does not exist or is not visible to the sender.
+    #[error("message not found")]
+    ParentNotFound,
+    /// The clinician route was used by someone who is not a clinician.
+    #[error("only clinicians can use this route")]
+    NotClinician,
+    /// The client id was already used by this sender for a message to someone else.
+    #[error("this client_message_id was already used for another message")]
+    ClientIdReused,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why an edit failed.
+#[derive(Debug, Error)]
+pub enum EditError {
+    /// No such message visible to the editor.
+    #[error("message not found")]
+    NotFound,
+    /// The edit rules forbid it.
+    #[error(transparent)]
+    Refused(#[from] EditRefusal),
+    /// The new body broke a rule.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a delete failed.
+#[derive(Debug, Error)]
+pub enum DeleteError {
+    /// No such message visible to the deleter.
+    #[error("message not found")]
+    NotFound,
+    /// Only the sender may delete a message for everyone.
+    #[error("only the sender can delete a message for everyone")]
+    NotSender,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why marking a message read failed.
+#[derive(Debug, Error)]
+pub enum ReadError {
+    /// No such message addressed to, and visible to, the reader.
+    #[error("message not found")]
+    NotFound,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a block, unblock or report failed.
+#[derive(Debug, Error)]
+pub enum SafetyError {
+    /// The user or message is unknown, or not visible to the actor.
+    #[error("not found")]
+    NotFound,
+    /// A user cannot block themselves.
+    #[error("you cannot block yourself")]
+    SelfBlock,
+    /// The report reason broke a rule.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// Only admins may read reports.
+    #[error("admins only")]
+    NotAdmin,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A report with what admins need to judge it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportView {
+    /// The report.
+    pub report: Report,
+    /// Who reported it.
+    pub reporter: Option<UserSummary>,
+    /// The reported message with its parties, if it still exists.
+    pub message: Option<MessageView>,
+}
+
+/// The longest report reason, in characters.
+pub const MAX_REPORT_REASON_CHARS: usize = 1_000;
+
+/// The messaging use cases over their ports.
+#[derive(Debug)]
+pub struct MessagingService<R, D, E, C> {
+    repo: R,
+    directory: D,
+    events: E,
+    clock: C,
+    config: MessagingConfig,
+}
+
+impl<R, D, E, C> MessagingService<R, D, E, C>
+where
+    R: MessageRepository,
+    D: Directory,
+    E: EventPublisher,
+    C: Clock,
+{
+    /// Builds the service over its ports.
+    pub fn new(repo: R, directory: D, events: E, clock: C, config: MessagingConfig) -> Self {
+        Self {
+            repo,
+            directory,
+            events,
+            clock,
+            config,
+        }
+    }
+
+    /// The rules in force.
+    pub fn config(&self) -> &MessagingConfig {
+        &self.config
+    }
+
+    /// The current time, from the clock port.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Sends a message (System A's and System B's send routes, and the clinician route).
+    ///
+    /// # Errors
+    /// [`SendError`] naming the rule that stopped it; nothing is stored then.
+    pub async fn send(
+        &self,
+        actor: &Actor,
+        command: SendCommand,
+    ) -> Result<MessageView, SendError> {
+        // By id, sender and recipient come back from one query: every round trip counts on the
+        // busiest path of the service.
+        let (sender, recipient) = match &command.recipient {
+            RecipientRef::Id(id) => {
+                let found = self.directory.users(vec![actor.user_id, *id]).await?;
+                let sender = found
+                    .iter()
+                    .find(|u| u.id == actor.user_id && u.is_active)
+                    .cloned()
+                    .ok_or(SendError::SenderInactive)?;
+                let recipient = found
+                    .into_iter()
+                    .find(|u| u.id == *id && u.id != actor.user_id);
+                (sender, recipient)
+            }
+            RecipientRef::Username(name) => (
+                self.active_sender(actor).await?,
+                self.user_named(name).await?,
+            ),
+        };
+        if command.via == SendRoute::Clinician
+            && !matches!(
+                sender.role,
+                crate::user::Role::Clinician | crate::user::Role::Admin
+            )
+        {
+            return Err(SendError::NotClinician);
+        }
+        let recipient = contact::resolve_recipient(&sender, recipient)?;
+        if let Some(replayed) = self
+            .replay(
+                &sender,
+                command.client_message_id.as_ref(),
+                recipient.id,
+                None,
+            )
+            .await?
+        {
+            return Ok(replayed);
+        }
+        let action = match command.via {
+            SendRoute::Direct => AuditAction::MessageSent,
+            SendRoute::Clinician => AuditAction::ClinicianMessageSent,
+        };
+        self.deliver(
+            actor,
+            &sender,
+            &recipient,
+            Draft {
+                body: command.body,
+                subject: command.subject.map(|s| s.as_str().to_owned()),
+                booking_id: command.booking_id,
+                parent_id: None,
+                client_message_id: command.client_message_id,
+            },
+            action,
+        )
+        .await
+    }
+
+    /// Replies to a message the actor can see (System B): the reply goes to the other party, in the
+    /// same conversation, with the subject `"Re: ..."`.
+    ///
+    /// # Errors
+    /// [`SendError::ParentNotFound`] when the parent is not visible to the actor, or any send error.
+    pub async fn reply(
+        &self,
+        actor: &Actor,
+        parent_id: MessageId,
+        body: MessageText,
+        client_message_id: Option<ClientMessageId>,
+    ) -> Result<MessageView, SendError> {
+        let sender = self.active_sender(actor).await?;
+        let parent = self
+            .repo
+            .message(parent_id)
+            .await?
+            .filter(|m| m.is_visible_to(sender.id))
+            .ok_or(SendError::ParentNotFound)?;
+        let other = parent
+            .other_party(sender.id)
+            .ok_or(SendError::ParentNotFound)?;
+        let recipient = contact::resolve_recipient(&sender, self.directory.user(other).await?)?;
+        if let Some(replayed) = self
+            .replay(
+                &sender,
+                client_message_id.as_ref(),
+                recipient.id,
+                Some(parent.id),
+            )
+            .await?
+        {
+            return Ok(replayed);
+        }
+        let subject = Subject::reply_to(parent.subject.as_deref());
+        self.deliver(
+            actor,
+            &sender,
+            &recipient,
+            Draft {
+                body,
+                subject: Some(subject.as_str().to_owned()),
+                booking_id: parent.booking_id,
+                parent_id: Some(parent.id),
+                client_message_id,
+            },
+            AuditAction::MessageReplied,
+        )
+        .await
+    }
+
+    /// Edits a message: only its sender, only within the edit window; the new body is validated and
+    /// masked like a new one.
+    ///
+    /// # Errors
+    /// [`EditError`] naming the rule that stopped it; the message is unchanged then.
+    pub async fn edit(
+        &self,
+        actor: &Actor,
+        id: MessageId,
+        body: MessageText,
+    ) -> Result<MessageView, EditError> {
+        let now = self.clock.now();
+        let message = self
+            .repo
+            .message(id)
+            .await?
+            .filter(|m| m.is_visible_to(actor.user_id))
+            .ok_or(EditError::NotFound)?;
+        message.check_edit(actor.user_id, now, self.config.edit_window)?;
+        let users = self
+            .directory
+            .users(vec![message.sender_id, message.recipient_id])
+            .await?;
+        let (sender, recipient) = pick_pair(&users, message.sender_id, message.recipient_id)
+            .ok_or(EditError::NotFound)?;
+        self.config
+            .body_policy
+            .check(sender.role, &body, "message")?;
+        let body = self.mask_if_needed(sender.id, recipient.id, body).await?;
+        let audit = self.audit(
+            actor,
+            AuditAction::MessageEdited,
+            "message",
+            Some(id.0),
+            now,
+        );
+        let updated = self
+            .repo
+            .update_body(id, body.into_inner(), now, audit)
+            .await
+            .map_err(not_found_as(EditError::NotFound))?;
+        let view = MessageView {
+            message: updated,
+            sender: sender.summary(),
+            recipient: recipient.summary(),
+        };
+        self.events
+            .publish(DomainEvent::MessageEdited { view: view.clone() });
+        Ok(view)
+    }
+
+    /// Deletes a message for the actor only, or for everyone (sender only). The record is kept.
+    ///
+    /// # Errors
+    /// [`DeleteError`] naming the rule that stopped it.
+    pub async fn delete(
+        &self,
+        actor: &Actor,
+        id: MessageId,
+        scope: DeleteScope,
+    ) -> Result<Message, DeleteError> {
+        let now = self.clock.now();
+        let message = self
+            .repo
+            .message(id)
+            .await?
+            .filter(|m| m.is_visible_to(actor.user_id))
+            .ok_or(DeleteError::NotFound)?;
+        if message.after_delete(actor.user_id, scope, now).is_none() {
+            return Err(DeleteError::NotSender);
+        }
+        let action = match scope {
+            DeleteScope::ForMe => AuditAction::MessageDeletedForMe,
+            DeleteScope::ForEveryone => AuditAction::MessageDeletedForEveryone,
+        };
+        let audit = self.audit(actor, action, "message", Some(id.0), now);
+        let deleted = self
+            .repo
+            .delete_message(id, actor.user_id, scope, now, audit)
+            .await
+            .map_err(not_found_as(DeleteError::NotFound))?;
+        let audience = match scope {
+            DeleteScope::ForMe => vec![actor.user_id],
+            DeleteScope::ForEveryone => vec![deleted.sender_id, deleted.recipient_id],
+        };
+        self.events.publish(DomainEvent::MessageDeleted {
+            message_id: id,
+            deleted_by: actor.user_id,
+            scope,
+            audience,
+        });
+        Ok(deleted)
+    }
+
+    /// Marks one message read. Only its recipient may, and `read_at` is set once: marking again
+    /// returns the message unchanged.
+    ///
+    /// # Errors
+    /// [`ReadError::NotFound`] for anyone but the recipient, or when the recipient deleted it.
+    pub async fn mark_read(&self, actor: &Actor, id: MessageId) -> Result<Message, ReadError> {
+        let message = self
+            .repo
+            .message(id)
+            .await?
+            .filter(|m| m.recipient_id == actor.user_id && m.is_visible_to(actor.user_id))
+            .ok_or(ReadError::NotFound)?;
+        if message.is_read() {
+            return Ok(message);
+        }
+        let now = self.clock.now();
+        let audit = self.audit(actor, AuditAction::MessageRead, "message", Some(id.0), now);
+        let read = self
+            .repo
+            .mark_read(id, now, audit)
+            .await
+            .map_err(not_found_as(ReadError::NotFound))?;
+        if let Some(read_at) = read.read_at {
+            self.events.publish(DomainEvent::MessageRead {
+                message_id: id,
+                sender_id: read.sender_id,
+                reader_id: actor.user_id,
+                read_at,
+            });
+        }
+        Ok(read)
+    }
+
+    /// Marks read everything `other` sent the actor (optionally in one booking's thread); returns how
+    /// many messages changed.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn mark_thread_read(
+        &self,
+        actor: &Actor,
+        other: UserId,
+        booking: Option<BookingId>,
+    ) -> Result<u64, StoreError> {
+        let now = self.clock.now();
+        let audit = self.audit(actor, AuditAction::ThreadRead, "user", Some(other.0), now);
+        let count = self
+            .repo
+            .mark_thread_read(actor.user_id, other, booking, now, audit)
+            .await?;
+        if count > 0 {
+            self.events.publish(DomainEvent::ThreadRead {
+                reader_id: actor.user_id,
+                other_user_id: other,
+                booking_id: booking,
+                count,
+                read_at: now,
+            });
+        }
+        Ok(count)
+    }
+
+    /// The actor's threads, most recent first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn threads(
+        &self,
+        actor: &Actor,
+        limit: PageSize,
+    ) -> Result<Vec<ThreadSummary>, StoreError> {
+        self.repo.threads(actor.user_id, limit).await
+    }
+
+    /// A page of the actor's conversation with `other`. An unknown `other` gives an empty page, so
+    /// ids cannot be probed.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn history(
+        &self,
+        actor: &Actor,
+        other: UserId,
+        booking: Option<BookingId>,
+        request: HistoryRequest,
+    ) -> Result<HistorySlice<MessageView>, StoreError> {
+        let slice = self
+            .repo
+            .history(actor.user_id, other, booking, request)
+            .await?;
+        Ok(HistorySlice {
+            messages: self.views(slice.messages).await?,
+            has_more: slice.has_more,
+        })
+    }
+
+    /// The messages the actor sent and still sees, newest first, with read status.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn sent(&self, actor: &Actor, page: Page) -> Result<Vec<MessageView>, StoreError> {
+        let messages = self.repo.sent(actor.user_id, page).await?;
+        self.views(messages).await
+    }
+
+    /// Full-text search over what the actor can see.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn search(
+        &self,
+        actor: &Actor,
+        query: &SearchQuery,
+        page: Page,
+    ) -> Result<SearchResults<MessageView>, StoreError> {
+        let results = self.repo.search(actor.user_id, query, page).await?;
+        Ok(SearchResults {
+            messages: self.views(results.messages).await?,
+            total: results.total,
+        })
+    }
+
+    /// The actor's unread counts.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn unread_counts(&self, actor: &Actor) -> Result<UnreadCounts, StoreError> {
+        self.repo.unread_counts(actor.user_id).await
+    }
+
+    /// A page of the actor's threads (System B's inbox), optionally only those with unread
+    /// messages.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn inbox(
+        &self,
+        actor: &Actor,
+        page: Page,
+        unread_only: bool,
+    ) -> Result<Vec<ThreadSummary>, StoreError> {
+        self.repo.inbox(actor.user_id, page, unread_only).await
+    }
+
+    /// System B's conversation view: marks everything `username` sent the actor as read, then
+    /// returns the newest `size` messages of the conversation, oldest first. An unknown user gives
+    /// an empty conversation, so names cannot be probed.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn open_conversation(
+        &self,
+        actor: &Actor,
+        username: &str,
+        size: PageSize,
+    ) -> Result<(Option<UserSummary>, HistorySlice<MessageView>), StoreError> {
+        let Some(other) = self
+            .user_named(username)
+            .await?
+            .filter(|u| u.id != actor.user_id)
+        else {
+            return Ok((
+                None,
+                HistorySlice {
+                    messages: Vec::new(),
+                    has_more: false,
+                },
+            ));
+        };
+        self.mark_thread_read(actor, other.id, None).await?;
+        let request = HistoryRequest {
+            before: None,
+            page: Page {
+                number: crate::text::PageNumber::first(),
+                size,
+            },
+        };
+        let history = self.history(actor, other.id, None, request).await?;
+        Ok((Some(other.summary()), history))
+    }
+
+    /// Blocks (`on = true`) or unblocks another user. Blocks stop messages both ways.
+    ///
+    /// # Errors
+    /// [`SafetyError::NotFound`] for an unknown user, [`SafetyError::SelfBlock`] for oneself.
+    pub async fn set_block(
+        &self,
+        actor: &Actor,
+        other: UserId,
+        on: bool,
+    ) -> Result<bool, SafetyError> {
+        if other == actor.user_id {
+            return Err(SafetyError::SelfBlock);
+        }
+        if self.directory.user(other).await?.is_none() {
+            return Err(SafetyError::NotFound);
+        }
+        let action = if on {
+            AuditAction::UserBlocked
+        } else {
+            AuditAction::UserUnblocked
+        };
+        let audit = self.audit(actor, action, "user", Some(other.0), self.clock.now());
+        Ok(self
+            .directory
+            .set_block(actor.user_id, other, on, audit)
+            .await?)
+    }
+
+    /// Reports a message the actor can see to the admins.
+    ///
+    /// # Errors
+    /// [`SafetyError::NotFound`] when the message is not visible to the actor;
+    /// [`SafetyError::Validation`] for an empty or overlong reason.
+    pub async fn report(
+        &self,
+        actor: &Actor,
+        message: MessageId,
+        reason: &str,
+    ) -> Result<Report, SafetyError> {
+        let reason = crate::text::clean_multiline(reason);
+        if reason.is_empty() {
+            return Err(ValidationError::Empty { field: "reason" }.into());
+        }
+        if reason.chars().count() > MAX_REPORT_REASON_CHARS {
+            return Err(ValidationError::TooLong {
+                field: "reason",
+                max: MAX_REPORT_REASON_CHARS,
+            }
+            .into());
+        }
+        self.repo
+            .message(message)
+            .await?
+            .filter(|m| m.is_visible_to(actor.user_id))
+            .ok_or(SafetyError::NotFound)?;
+        let now = self.clock.now();
+        let audit = self.audit(
+            actor,
+            AuditAction::MessageReported,
+            "message",
+            Some(message.0),
+            now,
+        );
+        Ok(self
+            .repo
+            .insert_report(
+                NewReport {
+                    reporter_id: actor.user_id,
+                    message_id: message,
+                    reason,
+                    created_at: now,
+                },
+                audit,
+            )
+            .await?)
+    }
+
+    /// Reports for admins, newest first, with the reported message and the reporter.
+    ///
+    /// # Errors
+    /// [`SafetyError::NotAdmin`] unless the actor is an active admin.
+    pub async fn reports(&self, actor: &Actor, page: Page) -> Result<Vec<ReportView>, SafetyError> {
+        let admin = self.active_user(actor.user_id).await?;
+        if !admin.is_some_and(|u| u.role == Role::Admin) {
+            return Err(SafetyError::NotAdmin);
+        }
+        let reports = self.repo.reports(page).await?;
+        let mut views = Vec::with_capacity(reports.len());
+        for report in reports {
+            let message = match self.repo.message(report.message_id).await? {
+                Some(m) => self.views(vec![m]).await?.into_iter().next(),
+                None => None,
+            };
+            let reporter = self
+                .directory
+                .user(report.reporter_id)
+                .await?
+                .map(|u| u.summary());
+            views.push(ReportView {
+                report,
+                reporter,
+                message,
+            });
+        }
+        Ok(views)
+    }
+
+    /// The actor's own account, if active.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn active_user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        Ok(self.directory.user(id).await?.filter(|u| u.is_active))
+    }
+
+    /// The user with this name; a string that cannot be a user name names nobody and is not
+    /// looked up.
+    async fn user_named(&self, name: &str) -> Result<Option<User>, StoreError> {
+        match crate::accounts::Username::parse(name) {
+            Ok(name) => self.directory.user_by_username(name.as_str()).await,
+            Err(_) => Ok(None),
+        }
+    }
+
+    async fn active_sender(&self, actor: &Actor) -> Result<User, SendError> {
+        self.active_user(actor.user_id)
+            .await?
+            .ok_or(SendError::SenderInactive)
+    }
+
+    async fn deliver(
+        &self,
+        actor: &Actor,
+        sender: &User,
+        recipient: &User,
+        draft: Draft,
+        action: AuditAction,
+    ) -> Result<MessageView, SendError> {
+        let field = if draft.parent_id.is_some() {
+            "content"
+        } else {
+            "message"
+        };
+        // Contact rules first: a recipient who blocked the sender must look like an unknown one,
+        // whatever else is wrong with the request.
+        let facts = self.contact_facts(sender, recipient).await?;
+        contact::check_contact(sender, recipient, &facts)?;
+        self.config
+            .body_policy
+            .check(sender.role, &draft.body, field)?;
+        if let Some(booking_id) = draft.booking_id {
+            let booking = self.directory.booking(booking_id).await?;
+            if !booking.is_some_and(|b| b.is_between(sender.id, recipient.id)) {
+                return Err(SendError::BookingNotFound);
+            }
+        }
+        let body = self
+            .mask_if_needed(sender.id, recipient.id, draft.body)
+            .await?;
+        let now = self.clock.now();
+        let client_id = draft.client_message_id.clone();
+        let inserted = self
+            .repo
+            .insert_message(
+                NewMessage {
+                    sender_id: sender.id,
+                    recipient_id: recipient.id,
+                    booking_id: draft.booking_id,
+                    subject: draft.subject,
+                    body: body.into_inner(),
+                    parent_id: draft.parent_id,
+                    client_message_id: client_id.as_ref().map(|c| c.as_str().to_owned()),
+                    created_at: now,
+                },
+                self.audit(actor, action, "message", None, now),
+            )
+            .await;
+        let message = match inserted {
+            Ok(message) => message,
+            // Two copies of the same request raced; the other one stored the message.
+            Err(StoreError::Duplicate("client_message_id")) => {
+                return self
+                    .replay(sender, client_id.as_ref(), recipient.id, draft.parent_id)
+                    .await?
+                    .ok_or(SendError::ClientIdReused);
+            }
+            Err(other) => return Err(other.into()),
+        };
+        let view = MessageView {
+            message,
+            sender: sender.summary(),
+            recipient: recipient.summary(),
+        };
+        self.events
+            .publish(DomainEvent::MessageSent { view: view.clone() });
+        Ok(view)
+    }
+
+    /// The message a retried request already created, if `client_id` was used by this sender.
+    /// A client id used for a message to someone else (or a reply to another message) is refused
+    /// rather than silently answered with an unrelated message.
+    async fn replay(
+        &self,
+        sender: &User,
+        client_id: Option<&ClientMessageId>,
+        recipient: UserId,
+        parent: Option<MessageId>,
+    ) -> Result<Option<MessageView>, SendError> {
+        let Some(client_id) = client_id else {
+            return Ok(None);
+        };
+        let Some(existing) = self
+            .repo
+            .message_by_client_id(sender.id, client_id.as_str().to_owned())
+            .await?
+        else {
+            return Ok(None);
+        };
+        if existing.recipient_id != recipient || existing.parent_id != parent {
+            return Err(SendError::ClientIdReused);
+        }
+        Ok(self.views(vec![existing]).await?.into_iter().next())
+    }
+
+    async fn contact_facts(
+        &self,
+        sender: &User,
+        recipient: &User,
+    ) -> Result<ContactFacts, StoreError> {
+        let needed = contact::facts_needed(sender, recipient);
+        let blocks = self
+            .directory
+            .blocks_between(sender.id, recipient.id)
+            .await?;
+        let clinician_assigned = if needed.assignment {
+            self.directory.is_assigned(sender.id, recipient.id).await?
+        } else {
+            false
+        };
+        let started_by_clinician = if needed.started_by {
+            self.repo
+                .conversations_between(sender.id, recipient.id)
+                .await?
+                .iter()
+                .any(|c| c.started_by == recipient.id)
+        } else {
+            false
+        };
+        Ok(ContactFacts {
+            blocks,
+            clinician_assigned,
+            started_by_clinician,
+        })
+    }
+
+    async fn mask_if_needed(
+        &self,
+        a: UserId,
+        b: UserId,
+        body: MessageText,
+    ) -> Result<MessageText, StoreError> {
+        // Most messages hold no contact details; for them the bookings do not matter, and the
+        // lookup is skipped.
+        let Some(masked) = body.masked_if_changed() else {
+            return Ok(body);
+        };
+        let bookings = self.directory.bookings_between(a, b).await?;
+        Ok(if must_mask_between(a, b, &bookings) {
+            masked
+        } else {
+            body
+        })
+    }
+
+    async fn views(&self, messages: Vec<Message>) -> Result<Vec<MessageView>, StoreError> {
+        let mut ids: Vec<UserId> = messages
+            .iter()
+            .flat_map(|m| [m.sender_id, m.recipient_id])
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let users: HashMap<UserId, UserSummary> = self
+            .directory
+            .users(ids)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.summary()))
+            .collect();
+        Ok(messages
+            .into_iter()
+            .filter_map(|message| {
+                let sender = users.get(&message.sender_id)?.clone();
+                let recipient = users.get(&message.recipient_id)?.clone();
+                Some(MessageView {
+                    message,
+                    sender,
+                    recipient,
+                })
+            })
+            .collect())
+    }
+
+    fn audit(
+        &self,
+        actor: &Actor,
+        action: AuditAction,
+        object_type: &'static str,
+        object_id: Option<i64>,
+        at: DateTime<Utc>,
+    ) -> AuditRecord {
+        AuditRecord {
+            actor: Some(actor.user_id),
+            action,
+            object_type,
+            object_id,
+            at,
+            client_addr: actor.client_addr.clone(),
+        }
+    }
+}
+
+struct Draft {
+    body: MessageText,
+    subject: Option<String>,
+    booking_id: Option<BookingId>,
+    parent_id: Option<MessageId>,
+    client_message_id: Option<ClientMessageId>,
+}
+
+fn pick_pair(users: &[User], first: UserId, second: UserId) -> Option<(User, User)> {
+    let find = |id| users.iter().find(|u| u.id == id).cloned();
+    Some((find(first)?, find(second)?))
+}
+
+/// A message that vanished between the check and the write reads as not found, not as a fault.
+fn not_found_as<T>(not_found: T) -> impl FnOnce(StoreError) -> T
+where
+    T: From<StoreError>,
+{
+    move |err| match err {
+        StoreError::NotFound => not_found,
+        other => T::from(other),
+    }
+}

@@ -1,0 +1,622 @@
+//! The Diesel (diesel-async) store: PostgreSQL in production, SQLite as the embedded default, one
+//! implementation of the domain's repository ports for both, chosen by the database URL.
+//!
+//! Both backends share their schema and queries (`shared/`, included into each backend's module);
+//! only connection set-up, migrations and full-text search differ.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use messaging_domain::StoreError;
+use messaging_domain::accounts::NewAccount;
+use messaging_domain::audit::{AuditAction, AuditRecord};
+use messaging_domain::message::{
+    Conversation, DeleteScope, HistoryRequest, HistorySlice, Message, MessageId, NewMessage,
+    NewReport, Report, SearchResults, ThreadSummary, UnreadCounts,
+};
+use messaging_domain::ports::{
+    Accounts, Administration, AuditLog, Directory, MessageRepository, RefreshOutcome,
+    RefreshTokenRecord, SessionRecord,
+};
+use messaging_domain::text::{Page, PageSize, SearchQuery};
+use messaging_domain::user::{BlockState, Booking, BookingId, BookingState, Role, User, UserId};
+
+pub mod audit;
+pub mod bulk;
+mod error;
+#[allow(missing_debug_implementations)]
+mod pg;
+#[allow(missing_debug_implementations)]
+mod sqlite;
+
+/// Which database engine a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    /// PostgreSQL (`postgres://` or `postgresql://` URLs).
+    Postgres,
+    /// SQLite (`sqlite://path`, `sqlite:path`, or a plain file path).
+    Sqlite,
+}
+
+/// The store: a connection pool to one database, implementing the domain's ports.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    queries: QueryCounter,
+    // The URL may hold a password: it is kept for migrations and never printed.
+    url: String,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Postgres(pg::Db),
+    Sqlite(sqlite::Db),
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("kind", &self.kind())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs the same call on whichever backend the store has.
+macro_rules! on_db {
+    ($self:ident, $db:ident => $call:expr) => {
+        match &$self.backend {
+            Backend::Postgres($db) => $call,
+            Backend::Sqlite($db) => $call,
+        }
+    };
+}
+
+impl Store {
+    /// Connects to the database named by `url` with a pool of at most `pool_size` connections
+    /// (SQLite always uses one). Nothing is checked until the first query; see [`Store::ping`].
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the URL cannot be used.
+    pub fn connect(url: &str, pool_size: usize) -> Result<Self, StoreError> {
+        let queries = QueryCounter::default();
+        let backend = match Self::kind_of(url) {
+            DatabaseKind::Postgres => {
+                Backend::Postgres(pg::connect(url, pool_size.max(1), queries.clone())?)
+            }
+            DatabaseKind::Sqlite => {
+                let path = sqlite_path(url);
+                if let Some(parent) = std::path::Path::new(path).parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(parent).map_err(StoreError::backend)?;
+                }
+                Backend::Sqlite(sqlite::connect(path, queries.clone())?)
+            }
+        };
+        Ok(Self {
+            backend,
+            queries,
+            url: url.to_owned(),
+        })
+    }
+
+    /// How many SQL statements this store's connections have started since it was opened; a
+    /// metric, and how tests prove that a listing costs the same number of queries at any size.
+    #[must_use]
+    pub fn queries_executed(&self) -> u64 {
+        self.queries.get()
+    }
+
+    /// Creates the PostgreSQL database a URL names when it is missing (nothing to do for SQLite,
+    /// whose file is created on first use). Returns whether a database was created.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the server is unreachable or refuses.
+    pub async fn ensure_database(url: &str) -> Result<bool, StoreError> {
+        match Self::kind_of(url) {
+            DatabaseKind::Postgres => pg::ensure_database(url).await,
+            DatabaseKind::Sqlite => Ok(false),
+        }
+    }
+
+    /// Drops every PostgreSQL database whose name starts with `prefix`, connecting through
+    /// `admin_url`; for cleaning up test databases. Returns how many were dropped.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the server is unreachable or refuses.
+    pub async fn drop_databases_with_prefix(
+        admin_url: &str,
+        prefix: &str,
+    ) -> Result<usize, StoreError> {
+        pg::drop_databases_with_prefix(admin_url, prefix).await
+    }
+
+    /// Which engine a URL names.
+    #[must_use]
+    pub fn kind_of(url: &str) -> DatabaseKind {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            DatabaseKind::Postgres
+        } else {
+            DatabaseKind::Sqlite
+        }
+    }
+
+    /// Which engine this store talks to.
+    #[must_use]
+    pub fn kind(&self) -> DatabaseKind {
+        match self.backend {
+            Backend::Postgres(_) => DatabaseKind::Postgres,
+            Backend::Sqlite(_) => DatabaseKind::Sqlite,
+        }
+    }
+
+    /// Applies every pending migration (embedded in the binary).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the database is unreachable or a migration fails.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::Postgres(_) => pg::migrate(&self.url).await,
+            Backend::Sqlite(_) => sqlite::migrate(sqlite_path(&self.url)).await,
+        }
+    }
+
+    /// Checks that the database answers.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when it does not.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_db!(self, db => db.ping().await)
+    }
+
+    /// Runs SQL steps in order on one connection, timing each; for the bulk seeder.
+    pub(crate) async fn run_steps(
+        &self,
+        steps: &[(&'static str, String)],
+    ) -> Result<Vec<(&'static str, std::time::Duration)>, StoreError> {
+        on_db!(self, db => db.run_steps(steps).await)
+    }
+
+    /// What a bulk seed left behind: the first bulk user and the number of conversations.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when no bulk seed was run.
+    pub async fn bulk_report(&self) -> Result<bulk::BulkReport, StoreError> {
+        on_db!(self, db => db.bulk_report().await)
+    }
+
+    /// How many messages are stored.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    pub async fn message_count(&self) -> Result<i64, StoreError> {
+        on_db!(self, db => db.message_count().await)
+    }
+
+    // The writes below are for the seeder and for tests, which have no acting user. They go
+    // through the same audited implementations as the admin and safety use cases, so no change
+    // to the data escapes the audit log; the entries have no actor.
+
+    /// Creates a booking between a student and a tutor (audited, no actor).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails (unknown users included).
+    pub async fn create_booking(
+        &self,
+        student: UserId,
+        tutor: UserId,
+        state: BookingState,
+        now: DateTime<Utc>,
+    ) -> Result<Booking, StoreError> {
+        let audit = unattended(AuditAction::BookingCreated, "booking", None, now);
+        on_db!(self, db => db.admin_create_booking(student, tutor, state, audit).await)
+    }
+
+    /// Moves a booking to another state (audited, no actor).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown booking.
+    pub async fn set_booking_state(
+        &self,
+        id: BookingId,
+        state: BookingState,
+    ) -> Result<Booking, StoreError> {
+        let audit = unattended(
+            AuditAction::BookingStateChanged,
+            "booking",
+            Some(id.0),
+            Utc::now(),
+        );
+        on_db!(self, db => db.admin_set_booking_state(id, state, audit).await)
+    }
+
+    /// Assigns a patient to a clinician, idempotently (audited, no actor).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    pub async fn assign_clinician(
+        &self,
+        clinician: UserId,
+        patient: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let audit = unattended(AuditAction::CareAssigned, "user", Some(patient.0), now);
+        on_db!(self, db => db.admin_set_assignment(clinician, patient, true, audit).await)?;
+        Ok(())
+    }
+
+    /// Records that `blocker` blocked `blocked`, idempotently (audited, no actor).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    pub async fn block_user(
+        &self,
+        blocker: UserId,
+        blocked: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let audit = unattended(AuditAction::UserBlocked, "user", Some(blocked.0), now);
+        on_db!(self, db => db.set_block(blocker, blocked, true, audit).await)?;
+        Ok(())
+    }
+
+    /// Activates or deactivates a user (audited, no actor).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown user.
+    pub async fn set_user_active(&self, id: UserId, active: bool) -> Result<(), StoreError> {
+        let action = if active {
+            AuditAction::UserActivated
+        } else {
+            AuditAction::UserDeactivated
+        };
+        let audit = unattended(action, "user", Some(id.0), Utc::now());
+        on_db!(self, db => db.admin_set_user(id, Some(active), None, audit).await)?;
+        Ok(())
+    }
+
+    /// One page of the audit log, newest first, narrowed by `filter`; for admins.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    pub async fn audit_entries(
+        &self,
+        filter: crate::audit::AuditFilter,
+        page: Page,
+    ) -> Result<Vec<crate::audit::AuditEntry>, StoreError> {
+        on_db!(self, db => db.audit_entries(filter, page).await)
+    }
+
+    /// Walks the whole audit log in id order, recomputing each entry's hash, and reports the first
+    /// entry that was changed or that follows a removed one.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails (a tampered chain is a result, not an error).
+    pub async fn verify_audit_chain(&self) -> Result<crate::audit::AuditVerification, StoreError> {
+        on_db!(self, db => db.verify_audit_chain().await)
+    }
+}
+
+/// Counts the statements started on every connection of one store.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct QueryCounter(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl QueryCounter {
+    fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A diesel instrumentation that counts each statement as it starts.
+    pub(crate) fn instrumentation(&self) -> impl diesel::connection::Instrumentation {
+        let counter = self.0.clone();
+        move |event: diesel::connection::InstrumentationEvent<'_>| {
+            if let diesel::connection::InstrumentationEvent::StartQuery { .. } = event {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// An audit record for a change made without an acting user (seed data, tests).
+fn unattended(
+    action: AuditAction,
+    object_type: &'static str,
+    object_id: Option<i64>,
+    at: DateTime<Utc>,
+) -> AuditRecord {
+    AuditRecord {
+        actor: None,
+        action,
+        object_type,
+        object_id,
+        at,
+        client_addr: None,
+    }
+}
+
+fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+#[async_trait]
+impl MessageRepository for Store {
+    async fn conversations_between(
+        &self,
+        a: UserId,
+        b: UserId,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        on_db!(self, db => db.conversations_between(a, b).await)
+    }
+
+    async fn insert_message(
+        &self,
+        message: NewMessage,
+        audit: AuditRecord,
+    ) -> Result<Message, StoreError> {
+        on_db!(self, db => db.insert_message(message, audit).await)
+    }
+
+    async fn message_by_client_id(
+        &self,
+        sender: UserId,
+        client_message_id: String,
+    ) -> Result<Option<Message>, StoreError> {
+        on_db!(self, db => db.message_by_client_id(sender, client_message_id).await)
+    }
+
+    async fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
+        on_db!(self, db => db.message(id).await)
+    }
+
+    async fn update_body(
+        &self,
+        id: MessageId,
+        body: String,
+        at: DateTime<Utc>,
+        audit: AuditRecord,
+    ) -> Result<Message, StoreError> {
+        on_db!(self, db => db.update_body(id, body, at, audit).await)
+    }
+
+    async fn mark_read(
+        &self,
+        id: MessageId,
+        at: DateTime<Utc>,
+        audit: AuditRecord,
+    ) -> Result<Message, StoreError> {
+        on_db!(self, db => db.mark_read(id, at, audit).await)
+    }
+
+    async fn mark_thread_read(
+        &self,
+        reader: UserId,
+        other: UserId,
+        booking: Option<BookingId>,
+        at: DateTime<Utc>,
+        audit: AuditRecord,
+    ) -> Result<u64, StoreError> {
+        on_db!(self, db => db.mark_thread_read(reader, other, booking, at, audit).await)
+    }
+
+    async fn delete_message(
+        &self,
+        id: MessageId,
+        user: UserId,
+        scope: DeleteScope,
+        at: DateTime<Utc>,
+        audit: AuditRecord,
+    ) -> Result<Message, StoreError> {
+        on_db!(self, db => db.delete_message(id, user, scope, at, audit).await)
+    }
+
+    async fn threads(
+        &self,
+        user: UserId,
+        limit: PageSize,
+    ) -> Result<Vec<ThreadSummary>, StoreError> {
+        on_db!(self, db => db.threads(user, limit).await)
+    }
+
+    async fn inbox(
+        &self,
+        user: UserId,
+        page: Page,
+        unread_only: bool,
+    ) -> Result<Vec<ThreadSummary>, StoreError> {
+        on_db!(self, db => db.inbox(user, page, unread_only).await)
+    }
+
+    async fn insert_report(
+        &self,
+        report: NewReport,
+        audit: AuditRecord,
+    ) -> Result<Report, StoreError> {
+        on_db!(self, db => db.insert_report(report, audit).await)
+    }
+
+    async fn reports(&self, page: Page) -> Result<Vec<Report>, StoreError> {
+        on_db!(self, db => db.reports(page).await)
+    }
+
+    async fn history(
+        &self,
+        user: UserId,
+        other: UserId,
+        booking: Option<BookingId>,
+        request: HistoryRequest,
+    ) -> Result<HistorySlice<Message>, StoreError> {
+        on_db!(self, db => db.history(user, other, booking, request).await)
+    }
+
+    async fn sent(&self, user: UserId, page: Page) -> Result<Vec<Message>, StoreError> {
+        on_db!(self, db => db.sent(user, page).await)
+    }
+
+    async fn search(
+        &self,
+        user: UserId,
+        query: &SearchQuery,
+        page: Page,
+    ) -> Result<SearchResults<Message>, StoreError> {
+        on_db!(self, db => db.search(user, query, page).await)
+    }
+
+    async fn unread_counts(&self, user: UserId) -> Result<UnreadCounts, StoreError> {
+        on_db!(self, db => db.unread_counts(user).await)
+    }
+}
+
+#[async_trait]
+impl Directory for Store {
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        on_db!(self, db => db.user(id).await)
+    }
+
+    async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        on_db!(self, db => db.user_by_username(username).await)
+    }
+
+    async fn users(&self, ids: Vec<UserId>) -> Result<Vec<User>, StoreError> {
+        on_db!(self, db => db.users(ids).await)
+    }
+
+    async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
+        on_db!(self, db => db.booking(id).await)
+    }
+
+    async fn bookings_between(&self, a: UserId, b: UserId) -> Result<Vec<Booking>, StoreError> {
+        on_db!(self, db => db.bookings_between(a, b).await)
+    }
+
+    async fn is_assigned(&self, clinician: UserId, patient: UserId) -> Result<bool, StoreError> {
+        on_db!(self, db => db.is_assigned(clinician, patient).await)
+    }
+
+    async fn blocks_between(
+        &self,
+        first: UserId,
+        second: UserId,
+    ) -> Result<BlockState, StoreError> {
+        on_db!(self, db => db.blocks_between(first, second).await)
+    }
+
+    async fn set_block(
+        &self,
+        blocker: UserId,
+        blocked: UserId,
+        on: bool,
+        audit: AuditRecord,
+    ) -> Result<bool, StoreError> {
+        on_db!(self, db => db.set_block(blocker, blocked, on, audit).await)
+    }
+}
+
+#[async_trait]
+impl Administration for Store {
+    async fn set_user_active(
+        &self,
+        user: UserId,
+        active: bool,
+        audit: AuditRecord,
+    ) -> Result<User, StoreError> {
+        on_db!(self, db => db.admin_set_user(user, Some(active), None, audit).await)
+    }
+
+    async fn set_user_role(
+        &self,
+        user: UserId,
+        role: Role,
+        audit: AuditRecord,
+    ) -> Result<User, StoreError> {
+        on_db!(self, db => db.admin_set_user(user, None, Some(role), audit).await)
+    }
+
+    async fn create_booking(
+        &self,
+        student: UserId,
+        tutor: UserId,
+        state: BookingState,
+        audit: AuditRecord,
+    ) -> Result<Booking, StoreError> {
+        on_db!(self, db => db.admin_create_booking(student, tutor, state, audit).await)
+    }
+
+    async fn set_booking_state(
+        &self,
+        booking: BookingId,
+        state: BookingState,
+        audit: AuditRecord,
+    ) -> Result<Booking, StoreError> {
+        on_db!(self, db => db.admin_set_booking_state(booking, state, audit).await)
+    }
+
+    async fn set_assignment(
+        &self,
+        clinician: UserId,
+        patient: UserId,
+        assigned: bool,
+        audit: AuditRecord,
+    ) -> Result<bool, StoreError> {
+        on_db!(self, db => db.admin_set_assignment(clinician, patient, assigned, audit).await)
+    }
+}
+
+#[async_trait]
+impl Accounts for Store {
+    async fn create_account(
+        &self,
+        account: NewAccount,
+        audit: AuditRecord,
+    ) -> Result<User, StoreError> {
+        let now = audit.at;
+        on_db!(self, db => db.create_account(account, audit, now).await)
+    }
+
+    async fn credentials(&self, username: &str) -> Result<Option<(User, String)>, StoreError> {
+        on_db!(self, db => db.credentials(username).await)
+    }
+
+    async fn insert_refresh_token(&self, token: RefreshTokenRecord) -> Result<(), StoreError> {
+        on_db!(self, db => db.insert_refresh_token(token).await)
+    }
+
+    async fn consume_refresh_token(
+        &self,
+        token_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<RefreshOutcome, StoreError> {
+        on_db!(self, db => db.consume_refresh_token(token_hash, now).await)
+    }
+
+    async fn revoke_refresh_family(
+        &self,
+        token_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        on_db!(self, db => db.revoke_refresh_family(token_hash, now).await)
+    }
+
+    async fn insert_session(&self, session: SessionRecord) -> Result<(), StoreError> {
+        on_db!(self, db => db.insert_session(session).await)
+    }
+
+    async fn session(&self, id_hash: String) -> Result<Option<SessionRecord>, StoreError> {
+        on_db!(self, db => db.session(id_hash).await)
+    }
+
+    async fn touch_session(&self, id_hash: String, now: DateTime<Utc>) -> Result<(), StoreError> {
+        on_db!(self, db => db.touch_session(id_hash, now).await)
+    }
+
+    async fn revoke_session(&self, id_hash: String, now: DateTime<Utc>) -> Result<(), StoreError> {
+        on_db!(self, db => db.revoke_session(id_hash, now).await)
+    }
+}
+
+#[async_trait]
+impl AuditLog for Store {
+    async fn record(&self, record: AuditRecord) -> Result<(), StoreError> {
+        on_db!(self, db => db.record_audit(record).await)
+    }
+}

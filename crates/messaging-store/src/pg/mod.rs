@@ -1,0 +1,190 @@
+//! PostgreSQL, the production store.
+
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::AsyncPgConnection;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use futures_util::FutureExt;
+
+use crate::QueryCounter;
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+
+type Conn = AsyncPgConnection;
+type Ts = diesel::sql_types::Timestamptz;
+
+include!("../shared/schema.rs");
+include!("../shared/queries.rs");
+include!("../shared/audit_queries.rs");
+
+/// The base of the advisory locks that serialize appends to each actor's audit chain; an actor's
+/// key is this XOR its id (a one-to-one mapping, so two actors never share a lock). Any value works
+/// while nothing else takes these locks; this one spells "auditlog" in ASCII.
+const AUDIT_CHAIN_LOCK: i64 = 0x6175_6469_746c_6f67;
+
+/// Serializes appends to one actor's audit chain. The lock is transaction-scoped: it is held until the
+/// caller's transaction commits or rolls back, so the next writer reads the last hash only once
+/// this entry is visible (READ COMMITTED, the store's level, takes a new snapshot per statement),
+/// and the ids drawn after it grow in chain order. Outside a transaction it would be released at
+/// once, which is why every entry is written inside one.
+async fn lock_audit_chain(conn: &mut Conn, actor: Option<i64>) -> Result<(), DbError> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<BigInt, _>(AUDIT_CHAIN_LOCK ^ actor.unwrap_or(0))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+async fn establish(url: &str, counter: QueryCounter) -> diesel::ConnectionResult<Conn> {
+    let mut conn = Conn::establish(url).await?;
+    conn.set_instrumentation(counter.instrumentation());
+    Ok(conn)
+}
+
+/// Opens a pool of at most `max_size` connections.
+pub(crate) fn connect(url: &str, max_size: usize, counter: QueryCounter) -> Result<Db, StoreError> {
+    let mut config = ManagerConfig::default();
+    config.custom_setup = Box::new(move |url| establish(url, counter.clone()).boxed());
+    let manager = AsyncDieselConnectionManager::<Conn>::new_with_config(url, config);
+    let pool = Pool::builder(manager)
+        .max_size(max_size)
+        .build()
+        .map_err(StoreError::backend)?;
+    Ok(Db::new(pool))
+}
+
+/// Applies pending migrations on a connection of its own.
+pub(crate) async fn migrate(url: &str) -> Result<(), StoreError> {
+    let conn = Conn::establish(url).await.map_err(StoreError::backend)?;
+    // The harness blocks; keep it off the async worker threads.
+    run_migrations(conn, MIGRATIONS).await
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+impl Db {
+    /// Ranked full-text search over what `user` can see: the caller's own search keys (GIN) find
+    /// the matches, `ts_rank` over the message's tsvector orders them.
+    pub async fn search(
+        &self,
+        user: UserId,
+        query: &messaging_domain::text::SearchQuery,
+        page: Page,
+    ) -> Result<messaging_domain::message::SearchResults<Message>, StoreError> {
+        let terms = query.terms().join(" ");
+        if terms.is_empty() {
+            return Ok(messaging_domain::message::SearchResults {
+                messages: Vec::new(),
+                total: 0,
+            });
+        }
+        let mut conn = self.conn().await?;
+        // The query lives in the migration's `messaging_search` function, where PL/pgSQL keeps its
+        // plan: it finds the caller's matches through their search keys, ranks bare (id, rank)
+        // pairs, and reads only the page's rows in full.
+        let rows: Vec<SearchRow> =
+            diesel::sql_query("SELECT * FROM messaging_search($1, $2, $3, $4)")
+                .bind::<BigInt, _>(user.0)
+                .bind::<Text, _>(&terms)
+                .bind::<BigInt, _>(page.limit())
+                .bind::<BigInt, _>(page.offset())
+                .load(&mut *conn)
+                .await
+                .map_err(DbError::from)?;
+        let total = match rows.as_slice().first() {
+            Some(row) => row.total,
+            // A page past the end still reports how many matches there are.
+            None if page.offset() > 0 => {
+                let counted: Vec<CountRow> =
+                    diesel::sql_query("SELECT messaging_search_count($1, $2) AS total")
+                        .bind::<BigInt, _>(user.0)
+                        .bind::<Text, _>(&terms)
+                        .load(&mut *conn)
+                        .await
+                        .map_err(DbError::from)?;
+                counted.as_slice().first().map_or(0, |c| c.total)
+            }
+            None => 0,
+        };
+        Ok(messaging_domain::message::SearchResults {
+            messages: rows.into_iter().map(|r| r.message.into()).collect(),
+            total,
+        })
+    }
+}
+
+#[derive(QueryableByName)]
+struct DatabaseName {
+    #[diesel(sql_type = Text)]
+    #[allow(dead_code)]
+    datname: String,
+}
+
+/// Creates the database named at the end of `url` when it does not exist, connecting to the
+/// server's `postgres` database to do so. Returns whether it was created.
+pub(crate) async fn ensure_database(url: &str) -> Result<bool, StoreError> {
+    use diesel_async::SimpleAsyncConnection;
+    let (base, rest) = url
+        .rsplit_once('/')
+        .ok_or_else(|| StoreError::Backend("database URL has no database name".into()))?;
+    let name = rest.split('?').next().unwrap_or_default();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(StoreError::Backend(
+            "database name must be letters, digits and '_'".into(),
+        ));
+    }
+    let mut admin = Conn::establish(&format!("{base}/postgres"))
+        .await
+        .map_err(StoreError::backend)?;
+    let found: Vec<DatabaseName> =
+        diesel::sql_query("SELECT datname FROM pg_database WHERE datname = $1")
+            .bind::<Text, _>(name)
+            .load(&mut admin)
+            .await
+            .map_err(DbError::from)?;
+    if !found.is_empty() {
+        return Ok(false);
+    }
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .map_err(DbError::from)?;
+    Ok(true)
+}
+
+/// Drops every database whose name starts with `prefix` (leftovers of earlier test runs).
+pub(crate) async fn drop_databases_with_prefix(
+    admin_url: &str,
+    prefix: &str,
+) -> Result<usize, StoreError> {
+    use diesel_async::SimpleAsyncConnection;
+    let mut admin = Conn::establish(admin_url)
+        .await
+        .map_err(StoreError::backend)?;
+    let found: Vec<DatabaseName> =
+        diesel::sql_query("SELECT datname FROM pg_database WHERE starts_with(datname, $1)")
+            .bind::<Text, _>(prefix)
+            .load(&mut admin)
+            .await
+            .map_err(DbError::from)?;
+    for db in &found {
+        if db
+            .datname
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            admin
+                .batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    db.datname
+                ))
+                .await
+                .map_err(DbError::from)?;
+        }
+    }
+    Ok(found.len())
+}

@@ -1,0 +1,1444 @@
+// Queries shared by both backends, written once against the shared schema. This file is included
+// into `pg` and `sqlite`; each defines `Conn` (its async connection), `Be` (its diesel backend) and
+// `Ts` (its timestamp type). Only full-text search differs and lives in each backend's module.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use messaging_domain::accounts::NewAccount;
+use messaging_domain::audit::AuditRecord;
+use messaging_domain::message::{
+    Conversation, ConversationId, DeleteScope, HistoryRequest, HistorySlice, Message, MessageId,
+    NewMessage, NewReport, Party, Report, ThreadSummary, UnreadCounts,
+};
+use messaging_domain::ports::{RefreshOutcome, RefreshTokenRecord, SessionRecord};
+use messaging_domain::text::{Page, PageSize};
+use messaging_domain::user::{
+    BlockState, Booking, BookingId, BookingState, Role, User, UserId,
+};
+use messaging_domain::StoreError;
+
+use crate::error::DbError;
+use schema::{
+    audit_log, blocks, bookings, care_assignments, conversation_members as members,
+    conversations, messages, refresh_tokens, reports, sessions, users,
+};
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// Messages `$user` can see: a party, not deleted for everyone, not deleted by themselves.
+macro_rules! visible_to {
+    ($user:expr) => {
+        messages::deleted_for_everyone_at.is_null().and(
+            messages::sender_id
+                .eq($user)
+                .and(messages::deleted_by_sender.eq(false))
+                .or(messages::recipient_id
+                    .eq($user)
+                    .and(messages::deleted_by_recipient.eq(false))),
+        )
+    };
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+struct UserRow {
+    id: i64,
+    username: String,
+    email: String,
+    password_hash: String,
+    first_name: String,
+    last_name: String,
+    role: String,
+    is_active: bool,
+    #[allow(dead_code)]
+    created_at: DateTime<Utc>,
+}
+
+impl UserRow {
+    fn into_user(self) -> Result<(User, String), DbError> {
+        let role = Role::parse(&self.role).ok_or(DbError::Corrupt("users.role"))?;
+        Ok((
+            User {
+                id: UserId(self.id),
+                username: self.username,
+                email: self.email,
+                first_name: self.first_name,
+                last_name: self.last_name,
+                role,
+                is_active: self.is_active,
+            },
+            self.password_hash,
+        ))
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = bookings)]
+struct BookingRow {
+    id: i64,
+    student_id: i64,
+    tutor_id: i64,
+    state: String,
+    created_at: DateTime<Utc>,
+}
+
+impl BookingRow {
+    fn into_booking(self) -> Result<Booking, DbError> {
+        Ok(Booking {
+            id: BookingId(self.id),
+            student_id: UserId(self.student_id),
+            tutor_id: UserId(self.tutor_id),
+            state: BookingState::parse(&self.state).ok_or(DbError::Corrupt("bookings.state"))?,
+            created_at: self.created_at,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = conversations)]
+struct ConversationRow {
+    id: i64,
+    user_low: i64,
+    user_high: i64,
+    booking_id: Option<i64>,
+    started_by: i64,
+    created_at: DateTime<Utc>,
+}
+
+impl From<ConversationRow> for Conversation {
+    fn from(row: ConversationRow) -> Self {
+        Conversation {
+            id: ConversationId(row.id),
+            user_low: UserId(row.user_low),
+            user_high: UserId(row.user_high),
+            booking_id: row.booking_id.map(BookingId),
+            started_by: UserId(row.started_by),
+            created_at: row.created_at,
+        }
+    }
+}
+
+#[derive(Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = messages)]
+pub(crate) struct MessageRow {
+    id: i64,
+    conversation_id: i64,
+    sender_id: i64,
+    recipient_id: i64,
+    booking_id: Option<i64>,
+    subject: Option<String>,
+    body: String,
+    parent_id: Option<i64>,
+    created_at: DateTime<Utc>,
+    read_at: Option<DateTime<Utc>>,
+    edited_at: Option<DateTime<Utc>>,
+    deleted_by_sender: bool,
+    deleted_by_recipient: bool,
+    deleted_for_everyone_at: Option<DateTime<Utc>>,
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+impl From<MessageRow> for Message {
+    fn from(row: MessageRow) -> Self {
+        Message {
+            id: MessageId(row.id),
+            conversation_id: ConversationId(row.conversation_id),
+            sender_id: UserId(row.sender_id),
+            recipient_id: UserId(row.recipient_id),
+            booking_id: row.booking_id.map(BookingId),
+            subject: row.subject,
+            body: row.body,
+            parent_id: row.parent_id.map(MessageId),
+            created_at: row.created_at,
+            read_at: row.read_at,
+            edited_at: row.edited_at,
+            deleted_by_sender: row.deleted_by_sender,
+            deleted_by_recipient: row.deleted_by_recipient,
+            deleted_for_everyone_at: row.deleted_for_everyone_at,
+            deleted_at: row.deleted_at,
+        }
+    }
+}
+
+/// A session row: id hash, user, created, last seen, revoked.
+type SessionRow = (String, i64, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>);
+
+/// A search hit with the number of hits in all.
+#[derive(QueryableByName)]
+struct SearchRow {
+    #[diesel(embed)]
+    message: MessageRow,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    total: i64,
+}
+
+/// Applies pending migrations on `conn`. diesel's harness blocks, so it runs on the blocking pool.
+async fn run_migrations(
+    conn: Conn,
+    migrations: diesel_migrations::EmbeddedMigrations,
+) -> Result<(), StoreError> {
+    use diesel_migrations::MigrationHarness;
+    tokio::task::spawn_blocking(move || {
+        let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
+        harness
+            .run_pending_migrations(migrations)
+            .map(|_| ())
+            .map_err(StoreError::Backend)
+    })
+    .await
+    .map_err(StoreError::backend)?
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = reports)]
+struct ReportRow {
+    id: i64,
+    reporter_id: i64,
+    message_id: i64,
+    reason: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<ReportRow> for Report {
+    fn from(row: ReportRow) -> Self {
+        Report {
+            id: row.id,
+            reporter_id: UserId(row.reporter_id),
+            message_id: MessageId(row.message_id),
+            reason: row.reason,
+            created_at: row.created_at,
+        }
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+struct RefreshRow {
+    user_id: i64,
+    family: String,
+    expires_at: DateTime<Utc>,
+    used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+/// One backend's connection pool and the queries over it.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Conn>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("pool", &self.pool.status())
+            .finish()
+    }
+}
+
+fn ordered(a: UserId, b: UserId) -> (i64, i64) {
+    if a.0 < b.0 { (a.0, b.0) } else { (b.0, a.0) }
+}
+
+/// Appends an entry to the audit chain. Must run inside the caller's transaction: the chain lock
+/// taken here is held until that transaction ends, and the entry stands or falls with the change
+/// it records.
+async fn insert_audit(conn: &mut Conn, record: &AuditRecord) -> Result<(), DbError> {
+    use chrono::SubsecRound;
+    // Without the lock, two transactions could read the same last hash and fork the actor's
+    // chain. Each actor has a chain (and a lock) of its own, so different users never queue.
+    let actor = record.actor.map(|a| a.0);
+    lock_audit_chain(conn, actor).await?;
+    let prev_hash = last_audit_hash(conn, actor).await?;
+    // Both databases keep microseconds: storing what was hashed keeps the hash recomputable.
+    let at = record.at.trunc_subsecs(6);
+    let action = record.action.as_str();
+    let hash = crate::audit::ChainedFields {
+        actor_id: record.actor.map(|a| a.0),
+        action,
+        object_type: record.object_type,
+        object_id: record.object_id,
+        client_addr: record.client_addr.as_deref(),
+        at,
+    }
+    .hash(&prev_hash);
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::actor_id.eq(record.actor.map(|a| a.0)),
+            audit_log::action.eq(action),
+            audit_log::object_type.eq(record.object_type),
+            audit_log::object_id.eq(record.object_id),
+            audit_log::client_addr.eq(record.client_addr.as_deref()),
+            audit_log::at.eq(at),
+            audit_log::prev_hash.eq(&prev_hash),
+            audit_log::hash.eq(&hash),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The hash the next entry links to: the newest entry's, or the genesis value when there is none
+/// (or the newest predates the chain).
+async fn last_audit_hash(conn: &mut Conn, actor: Option<i64>) -> Result<String, DbError> {
+    let query = audit_log::table.into_boxed();
+    let query = match actor {
+        Some(id) => query.filter(audit_log::actor_id.eq(id)),
+        None => query.filter(audit_log::actor_id.is_null()),
+    };
+    let last: Option<Option<String>> = query
+        .order(audit_log::id.desc())
+        .select(audit_log::hash)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(last
+        .flatten()
+        .unwrap_or_else(|| crate::audit::GENESIS_HASH.to_owned()))
+}
+
+async fn find_conversation(
+    conn: &mut Conn,
+    low: i64,
+    high: i64,
+    booking: Option<i64>,
+) -> Result<Option<i64>, DbError> {
+    let query = conversations::table
+        .filter(conversations::user_low.eq(low))
+        .filter(conversations::user_high.eq(high))
+        .select(conversations::id)
+        .into_boxed();
+    let query = match booking {
+        Some(b) => query.filter(conversations::booking_id.eq(b)),
+        None => query.filter(conversations::booking_id.is_null()),
+    };
+    Ok(query.first::<i64>(conn).await.optional()?)
+}
+
+async fn load_message(conn: &mut Conn, id: i64) -> Result<MessageRow, DbError> {
+    Ok(messages::table
+        .find(id)
+        .select(MessageRow::as_select())
+        .first(conn)
+        .await?)
+}
+
+/// Points a member's thread row at the newest message they can still see (or at nothing).
+async fn refresh_last_message(
+    conn: &mut Conn,
+    conversation: i64,
+    user: i64,
+) -> Result<(), DbError> {
+    let last: Option<(i64, DateTime<Utc>)> = messages::table
+        .filter(messages::conversation_id.eq(conversation))
+        .filter(visible_to!(user))
+        .order(messages::id.desc())
+        .select((messages::id, messages::created_at))
+        .first(conn)
+        .await
+        .optional()?;
+    diesel::update(
+        members::table
+            .filter(members::conversation_id.eq(conversation))
+            .filter(members::user_id.eq(user)),
+    )
+    .set((
+        members::last_message_id.eq(last.map(|l| l.0)),
+        members::last_message_at.eq(last.map(|l| l.1)),
+    ))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn decrement_unread(conn: &mut Conn, conversation: i64, user: i64) -> Result<(), DbError> {
+    diesel::update(
+        members::table
+            .filter(members::conversation_id.eq(conversation))
+            .filter(members::user_id.eq(user))
+            .filter(members::unread_count.gt(0)),
+    )
+    .set(members::unread_count.eq(members::unread_count - 1))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn member_conversations(
+    conn: &mut Conn,
+    user: i64,
+    other: i64,
+    booking: Option<BookingId>,
+) -> Result<Vec<i64>, DbError> {
+    let query = members::table
+        .filter(members::user_id.eq(user))
+        .filter(members::other_user_id.eq(other))
+        .select(members::conversation_id)
+        .into_boxed();
+    let query = match booking {
+        Some(b) => query.filter(members::booking_id.eq(b.0)),
+        None => query,
+    };
+    Ok(query.load(conn).await?)
+}
+
+impl Db {
+    pub fn new(pool: Pool<Conn>) -> Self {
+        Self { pool }
+    }
+
+    async fn conn(&self) -> Result<Object<Conn>, StoreError> {
+        self.pool.get().await.map_err(StoreError::backend)
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::sql_query("SELECT 1")
+            .execute(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(())
+    }
+
+    /// Runs each step on one connection, in order, and says how long each took.
+    pub async fn run_steps(
+        &self,
+        steps: &[(&'static str, String)],
+    ) -> Result<Vec<(&'static str, std::time::Duration)>, StoreError> {
+        use diesel_async::SimpleAsyncConnection;
+        let mut conn = self.conn().await?;
+        let mut timings = Vec::with_capacity(steps.len());
+        for (name, sql) in steps {
+            let started = std::time::Instant::now();
+            if let Err(err) = conn.batch_execute(sql).await {
+                // Leave no open transaction behind on a pooled connection.
+                let _ = conn.batch_execute("ROLLBACK").await;
+                return Err(DbError::from(err).into());
+            }
+            timings.push((*name, started.elapsed()));
+        }
+        Ok(timings)
+    }
+
+    pub async fn bulk_report(&self) -> Result<crate::bulk::BulkReport, StoreError> {
+        let mut conn = self.conn().await?;
+        let first = users::table
+            .filter(users::username.eq("bulk1"))
+            .select(users::id)
+            .first::<i64>(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        let conversations = conversations::table
+            .count()
+            .get_result::<i64>(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(crate::bulk::BulkReport {
+            first_user_id: first,
+            conversations,
+            phases: String::new(),
+        })
+    }
+
+    pub async fn message_count(&self) -> Result<i64, StoreError> {
+        let mut conn = self.conn().await?;
+        Ok(messages::table
+            .count()
+            .get_result::<i64>(&mut *conn)
+            .await
+            .map_err(DbError::from)?)
+    }
+
+    // ----- Directory -----
+
+    pub async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row = users::table
+            .find(id.0)
+            .select(UserRow::as_select())
+            .first(&mut *conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        Ok(row.map(UserRow::into_user).transpose()?.map(|(u, _)| u))
+    }
+
+    pub async fn credentials(&self, username: &str) -> Result<Option<(User, String)>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row = users::table
+            .filter(lower(users::username).eq(username.to_lowercase()))
+            .select(UserRow::as_select())
+            .first(&mut *conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        Ok(row.map(UserRow::into_user).transpose()?)
+    }
+
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        Ok(self.credentials(username).await?.map(|(u, _)| u))
+    }
+
+    pub async fn users(&self, ids: Vec<UserId>) -> Result<Vec<User>, StoreError> {
+        let mut conn = self.conn().await?;
+        let ids: Vec<i64> = ids.into_iter().map(|id| id.0).collect();
+        let rows = users::table
+            .filter(users::id.eq_any(ids))
+            .select(UserRow::as_select())
+            .load(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| r.into_user().map(|(u, _)| u))
+            .collect::<Result<_, _>>()?)
+    }
+
+    pub async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row = bookings::table
+            .find(id.0)
+            .select(BookingRow::as_select())
+            .first(&mut *conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        Ok(row.map(BookingRow::into_booking).transpose()?)
+    }
+
+    pub async fn bookings_between(&self, a: UserId, b: UserId) -> Result<Vec<Booking>, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows = bookings::table
+            .filter(
+                bookings::student_id
+                    .eq(a.0)
+                    .and(bookings::tutor_id.eq(b.0))
+                    .or(bookings::student_id.eq(b.0).and(bookings::tutor_id.eq(a.0))),
+            )
+            .select(BookingRow::as_select())
+            .load(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(rows
+            .into_iter()
+            .map(BookingRow::into_booking)
+            .collect::<Result<_, _>>()?)
+    }
+
+    pub async fn is_assigned(&self, clinician: UserId, patient: UserId) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let found = care_assignments::table
+            .filter(care_assignments::clinician_id.eq(clinician.0))
+            .filter(care_assignments::patient_id.eq(patient.0))
+            .select(care_assignments::clinician_id)
+            .first::<i64>(&mut *conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        Ok(found.is_some())
+    }
+
+    pub async fn blocks_between(
+        &self,
+        first: UserId,
+        second: UserId,
+    ) -> Result<BlockState, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<(i64, i64)> = blocks::table
+            .filter(
+                blocks::blocker_id
+                    .eq(first.0)
+                    .and(blocks::blocked_id.eq(second.0))
+                    .or(blocks::blocker_id.eq(second.0).and(blocks::blocked_id.eq(first.0))),
+            )
+            .select((blocks::blocker_id, blocks::blocked_id))
+            .load(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(BlockState {
+            first_blocked_second: rows.iter().any(|r| r.0 == first.0),
+            second_blocked_first: rows.iter().any(|r| r.0 == second.0),
+        })
+    }
+
+    // ----- Accounts -----
+
+    pub async fn create_account(
+        &self,
+        account: NewAccount,
+        audit: AuditRecord,
+        now: DateTime<Utc>,
+    ) -> Result<User, StoreError> {
+        let mut conn = self.conn().await?;
+        let user = conn
+            .transaction::<_, DbError, _>(async move |conn| {
+                    let row = diesel::insert_into(users::table)
+                        .values((
+                            users::username.eq(account.username.as_str()),
+                            users::email.eq(account.email.as_str()),
+                            users::password_hash.eq(&account.password_hash),
+                            users::first_name.eq(&account.first_name),
+                            users::last_name.eq(&account.last_name),
+                            users::role.eq(account.role.as_str()),
+                            users::is_active.eq(true),
+                            users::created_at.eq(now),
+                        ))
+                        .returning(UserRow::as_returning())
+                        .get_result(conn)
+                        .await?;
+                    let (user, _) = row.into_user()?;
+                    let mut audit = audit;
+                    audit.object_id = Some(user.id.0);
+                    audit.actor = Some(user.id);
+                    insert_audit(conn, &audit).await?;
+                    Ok(user)
+                })
+            .await?;
+        Ok(user)
+    }
+
+    pub async fn record_audit(&self, record: AuditRecord) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        // A lone entry still needs a transaction: the chain lock lasts as long as one.
+        conn.transaction::<_, DbError, _>(async move |conn| insert_audit(conn, &record).await)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn insert_refresh_token(&self, token: RefreshTokenRecord) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::insert_into(refresh_tokens::table)
+            .values((
+                refresh_tokens::token_hash.eq(&token.token_hash),
+                refresh_tokens::user_id.eq(token.user_id.0),
+                refresh_tokens::family.eq(&token.family),
+                refresh_tokens::issued_at.eq(token.issued_at),
+                refresh_tokens::expires_at.eq(token.expires_at),
+            ))
+            .execute(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(())
+    }
+
+    pub async fn consume_refresh_token(
+        &self,
+        token_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<RefreshOutcome, StoreError> {
+        let mut conn = self.conn().await?;
+        let outcome = conn
+            .transaction::<_, DbError, _>(async move |conn| {
+                    let Some(row) = refresh_tokens::table
+                        .find(&token_hash)
+                        .select(RefreshRow::as_select())
+                        .first(conn)
+                        .await
+                        .optional()?
+                    else {
+                        return Ok(RefreshOutcome::Invalid);
+                    };
+                    if row.revoked_at.is_some() {
+                        return Ok(RefreshOutcome::Invalid);
+                    }
+                    if row.used_at.is_some() {
+                        // A used token came back: someone holds a copy. Revoke the whole family so
+                        // that neither copy works any more.
+                        diesel::update(
+                            refresh_tokens::table
+                                .filter(refresh_tokens::family.eq(&row.family))
+                                .filter(refresh_tokens::revoked_at.is_null()),
+                        )
+                        .set(refresh_tokens::revoked_at.eq(Some(now)))
+                        .execute(conn)
+                        .await?;
+                        return Ok(RefreshOutcome::Reused {
+                            user_id: UserId(row.user_id),
+                        });
+                    }
+                    if row.expires_at <= now {
+                        return Ok(RefreshOutcome::Invalid);
+                    }
+                    let marked = diesel::update(
+                        refresh_tokens::table
+                            .find(&token_hash)
+                            .filter(refresh_tokens::used_at.is_null()),
+                    )
+                    .set(refresh_tokens::used_at.eq(Some(now)))
+                    .execute(conn)
+                    .await?;
+                    if marked == 0 {
+                        return Ok(RefreshOutcome::Invalid);
+                    }
+                    Ok(RefreshOutcome::Valid {
+                        user_id: UserId(row.user_id),
+                        family: row.family,
+                    })
+                })
+            .await?;
+        Ok(outcome)
+    }
+
+    pub async fn revoke_refresh_family(
+        &self,
+        token_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let family: Option<String> = refresh_tokens::table
+            .find(&token_hash)
+            .select(refresh_tokens::family)
+            .first(&mut *conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        let Some(family) = family else {
+            return Ok(false);
+        };
+        diesel::update(
+            refresh_tokens::table
+                .filter(refresh_tokens::family.eq(&family))
+                .filter(refresh_tokens::revoked_at.is_null()),
+        )
+        .set(refresh_tokens::revoked_at.eq(Some(now)))
+        .execute(&mut *conn)
+        .await
+        .map_err(DbError::from)?;
+        Ok(true)
+    }
+
+    pub async fn insert_session(&self, session: SessionRecord) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::insert_into(sessions::table)
+            .values((
+                sessions::id_hash.eq(&session.id_hash),
+                sessions::user_id.eq(session.user_id.0),
+                sessions::created_at.eq(session.created_at),
+                sessions::last_seen_at.eq(session.last_seen_at),
+            ))
+            .execute(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(())
+    }
+
+    pub async fn session(&self, id_hash: String) -> Result<Option<SessionRecord>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<SessionRow> =
+            sessions::table
+                .find(&id_hash)
+                .select((
+                    sessions::id_hash,
+                    sessions::user_id,
+                    sessions::created_at,
+                    sessions::last_seen_at,
+                    sessions::revoked_at,
+                ))
+                .first(&mut *conn)
+                .await
+                .optional()
+                .map_err(DbError::from)?;
+        Ok(row.map(|(id_hash, user, created, seen, revoked)| SessionRecord {
+            id_hash,
+            user_id: UserId(user),
+            created_at: created,
+            last_seen_at: seen,
+            revoked_at: revoked,
+        }))
+    }
+
+    pub async fn touch_session(&self, id_hash: String, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::update(sessions::table.find(&id_hash))
+            .set(sessions::last_seen_at.eq(now))
+            .execute(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(())
+    }
+
+    pub async fn revoke_session(&self, id_hash: String, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::update(sessions::table.find(&id_hash).filter(sessions::revoked_at.is_null()))
+            .set(sessions::revoked_at.eq(Some(now)))
+            .execute(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(())
+    }
+
+    // ----- Messages -----
+
+    pub async fn conversations_between(
+        &self,
+        a: UserId,
+        b: UserId,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        let (low, high) = ordered(a, b);
+        let mut conn = self.conn().await?;
+        let rows = conversations::table
+            .filter(conversations::user_low.eq(low))
+            .filter(conversations::user_high.eq(high))
+            .select(ConversationRow::as_select())
+            .load(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(rows.into_iter().map(Conversation::from).collect())
+    }
+
+    pub async fn insert_message(
+        &self,
+        new: NewMessage,
+        audit: AuditRecord,
+    ) -> Result<Message, StoreError> {
+        let mut conn = self.conn().await?;
+        let row = conn
+            .transaction::<_, DbError, _>(async move |conn| {
+                    let (low, high) = ordered(new.sender_id, new.recipient_id);
+                    let booking = new.booking_id.map(|b| b.0);
+                    let conversation = match find_conversation(conn, low, high, booking).await? {
+                        Some(id) => id,
+                        None => {
+                            // A concurrent first message may create the same conversation; the
+                            // unique index decides, and whoever created it adds its members.
+                            let created = diesel::insert_into(conversations::table)
+                                .values((
+                                    conversations::user_low.eq(low),
+                                    conversations::user_high.eq(high),
+                                    conversations::booking_id.eq(booking),
+                                    conversations::started_by.eq(new.sender_id.0),
+                                    conversations::created_at.eq(new.created_at),
+                                ))
+                                .on_conflict_do_nothing()
+                                .execute(conn)
+                                .await?;
+                            let id = find_conversation(conn, low, high, booking)
+                                .await?
+                                .ok_or(DbError::Corrupt("conversations"))?;
+                            if created == 1 {
+                                for (member, other) in [
+                                    (new.sender_id.0, new.recipient_id.0),
+                                    (new.recipient_id.0, new.sender_id.0),
+                                ] {
+                                    diesel::insert_into(members::table)
+                                        .values((
+                                            members::conversation_id.eq(id),
+                                            members::user_id.eq(member),
+                                            members::other_user_id.eq(other),
+                                            members::booking_id.eq(booking),
+                                            members::unread_count.eq(0),
+                                        ))
+                                        .execute(conn)
+                                        .await?;
+                                }
+                            }
+                            id
+                        }
+                    };
+                    let row: MessageRow = diesel::insert_into(messages::table)
+                        .values((
+                            messages::conversation_id.eq(conversation),
+                            messages::sender_id.eq(new.sender_id.0),
+                            messages::recipient_id.eq(new.recipient_id.0),
+                            messages::booking_id.eq(booking),
+                            messages::subject.eq(new.subject.as_deref()),
+                            messages::body.eq(&new.body),
+                            messages::parent_id.eq(new.parent_id.map(|p| p.0)),
+                            messages::client_message_id.eq(new.client_message_id.as_deref()),
+                            messages::created_at.eq(new.created_at),
+                            messages::deleted_by_sender.eq(false),
+                            messages::deleted_by_recipient.eq(false),
+                        ))
+                        .returning(MessageRow::as_returning())
+                        .get_result(conn)
+                        .await?;
+                    // Both members' rows in one statement, found through the primary key in
+                    // user-id order whoever sends, so that two messages crossing in opposite
+                    // directions lock them in the same order and cannot deadlock.
+                    diesel::update(
+                        members::table
+                            .filter(members::user_id.eq_any([new.sender_id.0, new.recipient_id.0]))
+                            .filter(members::conversation_id.eq(conversation)),
+                    )
+                    .set((
+                        members::last_message_id.eq(Some(row.id)),
+                        members::last_message_at.eq(Some(new.created_at)),
+                        members::unread_count.eq(members::unread_count
+                            + diesel::dsl::case_when(
+                                members::user_id.eq(new.recipient_id.0),
+                                1.into_sql::<diesel::sql_types::Integer>(),
+                            )
+                            .otherwise(0.into_sql::<diesel::sql_types::Integer>())),
+                    ))
+                    .execute(conn)
+                    .await?;
+                    let mut audit = audit;
+                    audit.object_id = Some(row.id);
+                    insert_audit(conn, &audit).await?;
+                    Ok(row)
+                })
+            .await?;
+        Ok(row.into())
+    }
+
+    pub async fn message_by_client_id(
+        &self,
+        sender: UserId,
+        client_message_id: String,
+    ) -> Result<Option<Message>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row = messages::table
+            .filter(messages::sender_id.eq(sender.0))
+            .filter(messages::client_message_id.eq(client_message_id))
+            .select(MessageRow::as_select())
+            .first(&mut *conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        Ok(row.map(Message::from))
+    }
+
+    pub async fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row = messages::table
+            .find(id.0)
+            .select(MessageRow::as_select())
+            .first(&mut *conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        Ok(row.map(Message::from))
+    }
+
+    pub async fn update_body(
+        &self,
+        id: MessageId,
+        body: String,
+        at: DateTime<Utc>,
+        audit: AuditRecord,
+    ) -> Result<Message, StoreError> {
+        let mut conn = self.conn().await?;
+        let row = conn
+            .transaction::<_, DbError, _>(async move |conn| {
+                    let row: MessageRow = diesel::update(messages::table.find(id.0))
+                        .set((messages::body.eq(&body), messages::edited_at.eq(Some(at))))
+                        .returning(MessageRow::as_returning())
+                        .get_result(conn)
+                        .await?;
+                    insert_audit(conn, &audit).await?;
+                    Ok(row)
+                })
+            .await?;
+        Ok(row.into())
+    }
+
+    pub async fn mark_read(
+        &self,
+        id: MessageId,
+        at: DateTime<Utc>,
+        audit: AuditRecord,
+    ) -> Result<Message, StoreError> {
+        let mut conn = self.conn().await?;
+        let row = conn
+            .transaction::<_, DbError, _>(async move |conn| {
+                    let changed: Option<MessageRow> = diesel::update(
+                        messages::table
+                            .find(id.0)
+                            .filter(messages::read_at.is_null()),
+                    )
+                    .set(messages::read_at.eq(Some(at)))
+                    .returning(MessageRow::as_returning())
+                    .get_result(conn)
+                    .await
+                    .optional()?;
+                    match changed {
+                        Some(row) => {
+                            if !row.deleted_by_recipient && row.deleted_for_everyone_at.is_none() {
+                                decrement_unread(conn, row.conversation_id, row.recipient_id)
+                                    .await?;
+                            }
+                            insert_audit(conn, &audit).await?;
+                            Ok(row)
+                        }
+                        // Already read: the first read time stays.
+                        None => load_message(conn, id.0).await,
+                    }
+                })
+            .await?;
+        Ok(row.into())
+    }
+
+    pub async fn mark_thread_read(
+        &self,
+        reader: UserId,
+        other: UserId,
+        booking: Option<BookingId>,
+        at: DateTime<Utc>,
+        audit: AuditRecord,
+    ) -> Result<u64, StoreError> {
+        let mut conn = self.conn().await?;
+        let count = conn
+            .transaction::<_, DbError, _>(async move |conn| {
+                    let conversations = member_conversations(conn, reader.0, other.0, booking).await?;
+                    if conversations.is_empty() {
+                        return Ok(0);
+                    }
+                    let count = diesel::update(
+                        messages::table
+                            .filter(messages::conversation_id.eq_any(&conversations))
+                            .filter(messages::recipient_id.eq(reader.0))
+                            .filter(messages::read_at.is_null())
+                            .filter(messages::deleted_by_recipient.eq(false))
+                            .filter(messages::deleted_for_everyone_at.is_null()),
+                    )
+                    .set(messages::read_at.eq(Some(at)))
+                    .execute(conn)
+                    .await?;
+                    // Every message the reader could see is now read, so nothing is unread there.
+                    diesel::update(
+                        members::table
+                            .filter(members::user_id.eq(reader.0))
+                            .filter(members::conversation_id.eq_any(&conversations)),
+                    )
+                    .set(members::unread_count.eq(0))
+                    .execute(conn)
+                    .await?;
+                    if count > 0 {
+                        insert_audit(conn, &audit).await?;
+                    }
+                    Ok(count as u64)
+                })
+            .await?;
+        Ok(count)
+    }
+
+    pub async fn delete_message(
+        &self,
+        id: MessageId,
+        user: UserId,
+        scope: DeleteScope,
+        at: DateTime<Utc>,
+        audit: AuditRecord,
+    ) -> Result<Message, StoreError> {
+        let mut conn = self.conn().await?;
+        let row = conn
+            .transaction::<_, DbError, _>(async move |conn| {
+                    let before = load_message(conn, id.0).await?;
+                    let before_msg = Message::from(before);
+                    let party = before_msg.party_of(user).ok_or(DbError::Domain(StoreError::NotFound))?;
+                    let target = messages::table.find(id.0);
+                    // Each flag is set by one statement that only matches when it is not set yet,
+                    // so concurrent deletes by both parties cannot lose an update.
+                    let changed: Option<MessageRow> = match (scope, party) {
+                        (DeleteScope::ForMe, Party::Sender) => {
+                            diesel::update(target.filter(messages::deleted_by_sender.eq(false)))
+                                .set(messages::deleted_by_sender.eq(true))
+                                .returning(MessageRow::as_returning())
+                                .get_result(conn)
+                                .await
+                                .optional()?
+                        }
+                        (DeleteScope::ForMe, Party::Recipient) => {
+                            diesel::update(target.filter(messages::deleted_by_recipient.eq(false)))
+                                .set(messages::deleted_by_recipient.eq(true))
+                                .returning(MessageRow::as_returning())
+                                .get_result(conn)
+                                .await
+                                .optional()?
+                        }
+                        (DeleteScope::ForEveryone, Party::Sender) => diesel::update(
+                            target.filter(messages::deleted_for_everyone_at.is_null()),
+                        )
+                        .set(messages::deleted_for_everyone_at.eq(Some(at)))
+                        .returning(MessageRow::as_returning())
+                        .get_result(conn)
+                        .await
+                        .optional()?,
+                        (DeleteScope::ForEveryone, Party::Recipient) => {
+                            return Err(DbError::Domain(StoreError::NotFound));
+                        }
+                    };
+                    if let Some(row) = &changed {
+                        // The recipient's unread count only counts what they can see.
+                        let was_unread_for_recipient = row.read_at.is_none()
+                            && match (scope, party) {
+                                (DeleteScope::ForMe, Party::Recipient) => {
+                                    row.deleted_for_everyone_at.is_none()
+                                }
+                                (DeleteScope::ForEveryone, _) => !row.deleted_by_recipient,
+                                _ => false,
+                            };
+                        if was_unread_for_recipient {
+                            decrement_unread(conn, row.conversation_id, row.recipient_id).await?;
+                        }
+                    }
+                    diesel::update(
+                        messages::table
+                            .find(id.0)
+                            .filter(messages::deleted_at.is_null())
+                            .filter(
+                                messages::deleted_for_everyone_at.is_not_null().or(
+                                    messages::deleted_by_sender
+                                        .eq(true)
+                                        .and(messages::deleted_by_recipient.eq(true)),
+                                ),
+                            ),
+                    )
+                    .set(messages::deleted_at.eq(Some(at)))
+                    .execute(conn)
+                    .await?;
+                    let conversation = before_msg.conversation_id.0;
+                    match scope {
+                        DeleteScope::ForMe => refresh_last_message(conn, conversation, user.0).await?,
+                        DeleteScope::ForEveryone => {
+                            refresh_last_message(conn, conversation, before_msg.sender_id.0).await?;
+                            refresh_last_message(conn, conversation, before_msg.recipient_id.0)
+                                .await?;
+                        }
+                    }
+                    if changed.is_some() {
+                        insert_audit(conn, &audit).await?;
+                    }
+                    load_message(conn, id.0).await
+                })
+            .await?;
+        Ok(row.into())
+    }
+
+    pub async fn threads(
+        &self,
+        user: UserId,
+        limit: PageSize,
+    ) -> Result<Vec<ThreadSummary>, StoreError> {
+        self.thread_page(user, i64::from(limit.get()), 0, false).await
+    }
+
+    pub async fn inbox(
+        &self,
+        user: UserId,
+        page: Page,
+        unread_only: bool,
+    ) -> Result<Vec<ThreadSummary>, StoreError> {
+        self.thread_page(user, page.limit(), page.offset(), unread_only)
+            .await
+    }
+
+    /// One range scan of the member's thread rows, newest activity first, joined to the last
+    /// message and the other member.
+    async fn thread_page(
+        &self,
+        user: UserId,
+        limit: i64,
+        offset: i64,
+        unread_only: bool,
+    ) -> Result<Vec<ThreadSummary>, StoreError> {
+        let mut conn = self.conn().await?;
+        let mut query = members::table
+            .inner_join(messages::table.on(messages::id.nullable().eq(members::last_message_id)))
+            .inner_join(users::table.on(users::id.eq(members::other_user_id)))
+            .filter(members::user_id.eq(user.0))
+            .filter(members::last_message_id.is_not_null())
+            .order(members::last_message_id.desc())
+            .limit(limit)
+            .offset(offset)
+            .select((
+                members::conversation_id,
+                members::booking_id,
+                members::unread_count,
+                MessageRow::as_select(),
+                UserRow::as_select(),
+            ))
+            .into_boxed();
+        if unread_only {
+            query = query.filter(members::unread_count.gt(0));
+        }
+        let rows: Vec<(i64, Option<i64>, i32, MessageRow, UserRow)> =
+            query.load(&mut *conn).await.map_err(DbError::from)?;
+        rows.into_iter()
+            .map(|(conversation, booking, unread, message, other)| {
+                let (other, _) = other.into_user()?;
+                Ok(ThreadSummary {
+                    conversation_id: ConversationId(conversation),
+                    other_user: other.summary(),
+                    booking_id: booking.map(BookingId),
+                    last_message_id: MessageId(message.id),
+                    last_message: message.body,
+                    last_subject: message.subject,
+                    last_message_at: message.created_at,
+                    last_sender_id: UserId(message.sender_id),
+                    unread_count: i64::from(unread),
+                })
+            })
+            .collect::<Result<_, DbError>>()
+            .map_err(StoreError::from)
+    }
+
+    pub async fn insert_report(
+        &self,
+        report: NewReport,
+        audit: AuditRecord,
+    ) -> Result<Report, StoreError> {
+        let mut conn = self.conn().await?;
+        let row = conn
+            .transaction::<_, DbError, _>(async move |conn| {
+                let row: ReportRow = diesel::insert_into(reports::table)
+                    .values((
+                        reports::reporter_id.eq(report.reporter_id.0),
+                        reports::message_id.eq(report.message_id.0),
+                        reports::reason.eq(&report.reason),
+                        reports::created_at.eq(report.created_at),
+                    ))
+                    .returning(ReportRow::as_returning())
+                    .get_result(conn)
+                    .await?;
+                insert_audit(conn, &audit).await?;
+                Ok(row)
+            })
+            .await?;
+        Ok(row.into())
+    }
+
+    pub async fn reports(&self, page: Page) -> Result<Vec<Report>, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<ReportRow> = reports::table
+            .order(reports::id.desc())
+            .limit(page.limit())
+            .offset(page.offset())
+            .select(ReportRow::as_select())
+            .load(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(rows.into_iter().map(Report::from).collect())
+    }
+
+    pub async fn set_block(
+        &self,
+        blocker: UserId,
+        blocked: UserId,
+        on: bool,
+        audit: AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let changed = conn
+            .transaction::<_, DbError, _>(async move |conn| {
+                let changed = if on {
+                    diesel::insert_into(blocks::table)
+                        .values((
+                            blocks::blocker_id.eq(blocker.0),
+                            blocks::blocked_id.eq(blocked.0),
+                            blocks::created_at.eq(audit.at),
+                        ))
+                        .on_conflict_do_nothing()
+                        .execute(conn)
+                        .await?
+                } else {
+                    diesel::delete(
+                        blocks::table
+                            .filter(blocks::blocker_id.eq(blocker.0))
+                            .filter(blocks::blocked_id.eq(blocked.0)),
+                    )
+                    .execute(conn)
+                    .await?
+                };
+                if changed > 0 {
+                    insert_audit(conn, &audit).await?;
+                }
+                Ok(changed > 0)
+            })
+            .await?;
+        Ok(changed)
+    }
+
+    pub async fn admin_set_user(
+        &self,
+        user: UserId,
+        active: Option<bool>,
+        role: Option<Role>,
+        audit: AuditRecord,
+    ) -> Result<User, StoreError> {
+        let mut conn = self.conn().await?;
+        let row = conn
+            .transaction::<_, DbError, _>(async move |conn| {
+                let target = users::table.find(user.0);
+                let row: UserRow = match (active, role) {
+                    (Some(active), _) => diesel::update(target)
+                        .set(users::is_active.eq(active))
+                        .returning(UserRow::as_returning())
+                        .get_result(conn)
+                        .await?,
+                    (None, Some(role)) => diesel::update(target)
+                        .set(users::role.eq(role.as_str()))
+                        .returning(UserRow::as_returning())
+                        .get_result(conn)
+                        .await?,
+                    (None, None) => target.select(UserRow::as_select()).first(conn).await?,
+                };
+                insert_audit(conn, &audit).await?;
+                Ok(row)
+            })
+            .await?;
+        Ok(row.into_user()?.0)
+    }
+
+    pub async fn admin_create_booking(
+        &self,
+        student: UserId,
+        tutor: UserId,
+        state: BookingState,
+        audit: AuditRecord,
+    ) -> Result<Booking, StoreError> {
+        let mut conn = self.conn().await?;
+        let row = conn
+            .transaction::<_, DbError, _>(async move |conn| {
+                let row: BookingRow = diesel::insert_into(bookings::table)
+                    .values((
+                        bookings::student_id.eq(student.0),
+                        bookings::tutor_id.eq(tutor.0),
+                        bookings::state.eq(state.as_str()),
+                        bookings::created_at.eq(audit.at),
+                    ))
+                    .returning(BookingRow::as_returning())
+                    .get_result(conn)
+                    .await?;
+                let mut audit = audit;
+                audit.object_id = Some(row.id);
+                insert_audit(conn, &audit).await?;
+                Ok(row)
+            })
+            .await?;
+        Ok(row.into_booking()?)
+    }
+
+    pub async fn admin_set_booking_state(
+        &self,
+        booking: BookingId,
+        state: BookingState,
+        audit: AuditRecord,
+    ) -> Result<Booking, StoreError> {
+        let mut conn = self.conn().await?;
+        let row = conn
+            .transaction::<_, DbError, _>(async move |conn| {
+                let row: BookingRow = diesel::update(bookings::table.find(booking.0))
+                    .set(bookings::state.eq(state.as_str()))
+                    .returning(BookingRow::as_returning())
+                    .get_result(conn)
+                    .await?;
+                insert_audit(conn, &audit).await?;
+                Ok(row)
+            })
+            .await?;
+        Ok(row.into_booking()?)
+    }
+
+    pub async fn admin_set_assignment(
+        &self,
+        clinician: UserId,
+        patient: UserId,
+        assigned: bool,
+        audit: AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let changed = conn
+            .transaction::<_, DbError, _>(async move |conn| {
+                let changed = if assigned {
+                    diesel::insert_into(care_assignments::table)
+                        .values((
+                            care_assignments::clinician_id.eq(clinician.0),
+                            care_assignments::patient_id.eq(patient.0),
+                            care_assignments::created_at.eq(audit.at),
+                        ))
+                        .on_conflict_do_nothing()
+                        .execute(conn)
+                        .await?
+                } else {
+                    diesel::delete(
+                        care_assignments::table
+                            .filter(care_assignments::clinician_id.eq(clinician.0))
+                            .filter(care_assignments::patient_id.eq(patient.0)),
+                    )
+                    .execute(conn)
+                    .await?
+                };
+                if changed > 0 {
+                    insert_audit(conn, &audit).await?;
+                }
+                Ok(changed > 0)
+            })
+            .await?;
+        Ok(changed)
+    }
+
+    pub async fn history(
+        &self,
+        user: UserId,
+        other: UserId,
+        booking: Option<BookingId>,
+        request: HistoryRequest,
+    ) -> Result<HistorySlice<Message>, StoreError> {
+        let mut conn = self.conn().await?;
+        let conversations = member_conversations(&mut conn, user.0, other.0, booking).await?;
+        if conversations.is_empty() {
+            return Ok(HistorySlice {
+                messages: Vec::new(),
+                has_more: false,
+            });
+        }
+        let size = request.page.limit();
+        let mut query = messages::table
+            .filter(messages::conversation_id.eq_any(conversations))
+            .filter(visible_to!(user.0))
+            .select(MessageRow::as_select())
+            .order(messages::id.desc())
+            .limit(size + 1)
+            .into_boxed();
+        query = match request.before {
+            Some(before) => query.filter(messages::id.lt(before.0)),
+            None => query.offset(request.page.offset()),
+        };
+        let mut rows: Vec<MessageRow> = query.load(&mut *conn).await.map_err(DbError::from)?;
+        let has_more = rows.len() as i64 > size;
+        rows.truncate(usize::try_from(size).unwrap_or(0));
+        // Fetched newest first to find the page; shown oldest first.
+        rows.reverse();
+        Ok(HistorySlice {
+            messages: rows.into_iter().map(Message::from).collect(),
+            has_more,
+        })
+    }
+
+    pub async fn sent(&self, user: UserId, page: Page) -> Result<Vec<Message>, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<MessageRow> = messages::table
+            .filter(messages::sender_id.eq(user.0))
+            .filter(messages::deleted_by_sender.eq(false))
+            .filter(messages::deleted_for_everyone_at.is_null())
+            .order(messages::id.desc())
+            .limit(page.limit())
+            .offset(page.offset())
+            .select(MessageRow::as_select())
+            .load(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(rows.into_iter().map(Message::from).collect())
+    }
+
+    pub async fn unread_counts(&self, user: UserId) -> Result<UnreadCounts, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<(i64, i32)> = members::table
+            .filter(members::user_id.eq(user.0))
+            .filter(members::unread_count.gt(0))
+            .select((members::other_user_id, members::unread_count))
+            .load(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        let mut by_sender: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+        for (sender, count) in rows {
+            *by_sender.entry(sender).or_default() += i64::from(count);
+        }
+        Ok(UnreadCounts {
+            total: by_sender.values().sum(),
+            by_sender: by_sender.into_iter().map(|(s, c)| (UserId(s), c)).collect(),
+        })
+    }
+}

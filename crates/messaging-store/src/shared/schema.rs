@@ -1,0 +1,171 @@
+// The tables, shared by both backends: included into `pg` and `sqlite`, each of which defines `Ts`,
+// its SQL type for a UTC timestamp. Search columns are backend-specific and left out here.
+
+pub mod schema {
+    diesel::table! {
+        use diesel::sql_types::*;
+        use super::super::Ts;
+        users (id) {
+            id -> BigInt,
+            username -> Text,
+            email -> Text,
+            password_hash -> Text,
+            first_name -> Text,
+            last_name -> Text,
+            role -> Text,
+            is_active -> Bool,
+            created_at -> Ts,
+        }
+    }
+
+    diesel::table! {
+        use diesel::sql_types::*;
+        use super::super::Ts;
+        bookings (id) {
+            id -> BigInt,
+            student_id -> BigInt,
+            tutor_id -> BigInt,
+            state -> Text,
+            created_at -> Ts,
+        }
+    }
+
+    diesel::table! {
+        use diesel::sql_types::*;
+        use super::super::Ts;
+        care_assignments (clinician_id, patient_id) {
+            clinician_id -> BigInt,
+            patient_id -> BigInt,
+            created_at -> Ts,
+        }
+    }
+
+    diesel::table! {
+        use diesel::sql_types::*;
+        use super::super::Ts;
+        blocks (blocker_id, blocked_id) {
+            blocker_id -> BigInt,
+            blocked_id -> BigInt,
+            created_at -> Ts,
+        }
+    }
+
+    diesel::table! {
+        use diesel::sql_types::*;
+        use super::super::Ts;
+        conversations (id) {
+            id -> BigInt,
+            user_low -> BigInt,
+            user_high -> BigInt,
+            booking_id -> Nullable<BigInt>,
+            started_by -> BigInt,
+            created_at -> Ts,
+        }
+    }
+
+    diesel::table! {
+        use diesel::sql_types::*;
+        use super::super::Ts;
+        messages (id) {
+            id -> BigInt,
+            conversation_id -> BigInt,
+            sender_id -> BigInt,
+            recipient_id -> BigInt,
+            booking_id -> Nullable<BigInt>,
+            subject -> Nullable<Text>,
+            body -> Text,
+            parent_id -> Nullable<BigInt>,
+            created_at -> Ts,
+            read_at -> Nullable<Ts>,
+            edited_at -> Nullable<Ts>,
+            deleted_by_sender -> Bool,
+            deleted_by_recipient -> Bool,
+            deleted_for_everyone_at -> Nullable<Ts>,
+            deleted_at -> Nullable<Ts>,
+            client_message_id -> Nullable<Text>,
+        }
+    }
+
+    diesel::table! {
+        use diesel::sql_types::*;
+        use super::super::Ts;
+        conversation_members (user_id, conversation_id) {
+            conversation_id -> BigInt,
+            user_id -> BigInt,
+            other_user_id -> BigInt,
+            booking_id -> Nullable<BigInt>,
+            last_message_id -> Nullable<BigInt>,
+            last_message_at -> Nullable<Ts>,
+            unread_count -> Integer,
+        }
+    }
+
+    diesel::table! {
+        use diesel::sql_types::*;
+        use super::super::Ts;
+        audit_log (id) {
+            id -> BigInt,
+            actor_id -> Nullable<BigInt>,
+            action -> Text,
+            object_type -> Text,
+            object_id -> Nullable<BigInt>,
+            client_addr -> Nullable<Text>,
+            at -> Ts,
+            prev_hash -> Nullable<Text>,
+            hash -> Nullable<Text>,
+        }
+    }
+
+    diesel::table! {
+        use diesel::sql_types::*;
+        use super::super::Ts;
+        refresh_tokens (token_hash) {
+            token_hash -> Text,
+            user_id -> BigInt,
+            family -> Text,
+            issued_at -> Ts,
+            expires_at -> Ts,
+            used_at -> Nullable<Ts>,
+            revoked_at -> Nullable<Ts>,
+        }
+    }
+
+    diesel::table! {
+        use diesel::sql_types::*;
+        use super::super::Ts;
+        reports (id) {
+            id -> BigInt,
+            reporter_id -> BigInt,
+            message_id -> BigInt,
+            reason -> Text,
+            created_at -> Ts,
+        }
+    }
+
+    diesel::table! {
+        use diesel::sql_types::*;
+        use super::super::Ts;
+        sessions (id_hash) {
+            id_hash -> Text,
+            user_id -> BigInt,
+            created_at -> Ts,
+            last_seen_at -> Ts,
+            revoked_at -> Nullable<Ts>,
+        }
+    }
+
+    diesel::joinable!(conversation_members -> users (other_user_id));
+    diesel::allow_tables_to_appear_in_same_query!(
+        users,
+        bookings,
+        care_assignments,
+        blocks,
+        conversations,
+        messages,
+        conversation_members,
+        audit_log,
+        refresh_tokens,
+        reports,
+        sessions,
+    );
+}

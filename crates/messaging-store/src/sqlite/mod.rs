@@ -1,0 +1,141 @@
+//! SQLite, the embedded default: one file in the data directory, no server needed.
+
+use diesel::sql_types::{BigInt, Text};
+use diesel::sqlite::SqliteConnection;
+use diesel_async::SimpleAsyncConnection;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use futures_util::FutureExt;
+
+type Conn = SyncConnectionWrapper<SqliteConnection>;
+type Ts = diesel::sql_types::TimestamptzSqlite;
+
+include!("../shared/schema.rs");
+include!("../shared/queries.rs");
+include!("../shared/audit_queries.rs");
+
+/// SQLite needs no lock to keep the audit chain linear: the store's one connection runs its
+/// transactions one at a time, and a writer in another process cannot interleave either, because
+/// SQLite refuses a write on top of a snapshot that another writer has changed since (the action
+/// fails with "database is locked" rather than forking the chain).
+async fn lock_audit_chain(_conn: &mut Conn, _actor: Option<i64>) -> Result<(), DbError> {
+    Ok(())
+}
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+// WAL lets readers run beside the writer; the busy timeout makes a second process wait instead of
+// failing; foreign keys are off by default in SQLite.
+const SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+
+async fn establish(
+    path: &str,
+    counter: Option<crate::QueryCounter>,
+) -> diesel::ConnectionResult<Conn> {
+    let mut conn = Conn::establish(path).await?;
+    if let Some(counter) = counter {
+        conn.set_instrumentation(counter.instrumentation());
+    }
+    conn.batch_execute(SETUP)
+        .await
+        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
+}
+
+/// Opens the database file (created when missing). The pool holds one connection: SQLite has one
+/// writer at a time, and one connection avoids lock upgrades failing between two of ours.
+pub(crate) fn connect(path: &str, counter: crate::QueryCounter) -> Result<Db, StoreError> {
+    let mut config = ManagerConfig::default();
+    config.custom_setup = Box::new(move |url| establish(url, Some(counter.clone())).boxed());
+    let manager = AsyncDieselConnectionManager::<Conn>::new_with_config(path, config);
+    let pool = Pool::builder(manager)
+        .max_size(1)
+        .build()
+        .map_err(StoreError::backend)?;
+    Ok(Db::new(pool))
+}
+
+/// Applies pending migrations on a connection of its own.
+pub(crate) async fn migrate(path: &str) -> Result<(), StoreError> {
+    let conn = establish(path, None).await.map_err(StoreError::backend)?;
+    run_migrations(conn, MIGRATIONS).await
+}
+
+/// The caller's visible matches, ranked by bm25 (`f.score`); binds the MATCH expression and the
+/// user id twice.
+const SEARCH_HITS: &str = "FROM (SELECT rowid AS id, rank AS score FROM messages_fts \
+                                WHERE messages_fts MATCH ?) f \
+     JOIN messages m ON m.id = f.id \
+     WHERE m.deleted_for_everyone_at IS NULL \
+       AND ((m.sender_id = ? AND NOT m.deleted_by_sender) \
+         OR (m.recipient_id = ? AND NOT m.deleted_by_recipient))";
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+impl Db {
+    /// Ranked full-text search (FTS5, ranked by bm25 through its `rank` column) over what `user` can see.
+    pub async fn search(
+        &self,
+        user: UserId,
+        query: &messaging_domain::text::SearchQuery,
+        page: Page,
+    ) -> Result<messaging_domain::message::SearchResults<Message>, StoreError> {
+        // Every term is quoted, so nothing the user types is read as FTS5 query syntax.
+        let terms: Vec<String> = query
+            .terms()
+            .into_iter()
+            .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+            .collect();
+        if terms.is_empty() {
+            return Ok(messaging_domain::message::SearchResults {
+                messages: Vec::new(),
+                total: 0,
+            });
+        }
+        let mut conn = self.conn().await?;
+        let matched = terms.join(" ");
+        let rows: Vec<SearchRow> = diesel::sql_query(format!(
+            "SELECT m.id, m.conversation_id, m.sender_id, m.recipient_id, m.booking_id, m.subject, \
+                    m.body, m.parent_id, m.created_at, m.read_at, m.edited_at, m.deleted_by_sender, \
+                    m.deleted_by_recipient, m.deleted_for_everyone_at, m.deleted_at, \
+                    count(*) OVER () AS total \
+             {SEARCH_HITS} \
+             ORDER BY f.score, m.id DESC \
+             LIMIT ? OFFSET ?"
+        ))
+        .bind::<Text, _>(&matched)
+        .bind::<BigInt, _>(user.0)
+        .bind::<BigInt, _>(user.0)
+        .bind::<BigInt, _>(page.limit())
+        .bind::<BigInt, _>(page.offset())
+        .load(&mut *conn)
+        .await
+        .map_err(DbError::from)?;
+        let total = match rows.as_slice().first() {
+            Some(row) => row.total,
+            // A page past the end still reports how many matches there are.
+            None if page.offset() > 0 => {
+                let counted: Vec<CountRow> =
+                    diesel::sql_query(format!("SELECT count(*) AS total {SEARCH_HITS}"))
+                        .bind::<Text, _>(&matched)
+                        .bind::<BigInt, _>(user.0)
+                        .bind::<BigInt, _>(user.0)
+                        .load(&mut *conn)
+                        .await
+                        .map_err(DbError::from)?;
+                counted.as_slice().first().map_or(0, |c| c.total)
+            }
+            None => 0,
+        };
+        Ok(messaging_domain::message::SearchResults {
+            messages: rows.into_iter().map(|r| r.message.into()).collect(),
+            total,
+        })
+    }
+}

@@ -1,0 +1,62 @@
+//! The store's contract: every test runs against SQLite and against PostgreSQL, each on a fresh
+//! database of its own.
+//!
+//! PostgreSQL is found through `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`).
+//! When it is unreachable the PostgreSQL half is skipped with a note, unless
+//! `MESSAGING_REQUIRE_POSTGRES=1` (set by `cargo xtask ci`), which turns that into a failure.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod contract;
+mod support;
+
+/// Declares each contract test twice: once per backend.
+macro_rules! contract_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let store = crate::support::sqlite_store().await;
+                    crate::contract::$name(&store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(store) = crate::support::postgres_store().await else { return };
+                    crate::contract::$name(&store).await;
+                }
+            )*
+        }
+    };
+}
+
+contract_tests!(
+    usernames_are_unique_whatever_their_case,
+    first_message_creates_one_conversation_per_pair_and_booking,
+    thread_list_shows_each_members_latest_visible_message_and_unread_count,
+    thread_list_costs_the_same_queries_for_one_or_forty_conversations,
+    history_returns_the_newest_page_first_and_each_page_oldest_first,
+    history_pages_by_keyset_without_gaps_or_repeats,
+    delete_for_me_hides_the_message_from_the_deleter_only_everywhere,
+    deleted_at_is_set_once_both_parties_deleted,
+    delete_for_everyone_hides_the_message_from_both_and_fixes_unread_counts,
+    mark_read_sets_read_at_once_and_lowers_the_unread_count,
+    mark_thread_read_reads_only_what_the_reader_can_see,
+    search_finds_ranked_matches_and_never_messages_deleted_for_the_caller,
+    search_treats_query_syntax_as_plain_words,
+    unread_counts_are_grouped_by_sender,
+    a_reused_refresh_token_revokes_its_whole_family,
+    blocks_bookings_and_assignments_are_read_back,
+    editing_replaces_the_body_and_marks_it_edited,
+    audit_chain_verifies_after_several_actions,
+    audit_entries_filter_by_actor_action_object_and_time,
+    audit_log_refuses_updates_and_deletes,
+    verify_audit_chain_reports_a_changed_entry_and_the_entry_after_a_removed_one,
+    audit_chain_stays_linear_under_concurrent_writers,
+    entries_from_before_the_chain_are_counted_apart,
+    messages_crossing_in_opposite_directions_do_not_deadlock,
+);

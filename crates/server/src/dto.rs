@@ -1,0 +1,133 @@
+//! Response bodies, in the field names of the seed systems' documents. No body carries another
+//! user's email address (System A leaked them in thread lists and events).
+
+use chrono::{DateTime, Utc};
+use messaging_domain::message::{MessageView, ThreadSummary};
+use serde::Serialize;
+
+/// A message (System A's `MessageResponse`, without the email fields, plus System B's subject and
+/// parent).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MessageResponse {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub sender_id: i64,
+    pub sender_username: String,
+    pub sender_first_name: String,
+    pub sender_last_name: String,
+    pub recipient_id: i64,
+    pub recipient_username: String,
+    pub recipient_first_name: String,
+    pub recipient_last_name: String,
+    pub message: String,
+    pub subject: Option<String>,
+    pub booking_id: Option<i64>,
+    pub parent_message_id: Option<i64>,
+    pub is_read: bool,
+    pub is_edited: bool,
+    pub read_at: Option<DateTime<Utc>>,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<MessageView> for MessageResponse {
+    fn from(view: MessageView) -> Self {
+        let m = view.message;
+        let updated_at = m.edited_at.unwrap_or(m.created_at).max(m.created_at);
+        Self {
+            id: m.id.0,
+            conversation_id: m.conversation_id.0,
+            sender_id: view.sender.id.0,
+            sender_username: view.sender.username,
+            sender_first_name: view.sender.first_name,
+            sender_last_name: view.sender.last_name,
+            recipient_id: view.recipient.id.0,
+            recipient_username: view.recipient.username,
+            recipient_first_name: view.recipient.first_name,
+            recipient_last_name: view.recipient.last_name,
+            is_read: m.read_at.is_some(),
+            is_edited: m.edited_at.is_some(),
+            message: m.body,
+            subject: m.subject,
+            booking_id: m.booking_id.map(|b| b.0),
+            parent_message_id: m.parent_id.map(|p| p.0),
+            read_at: m.read_at,
+            edited_at: m.edited_at,
+            created_at: m.created_at,
+            updated_at,
+        }
+    }
+}
+
+/// One thread of the thread list (System A's shape, without `other_user_email`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ThreadResponse {
+    pub conversation_id: i64,
+    pub other_user_id: i64,
+    pub other_user_username: String,
+    pub other_user_first_name: String,
+    pub other_user_last_name: String,
+    pub other_user_role: &'static str,
+    pub booking_id: Option<i64>,
+    pub last_message_id: i64,
+    pub last_message: String,
+    pub last_message_time: DateTime<Utc>,
+    pub last_sender_id: i64,
+    pub unread_count: i64,
+}
+
+impl From<ThreadSummary> for ThreadResponse {
+    fn from(t: ThreadSummary) -> Self {
+        Self {
+            conversation_id: t.conversation_id.0,
+            other_user_id: t.other_user.id.0,
+            other_user_username: t.other_user.username,
+            other_user_first_name: t.other_user.first_name,
+            other_user_last_name: t.other_user.last_name,
+            other_user_role: t.other_user.role.as_str(),
+            booking_id: t.booking_id.map(|b| b.0),
+            last_message_id: t.last_message_id.0,
+            last_message: t.last_message,
+            last_message_time: t.last_message_at,
+            last_sender_id: t.last_sender_id.0,
+            unread_count: t.unread_count,
+        }
+    }
+}
+
+/// System B's answer to a send, a reply or a clinician message.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SentResponse {
+    pub message_id: i64,
+    pub conversation_id: i64,
+    pub status: &'static str,
+    pub recipient: String,
+    pub subject: Option<String>,
+    pub timestamp: DateTime<Utc>,
+}
+
+impl From<MessageView> for SentResponse {
+    fn from(view: MessageView) -> Self {
+        Self {
+            message_id: view.message.id.0,
+            conversation_id: view.message.conversation_id.0,
+            status: "sent",
+            recipient: view.recipient.username,
+            subject: view.message.subject,
+            timestamp: view.message.created_at,
+        }
+    }
+}
+
+/// The first `max` characters of a body, for list previews (System B cuts at 100).
+#[must_use]
+pub fn preview(body: &str, max: usize) -> String {
+    let mut chars = body.chars();
+    let cut: String = chars.by_ref().take(max).collect();
+    if chars.next().is_some() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}

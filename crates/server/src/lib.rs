@@ -1,0 +1,17 @@
+//! The messaging service's HTTP server: settings, start-up, authentication, and one handler per
+//! route. Business rules live in `messaging-domain`; SQL lives in `messaging-store`.
+
+pub mod auth;
+pub mod clock;
+pub mod dto;
+pub mod events;
+pub mod idempotency;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod rate_limit;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,397 @@
+//! RFC 9457 problem responses with stable machine-readable codes, and the mapping of every domain
+//! error to one. A server fault is logged with its cause and answered with a generic body.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use messaging_domain::StoreError;
+use messaging_domain::ValidationError;
+use messaging_domain::admin::AdminError;
+use messaging_domain::contact::ContactRefusal;
+use messaging_domain::message::EditRefusal;
+use messaging_domain::service::{DeleteError, EditError, ReadError, SafetyError, SendError};
+use serde_json::{Map, Value, json};
+
+/// A problem response.
+#[derive(Debug)]
+pub struct Problem {
+    status: StatusCode,
+    code: &'static str,
+    title: &'static str,
+    detail: String,
+    extra: Map<String, Value>,
+    /// Whole seconds for the `Retry-After` header, set only through [`Problem::with_retry_after`]
+    /// so that the header and the body member always agree.
+    retry_after: Option<u64>,
+}
+
+impl Problem {
+    /// A problem with a status, a stable code, a short title and a human-readable detail.
+    #[must_use]
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+            extra: Map::new(),
+            retry_after: None,
+        }
+    }
+
+    /// Tells the client when to try again: a `Retry-After` header and a `retry_after` member,
+    /// both in whole seconds.
+    #[must_use]
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self.with("retry_after", seconds)
+    }
+
+    /// Adds a member to the body.
+    #[must_use]
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.extra.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// The stable code.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// A server fault: the cause goes to the log, the client gets a generic body.
+    pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
+        tracing::error!(error = %error_chain(cause), "request failed with a server fault");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "Internal server error",
+            "The server failed to handle this request.",
+        )
+    }
+
+    /// 401 for a missing or unusable access token.
+    #[must_use]
+    pub fn unauthenticated(detail: &str) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "Authentication required",
+            detail,
+        )
+    }
+
+    /// 400 for a request that could not be read at all.
+    #[must_use]
+    pub fn invalid_request(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "Invalid request",
+            detail,
+        )
+    }
+
+    /// 404 for a message the caller cannot see.
+    #[must_use]
+    pub fn message_not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "MESSAGE_NOT_FOUND",
+            "Not found",
+            "Message not found",
+        )
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.code)
+    }
+}
+
+impl ResponseError for Problem {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut body = Map::new();
+        body.insert(
+            "type".into(),
+            json!(format!(
+                "urn:messaging:problem:{}",
+                self.code.to_lowercase().replace('_', "-")
+            )),
+        );
+        body.insert("title".into(), json!(self.title));
+        body.insert("status".into(), json!(self.status.as_u16()));
+        body.insert("detail".into(), json!(self.detail));
+        body.insert("code".into(), json!(self.code));
+        for (k, v) in &self.extra {
+            body.insert(k.clone(), v.clone());
+        }
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
+        }
+        response.body(Value::Object(body).to_string())
+    }
+}
+
+/// An error and all its causes on one line, for the logs.
+#[must_use]
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl From<ValidationError> for Problem {
+    fn from(err: ValidationError) -> Self {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED",
+            "Validation failed",
+            err.to_string(),
+        )
+        .with("field", err.field())
+    }
+}
+
+impl From<StoreError> for Problem {
+    fn from(err: StoreError) -> Self {
+        Problem::internal(&err)
+    }
+}
+
+impl From<ContactRefusal> for Problem {
+    fn from(err: ContactRefusal) -> Self {
+        let detail = err.to_string();
+        match err {
+            ContactRefusal::RecipientUnavailable => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "RECIPIENT_UNAVAILABLE",
+                "Recipient unavailable",
+                detail,
+            ),
+            ContactRefusal::RecipientBlockedBySender => Problem::new(
+                StatusCode::FORBIDDEN,
+                "RECIPIENT_BLOCKED",
+                "Recipient blocked",
+                detail,
+            ),
+            ContactRefusal::NotAssigned => Problem::new(
+                StatusCode::FORBIDDEN,
+                "NOT_ASSIGNED",
+                "Not assigned",
+                detail,
+            ),
+            ContactRefusal::PatientCannotInitiate => Problem::new(
+                StatusCode::FORBIDDEN,
+                "PATIENT_CANNOT_INITIATE",
+                "Conversation not allowed",
+                detail,
+            ),
+            ContactRefusal::NotAllowed => Problem::new(
+                StatusCode::FORBIDDEN,
+                "CONTACT_NOT_ALLOWED",
+                "Contact not allowed",
+                detail,
+            ),
+        }
+    }
+}
+
+impl From<SendError> for Problem {
+    fn from(err: SendError) -> Self {
+        match err {
+            SendError::SenderInactive => Problem::new(
+                StatusCode::FORBIDDEN,
+                "ACCOUNT_INACTIVE",
+                "Account inactive",
+                "Your account is not active.",
+            ),
+            SendError::Validation(e) => e.into(),
+            SendError::Contact(e) => e.into(),
+            SendError::BookingNotFound => Problem::new(
+                StatusCode::NOT_FOUND,
+                "BOOKING_NOT_FOUND",
+                "Not found",
+                "Booking not found",
+            ),
+            SendError::ParentNotFound => Problem::message_not_found(),
+            SendError::ClientIdReused => Problem::new(
+                StatusCode::CONFLICT,
+                "IDEMPOTENCY_KEY_REUSED",
+                "Idempotency key reused",
+                "This Idempotency-Key or client_message_id was already used for another message",
+            ),
+            SendError::NotClinician => Problem::new(
+                StatusCode::FORBIDDEN,
+                "CLINICIAN_ONLY",
+                "Forbidden",
+                "Only clinicians can use this route",
+            ),
+            SendError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<EditError> for Problem {
+    fn from(err: EditError) -> Self {
+        match err {
+            EditError::NotFound => Problem::message_not_found(),
+            EditError::Refused(EditRefusal::NotSender) => Problem::new(
+                StatusCode::FORBIDDEN,
+                "NOT_SENDER",
+                "Forbidden",
+                "Only the sender can edit a message",
+            ),
+            EditError::Refused(refusal @ EditRefusal::WindowExpired { .. }) => Problem::new(
+                StatusCode::FORBIDDEN,
+                "EDIT_WINDOW_EXPIRED",
+                "Edit window expired",
+                refusal.to_string(),
+            ),
+            EditError::Validation(e) => e.into(),
+            EditError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<DeleteError> for Problem {
+    fn from(err: DeleteError) -> Self {
+        match err {
+            DeleteError::NotFound => Problem::message_not_found(),
+            DeleteError::NotSender => Problem::new(
+                StatusCode::FORBIDDEN,
+                "NOT_SENDER",
+                "Forbidden",
+                "Only the sender can delete a message for everyone",
+            ),
+            DeleteError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ReadError> for Problem {
+    fn from(err: ReadError) -> Self {
+        match err {
+            ReadError::NotFound => Problem::message_not_found(),
+            ReadError::Store(e) => e.into(),
+        }
+    }
+}
+
+fn admin_only() -> Problem {
+    Problem::new(
+        StatusCode::FORBIDDEN,
+        "ADMIN_ONLY",
+        "Forbidden",
+        "Only admins can do this",
+    )
+}
+
+impl From<SafetyError> for Problem {
+    fn from(err: SafetyError) -> Self {
+        match err {
+            SafetyError::NotFound => Problem::new(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "Not found",
+                "No such user or message",
+            ),
+            SafetyError::SelfBlock => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "CANNOT_BLOCK_SELF",
+                "Cannot block yourself",
+                "You cannot block yourself",
+            ),
+            SafetyError::Validation(e) => e.into(),
+            SafetyError::NotAdmin => admin_only(),
+            SafetyError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<AdminError> for Problem {
+    fn from(err: AdminError) -> Self {
+        match err {
+            AdminError::NotAdmin => admin_only(),
+            AdminError::NotFound => Problem::new(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "Not found",
+                "No such user or booking",
+            ),
+            AdminError::WrongRoles(detail) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "WRONG_ROLES",
+                "Wrong roles",
+                detail,
+            ),
+            AdminError::SelfChange => Problem::new(
+                StatusCode::CONFLICT,
+                "SELF_CHANGE",
+                "Not allowed on yourself",
+                "Admins cannot deactivate or demote themselves",
+            ),
+            AdminError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Turns actix's extractor failures (bad JSON, wrong content type, bad query) into problems.
+pub fn json_error(err: actix_web::error::JsonPayloadError) -> Problem {
+    use actix_web::error::JsonPayloadError as E;
+    match err {
+        E::ContentType => Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "Unsupported media type",
+            "The request body must be application/json",
+        ),
+        E::Overflow { .. } | E::OverflowKnownLength { .. } => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            "Payload too large",
+            "The request body is too large",
+        ),
+        E::Deserialize(e) => Problem::invalid_request(format!("Invalid JSON body: {e}")),
+        other => Problem::invalid_request(format!("Unreadable body: {other}")),
+    }
+}
+
+/// Turns a query-string parse failure into a problem.
+pub fn query_error(err: actix_web::error::QueryPayloadError) -> Problem {
+    Problem::invalid_request(format!("Invalid query parameters: {err}"))
+}
+
+/// Turns a path parse failure (`/api/messages/abc`) into a 404: no such resource.
+pub fn path_error(_err: actix_web::error::PathError) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        "Not found",
+        "No such resource",
+    )
+}

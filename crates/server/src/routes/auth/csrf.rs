@@ -1,0 +1,33 @@
+//! `GET /api/csrf-token` → `{csrf_token}` for the caller's browser session (System B's route). The
+//! token is an HMAC of the session id: it works for that session only.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde_json::json;
+
+use crate::auth::{SESSION_COOKIE, session_user};
+use crate::problem::Problem;
+use crate::state::AppState;
+
+#[utoipa::path(
+    context_path = "/api",
+    tag = "auth",
+    summary = "The CSRF token of the caller's session cookie",
+    responses(
+        (status = 200, description = "`{csrf_token}`", body = crate::openapi::CsrfTokenResponse),
+        (status = 401, description = "UNAUTHENTICATED (no session cookie), SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+    )
+)]
+#[get("/csrf-token")]
+pub async fn csrf_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, Problem> {
+    let Some(cookie) = req.cookie(SESSION_COOKIE) else {
+        return Err(Problem::unauthenticated(
+            "No session: log in with cookie: true first (bearer requests need no CSRF token)",
+        ));
+    };
+    session_user(&state, cookie.value()).await?;
+    Ok(HttpResponse::Ok().json(json!({ "csrf_token": state.tokens.csrf_token(cookie.value()) })))
+}

@@ -1,0 +1,77 @@
+//! `POST /api/auth/logout` → 204. A browser session is closed and its cookie cleared (the CSRF
+//! checks apply, as to any state-changing request); a token client passes `{refresh_token}` and
+//! every token descended from that login is revoked.
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::Utc;
+use messaging_domain::audit::{AuditAction, AuditRecord};
+use messaging_domain::ports::{Accounts, AuditLog};
+use serde::Deserialize;
+
+use super::session::clear_cookie;
+use crate::auth::{AuthUser, SESSION_COOKIE, Secret, token_hash};
+use crate::problem::Problem;
+use crate::state::AppState;
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct LogoutRequest {
+    #[schema(value_type = Option<String>)]
+    refresh_token: Option<Secret>,
+}
+
+#[utoipa::path(
+    context_path = "/api",
+    tag = "auth",
+    summary = "Log out: close the cookie session and revoke the given refresh token family",
+    request_body(content = Option<LogoutRequest>, description = "Optional `{refresh_token}`"),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 400, description = "INVALID_REQUEST: unreadable JSON, query or path", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "CSRF_FAILED (cookie sessions), ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+#[post("/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, Problem> {
+    // The body is optional (a browser logs out with none), but one that is there must be right.
+    let body: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        LogoutRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| Problem::invalid_request(format!("Invalid JSON body: {e}")))?
+    };
+    let now = Utc::now();
+    if let Some(token) = body.refresh_token {
+        state
+            .store
+            .revoke_refresh_family(token_hash(token.expose()), now)
+            .await?;
+    }
+    state
+        .store
+        .record(AuditRecord {
+            actor: Some(user.id),
+            action: AuditAction::LoggedOut,
+            object_type: "user",
+            object_id: Some(user.id.0),
+            at: now,
+            client_addr: user.client_addr.clone(),
+        })
+        .await?;
+    let mut response = HttpResponse::NoContent();
+    if let Some(cookie) = req.cookie(SESSION_COOKIE) {
+        state
+            .store
+            .revoke_session(token_hash(cookie.value()), now)
+            .await?;
+        response.cookie(clear_cookie());
+    }
+    Ok(response.finish())
+}

@@ -1,0 +1,3 @@
+//! System B's clinician route.
+
+pub mod message;

@@ -1,0 +1,90 @@
+//! `GET /api/messages/threads/{other_user_id}?booking_id=&page=&page_size=&before=`: one page of the
+//! conversation, newest page first, each page oldest message first. `before` (a message id) pages
+//! by keyset; `page` counts pages back from the newest.
+
+use actix_web::{HttpResponse, get, web};
+use messaging_domain::message::{HistoryRequest, MessageId};
+use messaging_domain::text::{LimitSpec, Page, PageNumber, PageSize};
+use messaging_domain::user::{BookingId, UserId};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::AuthUser;
+use crate::dto::MessageResponse;
+use crate::problem::Problem;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    booking_id: Option<i64>,
+    page: Option<i64>,
+    page_size: Option<i64>,
+    before: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct HistoryResponse {
+    messages: Vec<MessageResponse>,
+    page: u32,
+    page_size: u32,
+    has_more: bool,
+    /// Pass as `before` to get the next older page.
+    next_before: Option<i64>,
+}
+
+#[utoipa::path(
+    context_path = "/api",
+    tag = "messages (System A)",
+    summary = "A thread's history; page 1 is the newest, each page oldest first (also under /api/v1)",
+    params(HistoryQuery),
+    responses(
+        (status = 200, description = "One page", body = HistoryResponse),
+        (status = 400, description = "INVALID_REQUEST: unreadable JSON, query or path", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "BOOKING_NOT_FOUND", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+#[get("/messages/threads/{other_user_id}")]
+pub async fn thread_history(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i64>,
+    query: web::Query<HistoryQuery>,
+) -> Result<HttpResponse, Problem> {
+    let page = Page {
+        number: PageNumber::parse(query.page)?,
+        size: PageSize::parse(query.page_size, LimitSpec::HISTORY)?,
+    };
+    let request = HistoryRequest {
+        before: query.before.map(MessageId),
+        page,
+    };
+    let slice = state
+        .messaging
+        .history(
+            &user.actor(),
+            UserId(crate::routes::positive_id(path.into_inner())?),
+            query.booking_id.map(BookingId),
+            request,
+        )
+        .await?;
+    let next_before = if slice.has_more {
+        slice.messages.first().map(|m| m.message.id.0)
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(HistoryResponse {
+        messages: slice
+            .messages
+            .into_iter()
+            .map(MessageResponse::from)
+            .collect(),
+        page: page.number.get(),
+        page_size: page.size.get(),
+        has_more: slice.has_more,
+        next_before,
+    }))
+}

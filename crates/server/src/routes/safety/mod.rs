@@ -1,0 +1,4 @@
+//! Self-service safety: blocking users and reporting messages.
+
+pub mod block;
+pub mod report;

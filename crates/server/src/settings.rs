@@ -1,0 +1,127 @@
+//! Typed settings, read once in `main` from flags with environment fallbacks. Every setting has a
+//! default that works on a fresh machine.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line (for machines).
+    Json,
+    /// Human-readable lines.
+    Pretty,
+}
+
+/// The server's settings.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "messaging-server", version, about = "Direct-messaging service")]
+pub struct Settings {
+    /// Address to listen on.
+    #[arg(long, env = "MESSAGING_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+
+    /// Directory for the SQLite database, attachments and the generated token key.
+    #[arg(long, env = "MESSAGING_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// `postgres://...` for PostgreSQL; defaults to the SQLite file in the data directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Largest number of database connections (PostgreSQL; SQLite always uses one).
+    #[arg(long, env = "MESSAGING_DB_POOL_SIZE", default_value_t = 16)]
+    pub db_pool_size: usize,
+
+    /// Key for signing access tokens. When absent, one is generated and kept in the data
+    /// directory; several instances must share one, so set it explicitly for them.
+    #[arg(long, env = "MESSAGING_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "MESSAGING_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    pub access_token_ttl_secs: u32,
+
+    /// Lifetime of a refresh token, in seconds.
+    #[arg(long, env = "MESSAGING_REFRESH_TOKEN_TTL_SECS", default_value_t = 30 * 24 * 3600)]
+    pub refresh_token_ttl_secs: u32,
+
+    /// Role given to users who register themselves.
+    #[arg(long, env = "MESSAGING_DEFAULT_ROLE", default_value = "student")]
+    pub default_role: String,
+
+    /// How long after sending a message may be edited, in seconds.
+    #[arg(long, env = "MESSAGING_EDIT_WINDOW_SECS", default_value_t = 900)]
+    pub edit_window_secs: u32,
+
+    /// A browser session (cookie) that is not used for this many seconds expires.
+    #[arg(long, env = "MESSAGING_SESSION_IDLE_SECS", default_value_t = 1800)]
+    pub session_idle_secs: u32,
+
+    /// Number of HTTP worker threads (default: one per core).
+    #[arg(long, env = "MESSAGING_WORKERS")]
+    pub workers: Option<usize>,
+
+    /// Log format.
+    #[arg(long, env = "MESSAGING_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
+    pub log_format: LogFormat,
+
+    /// Messages one user may send per second once their burst is spent (0: no per-second limit).
+    /// Every rate limit is kept in this process's memory, so each instance enforces it alone.
+    #[arg(long, env = "MESSAGING_SEND_PER_SECOND", default_value_t = 1)]
+    pub send_per_second: u32,
+
+    /// Messages one user may send at once before the per-second rate applies (0: the same as
+    /// the per-second rate).
+    #[arg(long, env = "MESSAGING_SEND_BURST", default_value_t = 5)]
+    pub send_burst: u32,
+
+    /// Messages one user may send per day (0: no daily limit). The allowance refills steadily,
+    /// one message every day / this many.
+    #[arg(long, env = "MESSAGING_SEND_PER_DAY", default_value_t = 500)]
+    pub send_per_day: u32,
+
+    /// Login attempts per minute from one client address (0: no limit).
+    #[arg(long, env = "MESSAGING_LOGIN_PER_MINUTE", default_value_t = 10)]
+    pub login_per_minute: u32,
+
+    /// Login attempts per minute for one username, whatever the address (0: no limit).
+    #[arg(
+        long,
+        env = "MESSAGING_LOGIN_PER_MINUTE_PER_USERNAME",
+        default_value_t = 5
+    )]
+    pub login_per_minute_per_username: u32,
+
+    /// Registrations per hour from one client address (0: no limit).
+    #[arg(long, env = "MESSAGING_REGISTER_PER_HOUR", default_value_t = 20)]
+    pub register_per_hour: u32,
+
+    /// Registration attempts per hour for one user name (0: no limit).
+    #[arg(
+        long,
+        env = "MESSAGING_REGISTER_PER_HOUR_PER_USERNAME",
+        default_value_t = 5
+    )]
+    pub register_per_hour_per_username: u32,
+}
+
+impl Settings {
+    /// Settings with every default, as if no flag or variable were given.
+    #[must_use]
+    pub fn defaults() -> Self {
+        Self::parse_from(["messaging-server"])
+    }
+
+    /// The database to use: the configured URL, or the SQLite file in the data directory.
+    #[must_use]
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.data_dir.join("messaging.db").to_string_lossy()
+            )
+        })
+    }
+}

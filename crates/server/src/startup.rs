@@ -1,0 +1,301 @@
+//! Start-up: `Application::build(settings)` connects and migrates the store, builds the domain
+//! service over its adapters and binds the listener (port 0 in tests); `run_until_stopped` serves.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpServer, web};
+use chrono::TimeDelta;
+use messaging_domain::user::Role;
+use messaging_domain::{MessagingConfig, MessagingService, StoreError};
+use messaging_store::{DatabaseKind, Store};
+use tracing::Instrument;
+
+use crate::auth::{KeyError, TokenKeys};
+use crate::clock::SystemClock;
+use crate::events::LocalEvents;
+use crate::metrics::{self, Metrics, UNMATCHED_ROUTE};
+use crate::problem::{json_error, path_error, query_error};
+use crate::routes;
+use crate::settings::Settings;
+use crate::state::AppState;
+use crate::telemetry::{REQUEST_ID_HEADER, request_id};
+
+/// How long in-flight requests may take to finish once a shutdown has begun.
+const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The data directory could not be created.
+    #[error("cannot create data directory {path}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database could not be opened or migrated.
+    #[error("database")]
+    Database(#[from] StoreError),
+    /// The token keys could not be set up.
+    #[error("token keys")]
+    Keys(#[from] KeyError),
+    /// A setting has an unusable value.
+    #[error("invalid setting {0}")]
+    Setting(&'static str),
+    /// The listener could not be bound.
+    #[error("cannot listen on {address}")]
+    Bind {
+        /// The address.
+        address: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A built server, bound and ready to run.
+pub struct Application {
+    port: u16,
+    host: String,
+    server: Server,
+    state: AppState,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Opens the store (applying migrations), builds the service and binds the listener.
+    ///
+    /// # Errors
+    /// [`StartupError`] naming what failed.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartupError::DataDir {
+            path: settings.data_dir.display().to_string(),
+            source,
+        })?;
+        let database_url = settings.database_url();
+        let store = Store::connect(&database_url, settings.db_pool_size)?;
+        store.migrate().await?;
+        let kind = match store.kind() {
+            DatabaseKind::Postgres => "postgres",
+            DatabaseKind::Sqlite => "sqlite",
+        };
+        tracing::info!(database = kind, "database ready");
+
+        let default_role =
+            Role::parse(&settings.default_role).ok_or(StartupError::Setting("default_role"))?;
+        let tokens = TokenKeys::load(
+            settings.jwt_secret.as_deref(),
+            &settings.data_dir,
+            settings.access_token_ttl_secs,
+            settings.refresh_token_ttl_secs,
+            settings.session_idle_secs,
+        )?;
+        let events = LocalEvents::new(4096);
+        let config = MessagingConfig {
+            edit_window: TimeDelta::seconds(i64::from(settings.edit_window_secs)),
+            ..MessagingConfig::default()
+        };
+        let messaging = MessagingService::new(
+            store.clone(),
+            store.clone(),
+            events.clone(),
+            SystemClock,
+            config,
+        );
+        let admin =
+            messaging_domain::admin::AdminService::new(store.clone(), store.clone(), SystemClock);
+        // The limiters are shared by every worker, so a limit holds across the whole process.
+        let rate_limits = Arc::new(crate::rate_limit::RateLimits::new(&settings));
+        rate_limits.start_sweeping();
+        let state = AppState {
+            messaging: Arc::new(messaging),
+            admin: Arc::new(admin),
+            store,
+            tokens: Arc::new(tokens),
+            default_role,
+            events,
+            rate_limits,
+        };
+
+        let listener =
+            TcpListener::bind(&settings.listen).map_err(|source| StartupError::Bind {
+                address: settings.listen.clone(),
+                source,
+            })?;
+        let local = listener.local_addr().map_err(|source| StartupError::Bind {
+            address: settings.listen.clone(),
+            source,
+        })?;
+        let data = web::Data::new(state.clone());
+        // One set of metrics for all workers, so a scrape counts every request.
+        let metrics = Arc::new(Metrics::new());
+        let mut server = HttpServer::new(move || {
+            let request_metrics = Arc::clone(&metrics);
+            App::new()
+                .app_data(data.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(64 * 1024)
+                        .error_handler(|err, _req| json_error(err).into()),
+                )
+                .app_data(
+                    web::QueryConfig::default().error_handler(|err, _req| query_error(err).into()),
+                )
+                .app_data(
+                    web::PathConfig::default().error_handler(|err, _req| path_error(err).into()),
+                )
+                .wrap(from_fn(move |req: ServiceRequest, next: Next<_>| {
+                    log_request(Arc::clone(&request_metrics), req, next)
+                }))
+                .configure(routes::configure)
+                .service(metrics::resource(Arc::clone(&metrics)))
+                .default_service(web::to(not_found))
+        })
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+        .shutdown_signal(shutdown_requested())
+        .listen(listener)
+        .map_err(|source| StartupError::Bind {
+            address: settings.listen.clone(),
+            source,
+        })?;
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        let host = match local.ip() {
+            ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+            ip => ip.to_string(),
+        };
+        Ok(Self {
+            port: local.port(),
+            host,
+            server: server.run(),
+            state,
+        })
+    }
+
+    /// The bound port.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The URL to open.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("http://{}:{}", self.host, self.port)
+    }
+
+    /// The shared state (for tests and embedding).
+    #[must_use]
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until the process is told to stop (SIGINT or SIGTERM; in-flight requests get
+    /// [`SHUTDOWN_TIMEOUT_SECS`] to finish).
+    ///
+    /// # Errors
+    /// The server's I/O error.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, crate::problem::Problem> {
+    Err(crate::problem::Problem::new(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        "Not found",
+        "No such resource",
+    ))
+}
+
+/// Resolves, logging "shutting down", once SIGTERM or SIGINT arrives. Both start a graceful
+/// shutdown: actix-web's own handler would stop at once on SIGINT, dropping in-flight requests.
+async fn shutdown_requested() {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    let interrupt = async {
+        // Without a handler, an error here would look like Ctrl-C and stop the server at once.
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %err, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    let signal = tokio::select! {
+        () = terminate => "SIGTERM",
+        () = interrupt => "SIGINT",
+    };
+    tracing::info!(signal, "shutting down");
+}
+
+/// Gives each request an id (the caller's `X-Request-Id` when sane, else a new UUID), echoes it
+/// in the response and handles the request inside a span carrying it, so every line logged on
+/// its behalf names it. Then writes one log line per request: method, route pattern (never the
+/// raw path or query string, which can carry search terms), status and duration; and records
+/// the same in the request metrics.
+async fn log_request(
+    metrics: Arc<Metrics>,
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = request_id(req.headers());
+    // At error level the span stays enabled whatever `RUST_LOG` lets through, so no line
+    // logged for this request can lose its id.
+    let span = tracing::error_span!("request", request_id = %request_id);
+    let method = req.method().clone();
+    // Handlers and extractors turn their errors into responses, so every request they see is
+    // logged and counted below; an `Err` could only come from a middleware inside this one.
+    let mut response = next.call(req).instrument(span.clone()).await?;
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    metrics.observe(&method, &route, status, elapsed);
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+    }
+    let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::warn!(%method, %route, status, elapsed_ms, "request");
+        } else {
+            tracing::info!(%method, %route, status, elapsed_ms, "request");
+        }
+    });
+    Ok(response)
+}

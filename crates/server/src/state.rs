@@ -1,0 +1,37 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use messaging_domain::MessagingService;
+use messaging_domain::admin::AdminService;
+use messaging_domain::user::Role;
+use messaging_store::Store;
+
+use crate::auth::TokenKeys;
+use crate::clock::SystemClock;
+use crate::events::LocalEvents;
+
+/// The messaging service as the server builds it.
+pub type Messaging = MessagingService<Store, Store, LocalEvents, SystemClock>;
+
+/// The admin use cases as the server builds them.
+pub type Admin = AdminService<Store, Store, SystemClock>;
+
+/// Shared state, cloned into each worker.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The use cases.
+    pub messaging: Arc<Messaging>,
+    /// The admin use cases.
+    pub admin: Arc<Admin>,
+    /// The store, for accounts and readiness.
+    pub store: Store,
+    /// Token signing keys and lifetimes.
+    pub tokens: Arc<TokenKeys>,
+    /// Role of self-registered users.
+    pub default_role: Role,
+    /// Events, for subscribers such as the real-time hub.
+    pub events: LocalEvents,
+    /// Rate limits per user and action, and per client address for login and registration.
+    pub rate_limits: Arc<crate::rate_limit::RateLimits>,
+}

@@ -1,0 +1,100 @@
+//! The real server, started on port 0, driven over HTTP. Every test runs on SQLite and on
+//! PostgreSQL (a fresh database each); see `support.rs` for how PostgreSQL is found.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api;
+mod audit;
+mod fuzz;
+mod observability;
+mod openapi;
+mod rate_limits;
+mod sessions;
+mod support;
+mod system_b;
+
+/// Declares each test twice: once per backend.
+macro_rules! server_tests {
+    ($module:ident in $wrapper:ident: $($name:ident),* $(,)?) => {
+        mod $wrapper {
+        mod sqlite {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    let app = crate::support::TestApp::spawn(crate::support::Backend::Sqlite).await.unwrap();
+                    crate::$module::$name(&app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    let Some(app) = crate::support::TestApp::spawn(crate::support::Backend::Postgres).await else { return };
+                    crate::$module::$name(&app).await;
+                }
+            )*
+        }
+        }
+    };
+}
+
+server_tests!(
+    api in api_tests:
+    the_readme_walkthrough_works_end_to_end,
+    contact_details_are_masked_until_the_pair_shares_a_booking,
+    a_booking_of_another_pair_is_refused_and_unmasks_nothing,
+    file_names_prices_and_times_survive_masking,
+    no_response_carries_an_email_address,
+    history_shows_the_newest_page_first,
+    delete_for_me_hides_the_message_only_from_the_deleter_in_every_listing,
+    delete_for_everyone_is_the_senders_alone,
+    unknown_inactive_and_self_recipients_get_one_identical_error,
+    only_the_recipient_can_mark_a_message_read,
+    edits_are_refused_after_the_window_and_remasked_within_it,
+    bad_input_gets_problem_responses_and_changes_nothing,
+    login_failures_look_the_same_for_unknown_users_and_wrong_passwords,
+    a_reused_refresh_token_revokes_the_whole_family,
+    contact_rules_hold_for_clinicians_and_patients,
+    health_and_readiness_answer,
+);
+
+server_tests!(
+    audit in audit_tests:
+    admins_see_sends_reads_and_logins_with_the_client_address,
+    audit_filters_by_action_and_actor_and_refuses_bad_values,
+    only_admins_read_the_audit_log,
+);
+
+server_tests!(
+    system_b in system_b_tests:
+    system_b_send_inbox_conversation_sent_and_reply_work_together,
+    clinician_messages_land_in_the_patients_inbox,
+    system_a_routes_answer_under_api_v1_too,
+    search_accepts_system_b_limit,
+    a_block_stops_messages_both_ways_until_lifted,
+    reports_reach_the_admins_and_only_them,
+    admins_manage_accounts_bookings_and_assignments,
+    another_users_message_is_not_found_and_unchanged,
+    anonymous_callers_get_401_on_every_protected_route,
+    a_retried_send_returns_the_original_message,
+    the_contact_rules_hold_on_every_send_path,
+);
+
+server_tests!(
+    fuzz in fuzz_tests:
+    generated_bad_input_gets_4xx_problems_and_changes_nothing,
+);
+
+#[actix_web::test]
+async fn readiness_is_503_when_the_database_goes_away() {
+    let Some(app) = support::TestApp::spawn(support::Backend::Postgres).await else {
+        return;
+    };
+    let (status, _) = app.get("/readyz", None).await;
+    assert_eq!(status, 200);
+    app.drop_postgres_database().await;
+    let (status, body) = app.get("/readyz", None).await;
+    assert_eq!(status, 503);
+    assert_eq!(body["code"], "DATABASE_UNAVAILABLE");
+}

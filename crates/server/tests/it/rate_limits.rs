@@ -1,0 +1,318 @@
+//! Rate limits as a client notices them: 429 `RATE_LIMITED` with `Retry-After` and
+//! `retry_after`, per user for sending and per address and username for login and registration.
+//! Each test spawns the app with tight limits; the other tests run with generous ones.
+//!
+//! The per-second quota refills one send a second, so the tests that spend a burst make their
+//! sends back to back, after every slow set-up step (password hashing) is done.
+
+use std::time::Instant;
+
+use messaging_domain::user::Role;
+use serde_json::{Value, json};
+
+use crate::support::{Backend, PASSWORD, TestApp, TestUser};
+
+/// What a refused (or accepted) request looked like.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    retry_after_header: Option<u64>,
+    content_type: String,
+    body: Value,
+}
+
+async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> Answer {
+    let mut req = awc::Client::default().post(format!("{}{}", app.base, path));
+    if let Some(token) = token {
+        req = req.insert_header(("Authorization", format!("Bearer {token}")));
+    }
+    let mut resp = req.send_json(&body).await.unwrap();
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let retry_after_header = header("retry-after").map(|v| v.parse().unwrap());
+    let content_type = header("content-type").unwrap_or_default();
+    let bytes = resp.body().await.unwrap();
+    Answer {
+        status: resp.status().as_u16(),
+        retry_after_header,
+        content_type,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+/// Asserts a 429 `RATE_LIMITED` problem whose header and body agree; returns the seconds.
+#[track_caller]
+fn assert_rate_limited(answer: &Answer) -> u64 {
+    assert_eq!(answer.status, 429, "{answer:?}");
+    assert_eq!(answer.body["code"], "RATE_LIMITED", "{answer:?}");
+    assert_eq!(answer.body["status"], 429, "{answer:?}");
+    assert_eq!(answer.content_type, "application/problem+json");
+    let seconds = answer.retry_after_header.expect("a Retry-After header");
+    assert!(seconds >= 1, "{answer:?}");
+    assert_eq!(answer.body["retry_after"], seconds, "{answer:?}");
+    seconds
+}
+
+async fn send(app: &TestApp, from: &TestUser, to: &TestUser, text: &str) -> Answer {
+    post(
+        app,
+        "/api/messages",
+        Some(&from.token),
+        json!({"recipient_id": to.id, "message": text}),
+    )
+    .await
+}
+
+async fn login(app: &TestApp, username: &str, password: &str) -> Answer {
+    post(
+        app,
+        "/api/auth/login",
+        None,
+        json!({"username": username, "password": password}),
+    )
+    .await
+}
+
+async fn register(app: &TestApp, username: &str) -> Answer {
+    post(
+        app,
+        "/api/auth/register",
+        None,
+        json!({
+            "username": username,
+            "email": format!("{username}@example.com"),
+            "password": PASSWORD,
+        }),
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn sends_beyond_the_burst_are_refused_with_retry_after_and_store_nothing() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.send_per_second = 1;
+        s.send_burst = 3;
+        s.send_per_day = 500;
+    })
+    .await
+    .unwrap();
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+
+    let started = Instant::now();
+    for n in 1..=3 {
+        let answer = send(&app, &alice, &bob, &format!("message {n}")).await;
+        assert_eq!(
+            answer.status, 201,
+            "send {n} is within the burst: {answer:?}"
+        );
+    }
+    let refused = send(&app, &alice, &bob, "message 4").await;
+    assert_ne!(
+        refused.status,
+        201,
+        "the fourth send passed {:?} after the first",
+        started.elapsed()
+    );
+    let seconds = assert_rate_limited(&refused);
+    assert_eq!(seconds, 1, "one send a second refills the quota");
+
+    let (_, unread) = app
+        .get("/api/messages/unread-count", Some(&bob.token))
+        .await;
+    assert_eq!(
+        unread["total"], 3,
+        "the refused send was not stored: {unread}"
+    );
+    let (_, threads) = app.get("/api/messages/threads", Some(&bob.token)).await;
+    assert_eq!(threads[0]["last_message"], "message 3", "{threads}");
+    assert_eq!(threads[0]["unread_count"], 3, "{threads}");
+}
+
+#[actix_web::test]
+async fn one_users_spent_limit_does_not_limit_another() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.send_per_second = 1;
+        s.send_burst = 2;
+    })
+    .await
+    .unwrap();
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+
+    assert_eq!(send(&app, &alice, &bob, "one").await.status, 201);
+    assert_eq!(send(&app, &alice, &bob, "two").await.status, 201);
+    assert_rate_limited(&send(&app, &alice, &bob, "three").await);
+    assert_eq!(send(&app, &carol, &bob, "from carol").await.status, 201);
+    assert_eq!(send(&app, &carol, &alice, "to alice").await.status, 201);
+}
+
+#[actix_web::test]
+async fn every_send_route_draws_on_the_same_quota() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.send_per_second = 1;
+        s.send_burst = 1;
+    })
+    .await
+    .unwrap();
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let admin = app.user_with_role("admin", Role::Admin).await;
+    let doctor = app.user_with_role("doctor", Role::Clinician).await;
+    let patient = app.user_with_role("patient", Role::Patient).await;
+    let (status, body) = app
+        .post(
+            "/api/admin/care-assignments",
+            Some(&admin.token),
+            json!({"clinician_id": doctor.id, "patient_id": patient.id}),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+
+    let sent = send(&app, &alice, &bob, "hello").await;
+    assert_eq!(sent.status, 201, "{sent:?}");
+    let id = sent.body["id"].as_i64().unwrap();
+    let by_username = post(
+        &app,
+        "/api/messages/send",
+        Some(&alice.token),
+        json!({"recipient": "bob", "content": "again"}),
+    )
+    .await;
+    assert_rate_limited(&by_username);
+    let reply = post(
+        &app,
+        &format!("/api/messages/{id}/reply"),
+        Some(&alice.token),
+        json!({"content": "and again"}),
+    )
+    .await;
+    assert_rate_limited(&reply);
+
+    let first = post(
+        &app,
+        "/api/messages/send",
+        Some(&doctor.token),
+        json!({"recipient": "patient", "content": "How are you?"}),
+    )
+    .await;
+    assert_eq!(first.status, 201, "{first:?}");
+    let clinician = post(
+        &app,
+        "/api/clinician/message",
+        Some(&doctor.token),
+        json!({"recipient_username": "patient", "message": "Reminder"}),
+    )
+    .await;
+    assert_rate_limited(&clinician);
+
+    let (_, unread) = app
+        .get("/api/messages/unread-count", Some(&bob.token))
+        .await;
+    assert_eq!(unread["total"], 1, "{unread}");
+    let (_, unread) = app
+        .get("/api/messages/unread-count", Some(&patient.token))
+        .await;
+    assert_eq!(unread["total"], 1, "{unread}");
+}
+
+#[actix_web::test]
+async fn the_daily_cap_refuses_sends_until_the_allowance_refills() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.send_per_second = 0;
+        s.send_per_day = 2;
+    })
+    .await
+    .unwrap();
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+
+    assert_eq!(send(&app, &alice, &bob, "one").await.status, 201);
+    assert_eq!(send(&app, &alice, &bob, "two").await.status, 201);
+    let seconds = assert_rate_limited(&send(&app, &alice, &bob, "three").await);
+    // Two a day refill one every twelve hours.
+    assert!(
+        (43_000..=43_200).contains(&seconds),
+        "retry after {seconds} s"
+    );
+    assert_eq!(send(&app, &bob, &alice, "bob's own day").await.status, 201);
+    let (_, unread) = app
+        .get("/api/messages/unread-count", Some(&bob.token))
+        .await;
+    assert_eq!(unread["total"], 2, "{unread}");
+}
+
+#[actix_web::test]
+async fn logins_are_limited_per_username_and_per_address_before_the_password_is_checked() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.login_per_minute_per_username = 3;
+        s.login_per_minute = 6;
+    })
+    .await
+    .unwrap();
+    for name in ["alice", "bob", "carol"] {
+        let answer = register(&app, name).await;
+        assert_eq!(answer.status, 201, "{answer:?}");
+    }
+
+    for _ in 0..3 {
+        let answer = login(&app, "alice", "wrong password").await;
+        assert_eq!(answer.status, 401, "{answer:?}");
+    }
+    let seconds = assert_rate_limited(&login(&app, "alice", PASSWORD).await);
+    assert!(
+        seconds <= 20,
+        "three a minute refill one every 20 s: {seconds}"
+    );
+    assert_rate_limited(&login(&app, " ALICE ", PASSWORD).await);
+
+    // Five attempts from this address so far: one more passes, for another username.
+    let answer = login(&app, "bob", PASSWORD).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let seconds = assert_rate_limited(&login(&app, "carol", PASSWORD).await);
+    assert!(
+        seconds <= 10,
+        "six a minute refill one every 10 s: {seconds}"
+    );
+}
+
+#[actix_web::test]
+async fn registrations_are_limited_per_address() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.register_per_hour = 2;
+    })
+    .await
+    .unwrap();
+    assert_eq!(register(&app, "alice").await.status, 201);
+    assert_eq!(register(&app, "bob").await.status, 201);
+    let seconds = assert_rate_limited(&register(&app, "carol").await);
+    assert!(
+        (1_700..=1_800).contains(&seconds),
+        "two an hour refill one every 30 minutes: {seconds}"
+    );
+    let answer = login(&app, "carol", PASSWORD).await;
+    assert_eq!(answer.status, 401, "no account was created: {answer:?}");
+}
+
+#[actix_web::test]
+async fn registrations_are_limited_per_username() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.register_per_hour_per_username = 2;
+    })
+    .await
+    .unwrap();
+    assert_eq!(register(&app, "dora").await.status, 201);
+    // The name is taken, and a second try for it is still counted; the third is refused
+    // before anything else happens, whatever the case of the name.
+    assert_eq!(register(&app, "dora").await.status, 409);
+    assert_rate_limited(&register(&app, "DORA").await);
+    assert_eq!(
+        register(&app, "edgar").await.status,
+        201,
+        "other names are not limited"
+    );
+}

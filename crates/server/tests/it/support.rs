@@ -1,0 +1,260 @@
+//! Starts the real application and talks to it over HTTP.
+
+use chrono::Utc;
+use messaging_domain::accounts::{EmailAddress, NewAccount, Username};
+use messaging_domain::audit::{AuditAction, AuditRecord};
+use messaging_domain::ports::Accounts;
+use messaging_domain::user::Role;
+use messaging_store::Store;
+use serde_json::Value;
+use server::settings::Settings;
+use server::startup::Application;
+
+/// Which database the app runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running app and a client for it.
+pub struct TestApp {
+    pub base: String,
+    pub store: Store,
+    client: awc::Client,
+    postgres: Option<(String, String)>,
+}
+
+/// A user with a valid access token.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: i64,
+    pub token: String,
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts the app with adjusted settings; `None` when PostgreSQL is wanted but unavailable
+    /// and not required.
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<Self> {
+        let dir =
+            std::env::temp_dir().join(format!("messaging-server-test-{}", uuid::Uuid::new_v4()));
+        let mut settings = Settings::defaults();
+        settings.listen = "127.0.0.1:0".into();
+        settings.data_dir = dir;
+        settings.workers = Some(1);
+        settings.jwt_secret = Some("test-secret-test-secret-test-secret".into());
+        // Every test client shares 127.0.0.1 and logs in often, so the limits are made generous
+        // (not switched off, so every test still runs through them); tests of the limits
+        // themselves set tight ones in `adjust`.
+        settings.send_per_second = 10_000;
+        settings.send_burst = 10_000;
+        settings.send_per_day = 1_000_000;
+        settings.login_per_minute = 100_000;
+        settings.login_per_minute_per_username = 100_000;
+        settings.register_per_hour = 100_000;
+        settings.register_per_hour_per_username = 100_000;
+        let mut postgres = None;
+        if let Backend::Postgres = backend {
+            let admin = std::env::var("TEST_DATABASE_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+            let required = std::env::var("MESSAGING_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+            let base = admin
+                .rsplit_once('/')
+                .map_or(admin.as_str(), |(b, _)| b)
+                .to_owned();
+            let name = format!("msgtest_{}", uuid::Uuid::new_v4().simple());
+            let url = format!("{base}/{name}");
+            match Store::ensure_database(&url).await {
+                Ok(_) => {}
+                Err(err) if !required => {
+                    eprintln!("SKIPPED: PostgreSQL unreachable at TEST_DATABASE_URL ({err})");
+                    return None;
+                }
+                Err(err) => panic!("PostgreSQL is required but unreachable: {err}"),
+            }
+            settings.database_url = Some(url);
+            postgres = Some((admin, name));
+        }
+        adjust(&mut settings);
+        let app = Application::build(settings).await.expect("app builds");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let store = app.state().store.clone();
+        actix_rt::spawn(app.run_until_stopped());
+        Some(Self {
+            base,
+            store,
+            client: awc::Client::default(),
+            postgres,
+        })
+    }
+
+    /// Drops the app's PostgreSQL database from under it.
+    pub async fn drop_postgres_database(&self) {
+        let (admin, name) = self.postgres.as_ref().expect("a PostgreSQL app");
+        Store::drop_databases_with_prefix(admin, name)
+            .await
+            .unwrap();
+    }
+
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let url = format!("{}{}", self.base, path);
+        let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.client.request(method, url);
+        if let Some(token) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {token}")));
+        }
+        let mut resp = match body {
+            Some(body) => req.send_json(&body).await.unwrap(),
+            None => req.send().await.unwrap(),
+        };
+        let status = resp.status().as_u16();
+        let bytes = resp.body().limit(10 * 1024 * 1024).await.unwrap();
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        (status, value)
+    }
+
+    /// Sends a raw body with a given content type.
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: &'static str,
+    ) -> (u16, String, Value) {
+        let url = format!("{}{}", self.base, path);
+        let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut resp = self
+            .client
+            .request(method, url)
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header(("Content-Type", content_type))
+            .send_body(body)
+            .await
+            .unwrap();
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let bytes = resp.body().await.unwrap();
+        (
+            resp.status().as_u16(),
+            ct,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        self.request("GET", path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        self.request("POST", path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+        self.request("PATCH", path, Some(token), body).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> (u16, Value) {
+        self.request("DELETE", path, Some(token), None).await
+    }
+
+    pub async fn login(&self, username: &str) -> Value {
+        let (status, body) = self
+            .post(
+                "/api/auth/login",
+                None,
+                serde_json::json!({"username": username, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Registers through the API (role: the default, student) and logs in.
+    pub async fn register(&self, username: &str) -> TestUser {
+        let (status, body) = self
+            .post(
+                "/api/auth/register",
+                None,
+                serde_json::json!({
+                    "username": username,
+                    "email": format!("{username}@example.com"),
+                    "password": PASSWORD,
+                    "first_name": username.to_uppercase(),
+                }),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let tokens = self.login(username).await;
+        TestUser {
+            id: body["id"].as_i64().unwrap(),
+            token: tokens["access_token"].as_str().unwrap().into(),
+        }
+    }
+
+    /// Creates a user with any role straight in the store (the admin API is another issue's), then
+    /// logs in through the API.
+    pub async fn user_with_role(&self, username: &str, role: Role) -> TestUser {
+        let hash = server::auth::hash_password(PASSWORD).unwrap();
+        let user = self
+            .store
+            .create_account(
+                NewAccount {
+                    username: Username::parse(username).unwrap(),
+                    email: EmailAddress::parse(&format!("{username}@example.com")).unwrap(),
+                    password_hash: hash,
+                    first_name: username.into(),
+                    last_name: String::new(),
+                    role,
+                },
+                AuditRecord {
+                    actor: None,
+                    action: AuditAction::UserRegistered,
+                    object_type: "user",
+                    object_id: None,
+                    at: Utc::now(),
+                    client_addr: None,
+                },
+            )
+            .await
+            .unwrap();
+        let tokens = self.login(username).await;
+        TestUser {
+            id: user.id.0,
+            token: tokens["access_token"].as_str().unwrap().into(),
+        }
+    }
+
+    /// Sends `text` from one user to another; asserts 201 and returns the message.
+    pub async fn send(&self, from: &TestUser, to: &TestUser, text: &str) -> Value {
+        let (status, body) = self
+            .post(
+                "/api/messages",
+                Some(&from.token),
+                serde_json::json!({"recipient_id": to.id, "message": text}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+}

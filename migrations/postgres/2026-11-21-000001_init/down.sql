@@ -1,0 +1,12 @@
+DROP FUNCTION messaging_search_count;
+DROP FUNCTION messaging_search;
+DROP TABLE refresh_tokens;
+DROP TABLE audit_log;
+DROP TABLE conversation_members;
+DROP TABLE messages;
+DROP TABLE conversations;
+DROP FUNCTION messaging_search_keys;
+DROP TABLE blocks;
+DROP TABLE care_assignments;
+DROP TABLE bookings;
+DROP TABLE users;

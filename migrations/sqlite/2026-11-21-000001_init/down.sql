@@ -1,0 +1,13 @@
+DROP TABLE refresh_tokens;
+DROP TABLE audit_log;
+DROP TABLE conversation_members;
+DROP TRIGGER messages_fts_update;
+DROP TRIGGER messages_fts_delete;
+DROP TRIGGER messages_fts_insert;
+DROP TABLE messages_fts;
+DROP TABLE messages;
+DROP TABLE conversations;
+DROP TABLE blocks;
+DROP TABLE care_assignments;
+DROP TABLE bookings;
+DROP TABLE users;

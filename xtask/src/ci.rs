@@ -1,0 +1,140 @@
+//! `cargo xtask ci`: the whole test suite, with the real components it needs. PostgreSQL is started
+//! when installed but stopped, installed (Debian's package) when missing, and the PostgreSQL tests
+//! are then required to run, not skipped.
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+pub fn run() -> Result<(), String> {
+    let database_url =
+        std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned());
+    if database_url == DEFAULT_TEST_DATABASE_URL {
+        ensure_local_postgres()?;
+    }
+    clean_test_databases(&database_url);
+
+    let nextest = Command::new("cargo")
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let mut test = Command::new("cargo");
+    if nextest {
+        test.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+    } else {
+        println!("cargo-nextest not found; running cargo test");
+        test.args(["test", "--workspace", "--no-fail-fast"]);
+    }
+    test.env("TEST_DATABASE_URL", &database_url)
+        .env("MESSAGING_REQUIRE_POSTGRES", "1");
+    run_step("tests", &mut test)?;
+    run_step(
+        "clippy",
+        Command::new("cargo").args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    run_step(
+        "rustfmt",
+        Command::new("cargo").args(["fmt", "--all", "--check"]),
+    )?;
+    clean_test_databases(&database_url);
+    println!("ci: all steps passed");
+    Ok(())
+}
+
+fn run_step(name: &str, command: &mut Command) -> Result<(), String> {
+    println!("ci: {name}");
+    let status = command
+        .status()
+        .map_err(|e| format!("{name}: cannot start: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{name} failed ({status})"))
+    }
+}
+
+fn postgres_listening() -> bool {
+    let addr: SocketAddr = ([127, 0, 0, 1], 5432).into();
+    TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok()
+}
+
+fn wait_for_postgres() -> Result<(), String> {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        if postgres_listening() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    Err("PostgreSQL did not start listening on 127.0.0.1:5432 within 60 s".into())
+}
+
+fn sh(script: &str) -> Result<(), String> {
+    let status = Command::new("sh")
+        .args(["-c", script])
+        .status()
+        .map_err(|e| format!("cannot run sh: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{script}` failed ({status})"))
+    }
+}
+
+/// Makes sure a PostgreSQL server answers on 127.0.0.1:5432 with trust authentication for local
+/// TCP connections, starting or installing Debian's cluster as needed.
+fn ensure_local_postgres() -> Result<(), String> {
+    if postgres_listening() {
+        return Ok(());
+    }
+    let installed = Path::new("/etc/postgresql").is_dir()
+        && std::fs::read_dir("/etc/postgresql").is_ok_and(|mut d| d.next().is_some());
+    if !installed {
+        println!("ci: PostgreSQL not found; installing Debian's postgresql package");
+        sh(
+            "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq postgresql >/dev/null",
+        )?;
+        // Tests connect over TCP as `postgres` without a password; allow that from this machine
+        // only, on the cluster this step just installed.
+        sh("for f in /etc/postgresql/*/main/pg_hba.conf; do \
+              sed -i -E 's/^(host\\s+all\\s+all\\s+127\\.0\\.0\\.1\\/32\\s+)\\S+/\\1trust/' \"$f\"; \
+            done")?;
+    }
+    println!("ci: starting PostgreSQL");
+    sh(
+        "for v in $(ls /etc/postgresql); do pg_ctlcluster --skip-systemctl-redirect $v main start || true; done",
+    )?;
+    wait_for_postgres()
+}
+
+/// Drops databases left by earlier test runs (tests create one `msgtest_<uuid>` database each).
+fn clean_test_databases(database_url: &str) {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(_) => return,
+    };
+    match rt.block_on(messaging_store::Store::drop_databases_with_prefix(
+        database_url,
+        "msgtest_",
+    )) {
+        Ok(n) if n > 0 => println!("ci: dropped {n} leftover test databases"),
+        Ok(_) => {}
+        Err(e) => println!(
+            "ci: could not clean test databases: {}",
+            crate::seed::describe(e)
+        ),
+    }
+}

@@ -1,0 +1,103 @@
+//! `cargo xtask`: developer tasks. `migrate`, `seed`, `bench db`, `audit verify` and `ci` (the
+//! whole test suite, provisioning PostgreSQL when it is missing).
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod audit;
+mod bench;
+mod bench_http;
+mod ci;
+mod seed;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Developer tasks for the messaging service"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Applies pending migrations (creating the PostgreSQL database when missing).
+    Migrate {
+        /// Database URL; default: `DATABASE_URL`, else the server's default SQLite file.
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+    },
+    /// Seeds demo users for every role, a booking and a care assignment, and prints credentials;
+    /// with `--users`/`--messages`, generates bulk data instead (PostgreSQL).
+    Seed(seed::SeedArgs),
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        which: BenchCommand,
+    },
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        which: audit::AuditCommand,
+    },
+    /// Runs the whole test suite as CI does: provisions PostgreSQL when missing, runs every test
+    /// (PostgreSQL tests required, not skipped), then clippy and rustfmt.
+    Ci,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Store-level latency of the thread list, search and history at scale (PostgreSQL).
+    Db(bench::DbArgs),
+    /// Sends per second and latency through HTTP, next to the same writes issued straight to the
+    /// store and through the domain service (PostgreSQL).
+    Http(bench_http::HttpArgs),
+}
+
+/// The server's default database, for commands given no URL.
+pub fn default_database_url(given: Option<String>) -> String {
+    given.unwrap_or_else(|| "sqlite://./data/messaging.db".to_owned())
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ci => ci::run(),
+        command => match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt.block_on(async_main(command)),
+            Err(e) => Err(format!("cannot start the async runtime: {e}")),
+        },
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn async_main(command: Command) -> Result<(), String> {
+    match command {
+        Command::Migrate { database_url } => {
+            let url = default_database_url(database_url);
+            let store = seed::open(&url).await?;
+            println!("migrations applied ({:?})", store.kind());
+            Ok(())
+        }
+        Command::Seed(args) => seed::run(args).await,
+        Command::Bench {
+            which: BenchCommand::Db(args),
+        } => bench::db(args).await,
+        Command::Bench {
+            which: BenchCommand::Http(args),
+        } => bench_http::http(args).await,
+        Command::Audit { which } => audit::run(which).await,
+        Command::Ci => Err("unreachable".into()),
+    }
+}
