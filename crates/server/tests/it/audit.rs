@@ -82,8 +82,13 @@ pub async fn admins_see_sends_reads_and_logins_with_the_client_address(app: &Tes
         );
         assert!(entry["at"].as_str().is_some(), "{entry}");
     }
-    // Who did what to which object, never what was said or anyone's address book.
-    let text = list.to_string();
+    // Who did what to which object, never what was said or anyone's address book. The hashes are
+    // left out of the check: random hex can contain "0170" by chance.
+    let mut without_hashes = list.clone();
+    for entry in without_hashes["entries"].as_array_mut().unwrap() {
+        entry.as_object_mut().unwrap().remove("hash");
+    }
+    let text = without_hashes.to_string();
     for secret in ["Meet me", "0170", "@example.com"] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
