@@ -47,6 +47,7 @@ pub enum Party {
 
 /// How far a delete reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum DeleteScope {
     /// Hidden from the deleting party only (System B); either party may do it.
     ForMe,
@@ -56,6 +57,7 @@ pub enum DeleteScope {
 
 /// A stored message.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Message {
     /// The message's id.
     pub id: MessageId,
@@ -205,6 +207,7 @@ impl Message {
 
 /// A message together with the public faces of its two parties, as listings show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MessageView {
     /// The message.
     pub message: Message,

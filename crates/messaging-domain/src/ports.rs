@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::accounts::NewAccount;
 use crate::audit::AuditRecord;
 use crate::error::StoreError;
-use crate::event::DomainEvent;
+use crate::event::{EventPlan, LiveEvent, Recorded, Replay, StreamEvent, StreamSeq};
 use crate::message::{
     Conversation, DeleteScope, HistoryRequest, HistorySlice, Message, MessageId, NewMessage,
     NewReport, Report, SearchResults, ThreadSummary, UnreadCounts,
@@ -30,8 +30,9 @@ pub trait MessageRepository: Send + Sync + 'static {
     ) -> Result<Vec<Conversation>, StoreError>;
 
     /// Stores a new message in its conversation (created when missing), updates both members'
-    /// thread rows and writes the audit record, all in one transaction. The audit record's object id
-    /// is filled with the new message's id.
+    /// thread rows, writes the audit record and appends the events `plan` decides to their users'
+    /// streams, all in one transaction. The audit record's object id is filled with the new
+    /// message's id.
     ///
     /// # Errors
     /// [`StoreError::Duplicate`] (`client_message_id`) when the sender already used the message's
@@ -40,7 +41,8 @@ pub trait MessageRepository: Send + Sync + 'static {
         &self,
         message: NewMessage,
         audit: AuditRecord,
-    ) -> Result<Message, StoreError>;
+        plan: EventPlan<Message>,
+    ) -> Result<Recorded<Message>, StoreError>;
 
     /// The message `sender` sent with the client id `client_message_id`, if any.
     ///
@@ -58,7 +60,7 @@ pub trait MessageRepository: Send + Sync + 'static {
     /// [`StoreError::Backend`] when the store fails.
     async fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError>;
 
-    /// Replaces a message's body and marks it edited at `at`, with its audit record.
+    /// Replaces a message's body and marks it edited at `at`, with its audit record and events.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] when the message is gone, [`StoreError::Backend`] when the store fails.
@@ -68,10 +70,11 @@ pub trait MessageRepository: Send + Sync + 'static {
         body: String,
         at: DateTime<Utc>,
         audit: AuditRecord,
-    ) -> Result<Message, StoreError>;
+        plan: EventPlan<Message>,
+    ) -> Result<Recorded<Message>, StoreError>;
 
     /// Marks a message read at `at` unless it already is (the first `read_at` stays), lowers the
-    /// recipient's unread count, and writes the audit record.
+    /// recipient's unread count, and writes the audit record and events (only when it changed).
     ///
     /// # Errors
     /// [`StoreError::NotFound`] when the message is gone, [`StoreError::Backend`] when the store fails.
@@ -80,7 +83,21 @@ pub trait MessageRepository: Send + Sync + 'static {
         id: MessageId,
         at: DateTime<Utc>,
         audit: AuditRecord,
-    ) -> Result<Message, StoreError>;
+        plan: EventPlan<Message>,
+    ) -> Result<Recorded<Message>, StoreError>;
+
+    /// Records that a device of the recipient received the message: sets its delivery time unless
+    /// it is set already, and then only appends the events `plan` decides. Returns whether it
+    /// changed.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the message is gone, [`StoreError::Backend`] when the store fails.
+    async fn mark_delivered(
+        &self,
+        id: MessageId,
+        at: DateTime<Utc>,
+        plan: EventPlan<Message>,
+    ) -> Result<Recorded<bool>, StoreError>;
 
     /// Marks read every unread message from `other` to `reader` that `reader` can see, optionally
     /// only in one booking's conversation; returns how many changed.
@@ -94,7 +111,8 @@ pub trait MessageRepository: Send + Sync + 'static {
         booking: Option<BookingId>,
         at: DateTime<Utc>,
         audit: AuditRecord,
-    ) -> Result<u64, StoreError>;
+        plan: EventPlan<u64>,
+    ) -> Result<Recorded<u64>, StoreError>;
 
     /// Deletes a message for `user` with `scope`, following [`Message::after_delete`]: sets the
     /// deleter's flag (and `deleted_at` once both parties deleted it) or the delete-for-everyone time,
@@ -109,7 +127,8 @@ pub trait MessageRepository: Send + Sync + 'static {
         scope: DeleteScope,
         at: DateTime<Utc>,
         audit: AuditRecord,
-    ) -> Result<Message, StoreError>;
+        plan: EventPlan<Message>,
+    ) -> Result<Recorded<Message>, StoreError>;
 
     /// A user's threads, most recent activity first; conversations where the user can see no message
     /// are left out.
@@ -246,6 +265,54 @@ pub trait Directory: Send + Sync + 'static {
         on: bool,
         audit: AuditRecord,
     ) -> Result<bool, StoreError>;
+
+    /// Everyone `user` shares a conversation with and has no block with (in either direction).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn conversation_partners(&self, user: UserId) -> Result<Vec<UserId>, StoreError>;
+
+    /// Whether `user` hides their presence.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn presence_hidden(&self, user: UserId) -> Result<bool, StoreError>;
+
+    /// Hides or shows `user`'s presence; returns whether anything changed.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn set_presence_hidden(&self, user: UserId, hidden: bool) -> Result<bool, StoreError>;
+}
+
+/// Users' event streams as stored: what real-time delivery replays to a device that reconnects.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait EventLog: Send + Sync + 'static {
+    /// Up to `limit` entries of `user`'s stream after `after`, oldest first; or
+    /// [`Replay::Resync`] when entries after `after` are no longer kept (or `after` is beyond the
+    /// newest entry).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn events_after(
+        &self,
+        user: UserId,
+        after: StreamSeq,
+        limit: u32,
+    ) -> Result<Replay, StoreError>;
+
+    /// The number of the newest entry of `user`'s stream, 0 when it is empty.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn latest_seq(&self, user: UserId) -> Result<StreamSeq, StoreError>;
+
+    /// Forgets entries appended before `before`; returns how many. Streams keep their numbering.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn prune_events(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 
 /// What admins change: accounts, bookings and care assignments. Each change is written with its
@@ -448,9 +515,12 @@ pub trait AuditLog: Send + Sync + 'static {
 /// Delivers events to the users concerned after their change is stored.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait EventPublisher: Send + Sync + 'static {
-    /// Hands an event over for delivery. It must not block; delivery is best effort here, and the
-    /// stored data stays the truth.
-    fn publish(&self, event: DomainEvent);
+    /// Hands stored stream entries over for delivery, after their transaction committed. It must
+    /// not block; a lost hand-over costs latency only, since devices catch up from the stream.
+    fn publish(&self, events: Vec<StreamEvent>);
+
+    /// Hands a fleeting event over for delivery to whoever is connected now. It must not block.
+    fn publish_live(&self, event: LiveEvent);
 }
 
 /// Object storage for attachments: files are written under a key and read back through an expiring

@@ -8,7 +8,7 @@ use thiserror::Error;
 use crate::audit::{AuditAction, AuditRecord};
 use crate::contact::{self, ContactFacts, ContactRefusal};
 use crate::error::{StoreError, ValidationError};
-use crate::event::DomainEvent;
+use crate::event::{DomainEvent, EventPlan, LiveEvent};
 use crate::message::{
     DeleteScope, EditRefusal, HistoryRequest, HistorySlice, Message, MessageId, MessageView,
     NewMessage, NewReport, Report, SearchResults, ThreadSummary, UnreadCounts,
@@ -27,6 +27,8 @@ pub struct MessagingConfig {
     pub edit_window: TimeDelta,
     /// Body length limits per role.
     pub body_policy: BodyPolicy,
+    /// How long a typing indicator lasts without a refresh, in seconds.
+    pub typing_ttl_seconds: u32,
 }
 
 impl Default for MessagingConfig {
@@ -34,6 +36,7 @@ impl Default for MessagingConfig {
         Self {
             edit_window: TimeDelta::minutes(15),
             body_policy: BodyPolicy::default(),
+            typing_ttl_seconds: 5,
         }
     }
 }
@@ -147,6 +150,17 @@ pub enum DeleteError {
 pub enum ReadError {
     /// No such message addressed to, and visible to, the reader.
     #[error("message not found")]
+    NotFound,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a fleeting signal (typing, presence) was refused.
+#[derive(Debug, Error)]
+pub enum LiveError {
+    /// The other user is unknown to the actor: no shared conversation, or a block stands.
+    #[error("user not found")]
     NotFound,
     /// The store failed.
     #[error(transparent)]
@@ -381,18 +395,31 @@ where
             Some(id.0),
             now,
         );
+        let muted = self.muted_party(sender.id, recipient.id).await?;
+        let (sender_face, recipient_face) = (sender.summary(), recipient.summary());
+        let plan: EventPlan<Message> = Box::new(move |m: &Message| {
+            vec![
+                DomainEvent::MessageEdited {
+                    view: MessageView {
+                        message: m.clone(),
+                        sender: sender_face,
+                        recipient: recipient_face,
+                    },
+                }
+                .addressed(muted),
+            ]
+        });
         let updated = self
             .repo
-            .update_body(id, body.into_inner(), now, audit)
+            .update_body(id, body.into_inner(), now, audit, plan)
             .await
             .map_err(not_found_as(EditError::NotFound))?;
         let view = MessageView {
-            message: updated,
+            message: updated.value,
             sender: sender.summary(),
             recipient: recipient.summary(),
         };
-        self.events
-            .publish(DomainEvent::MessageEdited { view: view.clone() });
+        self.events.publish(updated.events);
         Ok(view)
     }
 
@@ -421,22 +448,36 @@ where
             DeleteScope::ForEveryone => AuditAction::MessageDeletedForEveryone,
         };
         let audit = self.audit(actor, action, "message", Some(id.0), now);
+        let muted = match scope {
+            DeleteScope::ForMe => None,
+            DeleteScope::ForEveryone => {
+                self.muted_party(message.sender_id, message.recipient_id)
+                    .await?
+            }
+        };
+        let deleter = actor.user_id;
+        let plan: EventPlan<Message> = Box::new(move |m: &Message| {
+            let audience = match scope {
+                DeleteScope::ForMe => vec![deleter],
+                DeleteScope::ForEveryone => vec![m.sender_id, m.recipient_id],
+            };
+            vec![
+                DomainEvent::MessageDeleted {
+                    message_id: m.id,
+                    deleted_by: deleter,
+                    scope,
+                    audience,
+                }
+                .addressed(muted),
+            ]
+        });
         let deleted = self
             .repo
-            .delete_message(id, actor.user_id, scope, now, audit)
+            .delete_message(id, actor.user_id, scope, now, audit, plan)
             .await
             .map_err(not_found_as(DeleteError::NotFound))?;
-        let audience = match scope {
-            DeleteScope::ForMe => vec![actor.user_id],
-            DeleteScope::ForEveryone => vec![deleted.sender_id, deleted.recipient_id],
-        };
-        self.events.publish(DomainEvent::MessageDeleted {
-            message_id: id,
-            deleted_by: actor.user_id,
-            scope,
-            audience,
-        });
-        Ok(deleted)
+        self.events.publish(deleted.events);
+        Ok(deleted.value)
     }
 
     /// Marks one message read. Only its recipient may, and `read_at` is set once: marking again
@@ -456,20 +497,132 @@ where
         }
         let now = self.clock.now();
         let audit = self.audit(actor, AuditAction::MessageRead, "message", Some(id.0), now);
+        let muted = self
+            .muted_party(message.recipient_id, message.sender_id)
+            .await?;
+        let reader = actor.user_id;
+        let plan: EventPlan<Message> = Box::new(move |m: &Message| {
+            vec![
+                DomainEvent::MessageRead {
+                    message_id: m.id,
+                    sender_id: m.sender_id,
+                    reader_id: reader,
+                    read_at: m.read_at.unwrap_or(now),
+                }
+                .addressed(muted),
+            ]
+        });
         let read = self
             .repo
-            .mark_read(id, now, audit)
+            .mark_read(id, now, audit, plan)
             .await
             .map_err(not_found_as(ReadError::NotFound))?;
-        if let Some(read_at) = read.read_at {
-            self.events.publish(DomainEvent::MessageRead {
-                message_id: id,
-                sender_id: read.sender_id,
-                reader_id: actor.user_id,
-                read_at,
-            });
+        self.events.publish(read.events);
+        Ok(read.value)
+    }
+
+    /// A device of the actor received message `id`: its sender learns it was delivered (once, at
+    /// the first device's receipt). Only the recipient may say so.
+    ///
+    /// # Errors
+    /// [`ReadError::NotFound`] for anyone but the recipient, or when the recipient deleted it.
+    pub async fn mark_delivered(&self, actor: &Actor, id: MessageId) -> Result<(), ReadError> {
+        let message = self
+            .repo
+            .message(id)
+            .await?
+            .filter(|m| m.recipient_id == actor.user_id && m.is_visible_to(actor.user_id))
+            .ok_or(ReadError::NotFound)?;
+        let now = self.clock.now();
+        let muted = self
+            .muted_party(message.recipient_id, message.sender_id)
+            .await?;
+        let plan: EventPlan<Message> = Box::new(move |m: &Message| {
+            vec![
+                DomainEvent::MessageDelivered {
+                    message_id: m.id,
+                    sender_id: m.sender_id,
+                    recipient_id: m.recipient_id,
+                    delivered_at: now,
+                }
+                .addressed(muted),
+            ]
+        });
+        let recorded = self
+            .repo
+            .mark_delivered(id, now, plan)
+            .await
+            .map_err(not_found_as(ReadError::NotFound))?;
+        self.events.publish(recorded.events);
+        Ok(())
+    }
+
+    /// The actor started or stopped typing to `to`. Only a member of a conversation with `to` may
+    /// say so, and nothing passes between users with a block between them; otherwise `to` looks
+    /// unknown.
+    ///
+    /// # Errors
+    /// [`LiveError::NotFound`] when the actor shares no conversation with `to`, or a block stands.
+    pub async fn typing(&self, actor: &Actor, to: UserId, is_typing: bool) -> Result<(), LiveError> {
+        if to == actor.user_id
+            || self.repo.conversations_between(actor.user_id, to).await?.is_empty()
+            || self.muted_party(actor.user_id, to).await?.is_some()
+        {
+            return Err(LiveError::NotFound);
         }
-        Ok(read)
+        self.events.publish_live(LiveEvent::Typing {
+            from: actor.user_id,
+            to,
+            is_typing,
+            expires_in_seconds: self.config.typing_ttl_seconds,
+        });
+        Ok(())
+    }
+
+    /// Who hears about `user` coming online or going offline: the users they share a
+    /// conversation with and have no block with; nobody while `user` hides their presence.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn presence_audience(&self, user: UserId) -> Result<Vec<UserId>, StoreError> {
+        if self.directory.presence_hidden(user).await? {
+            return Ok(Vec::new());
+        }
+        self.directory.conversation_partners(user).await
+    }
+
+    /// Whether the actor may learn `target`'s presence: only a conversation partner with no
+    /// block between them, and only while `target` shows it. `Ok(false)` means "shows as
+    /// offline" (hidden); anyone else gets [`LiveError::NotFound`].
+    ///
+    /// # Errors
+    /// [`LiveError::NotFound`] when `target` is no conversation partner of the actor.
+    pub async fn presence_visible(&self, actor: &Actor, target: UserId) -> Result<bool, LiveError> {
+        if target == actor.user_id {
+            return Ok(true);
+        }
+        let partners = self.directory.conversation_partners(actor.user_id).await?;
+        if !partners.contains(&target) {
+            return Err(LiveError::NotFound);
+        }
+        Ok(!self.directory.presence_hidden(target).await?)
+    }
+
+    /// Hides or shows the actor's presence; returns whether it changed.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn set_presence_hidden(&self, actor: &Actor, hidden: bool) -> Result<bool, StoreError> {
+        self.directory
+            .set_presence_hidden(actor.user_id, hidden)
+            .await
+    }
+
+    /// The party to leave out of events between `a` and `b` (`b`, whom the event would reach)
+    /// when either blocked the other: blocked users receive nothing from each other.
+    async fn muted_party(&self, a: UserId, b: UserId) -> Result<Option<UserId>, StoreError> {
+        let blocks = self.directory.blocks_between(a, b).await?;
+        Ok((blocks.first_blocked_second || blocks.second_blocked_first).then_some(b))
     }
 
     /// Marks read everything `other` sent the actor (optionally in one booking's thread); returns how
@@ -485,19 +638,26 @@ where
     ) -> Result<u64, StoreError> {
         let now = self.clock.now();
         let audit = self.audit(actor, AuditAction::ThreadRead, "user", Some(other.0), now);
-        let count = self
+        let muted = self.muted_party(actor.user_id, other).await?;
+        let reader = actor.user_id;
+        let plan: EventPlan<u64> = Box::new(move |count: &u64| {
+            vec![
+                DomainEvent::ThreadRead {
+                    reader_id: reader,
+                    other_user_id: other,
+                    booking_id: booking,
+                    count: *count,
+                    read_at: now,
+                }
+                .addressed(muted),
+            ]
+        });
+        let recorded = self
             .repo
-            .mark_thread_read(actor.user_id, other, booking, now, audit)
+            .mark_thread_read(actor.user_id, other, booking, now, audit, plan)
             .await?;
-        if count > 0 {
-            self.events.publish(DomainEvent::ThreadRead {
-                reader_id: actor.user_id,
-                other_user_id: other,
-                booking_id: booking,
-                count,
-                read_at: now,
-            });
-        }
+        let count = recorded.value;
+        self.events.publish(recorded.events);
         Ok(count)
     }
 
@@ -781,6 +941,19 @@ where
             .await?;
         let now = self.clock.now();
         let client_id = draft.client_message_id.clone();
+        let (sender_face, recipient_face) = (sender.summary(), recipient.summary());
+        let plan: EventPlan<Message> = Box::new(move |m: &Message| {
+            vec![
+                DomainEvent::MessageSent {
+                    view: MessageView {
+                        message: m.clone(),
+                        sender: sender_face,
+                        recipient: recipient_face,
+                    },
+                }
+                .addressed(None),
+            ]
+        });
         let inserted = self
             .repo
             .insert_message(
@@ -795,10 +968,11 @@ where
                     created_at: now,
                 },
                 self.audit(actor, action, "message", None, now),
+                plan,
             )
             .await;
-        let message = match inserted {
-            Ok(message) => message,
+        let recorded = match inserted {
+            Ok(recorded) => recorded,
             // Two copies of the same request raced; the other one stored the message.
             Err(StoreError::Duplicate("client_message_id")) => {
                 return self
@@ -809,12 +983,11 @@ where
             Err(other) => return Err(other.into()),
         };
         let view = MessageView {
-            message,
+            message: recorded.value,
             sender: sender.summary(),
             recipient: recipient.summary(),
         };
-        self.events
-            .publish(DomainEvent::MessageSent { view: view.clone() });
+        self.events.publish(recorded.events);
         Ok(view)
     }
 

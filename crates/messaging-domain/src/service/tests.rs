@@ -14,6 +14,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use futures_executor::block_on;
 
 use super::*;
+use crate::event::{LiveEvent, Recorded, StreamEvent};
 use crate::message::{Conversation, ConversationId};
 use crate::ports::{MockClock, MockDirectory, MockEventPublisher, MockMessageRepository};
 use crate::user::{BlockState, Booking, BookingState, Role};
@@ -159,6 +160,7 @@ struct World {
     messages: Vec<Message>,
     /// `bookings_between` returns every booking of either user, as a careless adapter might.
     sloppy_bookings_between: bool,
+    hidden_presence: Vec<UserId>,
 }
 
 /// Every role, one user each, plus a second tutor, an inactive tutor and a second student.
@@ -183,6 +185,7 @@ fn world() -> World {
         conversations: Vec::new(),
         messages: Vec::new(),
         sloppy_bookings_between: false,
+        hidden_presence: Vec::new(),
     }
 }
 
@@ -268,17 +271,22 @@ enum Write {
         at: DateTime<Utc>,
         audit: AuditRecord,
     },
+    MarkDelivered {
+        id: MessageId,
+        at: DateTime<Utc>,
+    },
 }
 
 impl Write {
-    fn audit(&self) -> &AuditRecord {
-        match self {
+    fn audit(&self) -> Option<&AuditRecord> {
+        Some(match self {
             Write::Insert(_, audit)
             | Write::UpdateBody { audit, .. }
             | Write::MarkRead { audit, .. }
             | Write::MarkThreadRead { audit, .. }
             | Write::Delete { audit, .. } => audit,
-        }
+            Write::MarkDelivered { .. } => return None,
+        })
     }
 }
 
@@ -289,6 +297,8 @@ struct Harness {
     service: Service,
     writes: Arc<Mutex<Vec<Write>>>,
     events: Arc<Mutex<Vec<DomainEvent>>>,
+    deliveries: Arc<Mutex<Vec<(UserId, DomainEvent)>>>,
+    live: Arc<Mutex<Vec<LiveEvent>>>,
 }
 
 impl Harness {
@@ -296,10 +306,12 @@ impl Harness {
         let world = Arc::new(world);
         let writes = Arc::new(Mutex::new(Vec::new()));
         let events = Arc::new(Mutex::new(Vec::new()));
+        let deliveries = Arc::new(Mutex::new(Vec::new()));
+        let live = Arc::new(Mutex::new(Vec::new()));
         let service = MessagingService::new(
             repository(&world, &writes),
             directory(&world),
-            publisher(&events),
+            publisher(&events, &deliveries, &live),
             clock(),
             MessagingConfig::default(),
         );
@@ -307,7 +319,18 @@ impl Harness {
             service,
             writes,
             events,
+            deliveries,
+            live,
         }
+    }
+
+    /// Whose streams got which event, in order.
+    fn deliveries(&self) -> Vec<(UserId, DomainEvent)> {
+        self.deliveries.lock().unwrap().clone()
+    }
+
+    fn live(&self) -> Vec<LiveEvent> {
+        self.live.lock().unwrap().clone()
     }
 
     fn writes(&self) -> Vec<Write> {
@@ -364,13 +387,53 @@ fn clock() -> MockClock {
     clock
 }
 
-fn publisher(events: &Arc<Mutex<Vec<DomainEvent>>>) -> MockEventPublisher {
+fn publisher(
+    events: &Arc<Mutex<Vec<DomainEvent>>>,
+    deliveries: &Arc<Mutex<Vec<(UserId, DomainEvent)>>>,
+    live: &Arc<Mutex<Vec<LiveEvent>>>,
+) -> MockEventPublisher {
     let mut publisher = MockEventPublisher::new();
-    let events = Arc::clone(events);
+    let (events, deliveries) = (Arc::clone(events), Arc::clone(deliveries));
+    publisher.expect_publish().returning(move |stream| {
+        let mut last: Option<Arc<DomainEvent>> = None;
+        for entry in stream {
+            deliveries
+                .lock()
+                .unwrap()
+                .push((entry.user_id, (*entry.event).clone()));
+            // One event appended to several streams is one event.
+            if !last.as_ref().is_some_and(|l| Arc::ptr_eq(l, &entry.event)) {
+                events.lock().unwrap().push((*entry.event).clone());
+            }
+            last = Some(entry.event);
+        }
+    });
+    let live = Arc::clone(live);
     publisher
-        .expect_publish()
-        .returning(move |event| events.lock().unwrap().push(event));
+        .expect_publish_live()
+        .returning(move |event| live.lock().unwrap().push(event));
     publisher
+}
+
+/// What a store does with an event plan: calls it with what it stored and numbers the entries.
+fn record<T>(value: T, plan: EventPlan<T>) -> Recorded<T> {
+    let events = plan(&value)
+        .into_iter()
+        .flat_map(|outgoing| {
+            let event = Arc::new(outgoing.event);
+            outgoing
+                .audience
+                .into_iter()
+                .zip(1..)
+                .map(move |(user_id, seq)| StreamEvent {
+                    user_id,
+                    seq,
+                    at: now(),
+                    event: Arc::clone(&event),
+                })
+        })
+        .collect();
+    Recorded { value, events }
 }
 
 fn directory(world: &Arc<World>) -> MockDirectory {
@@ -423,6 +486,30 @@ fn directory(world: &Arc<World>) -> MockDirectory {
                 second_blocked_first: w.blocks.contains(&(second, first)),
             })
         });
+    let w = Arc::clone(world);
+    directory
+        .expect_conversation_partners()
+        .returning(move |user| {
+            Ok(w.conversations
+                .iter()
+                .filter_map(|c| {
+                    let other = if c.user_low == user {
+                        c.user_high
+                    } else if c.user_high == user {
+                        c.user_low
+                    } else {
+                        return None;
+                    };
+                    let blocked =
+                        w.blocks.contains(&(user, other)) || w.blocks.contains(&(other, user));
+                    (!blocked).then_some(other)
+                })
+                .collect())
+        });
+    let w = Arc::clone(world);
+    directory
+        .expect_presence_hidden()
+        .returning(move |user| Ok(w.hidden_presence.contains(&user)));
     directory
 }
 
@@ -441,9 +528,9 @@ fn repository(world: &Arc<World>, writes: &Arc<Mutex<Vec<Write>>>) -> MockMessag
         .returning(move |id| Ok(w.find_message(id)));
 
     let log = Arc::clone(writes);
-    repo.expect_insert_message().returning(move |new, audit| {
+    repo.expect_insert_message().returning(move |new, audit, plan| {
         log.lock().unwrap().push(Write::Insert(new.clone(), audit));
-        Ok(Message {
+        let message = Message {
             id: INSERTED_ID,
             conversation_id: ConversationId(1),
             sender_id: new.sender_id,
@@ -459,12 +546,13 @@ fn repository(world: &Arc<World>, writes: &Arc<Mutex<Vec<Write>>>) -> MockMessag
             deleted_by_recipient: false,
             deleted_for_everyone_at: None,
             deleted_at: None,
-        })
+        };
+        Ok(record(message, plan))
     });
 
     let (w, log) = (Arc::clone(world), Arc::clone(writes));
     repo.expect_update_body()
-        .returning(move |id, body, at, audit| {
+        .returning(move |id, body, at, audit, plan| {
             log.lock().unwrap().push(Write::UpdateBody {
                 id,
                 body: body.clone(),
@@ -472,26 +560,42 @@ fn repository(world: &Arc<World>, writes: &Arc<Mutex<Vec<Write>>>) -> MockMessag
                 audit,
             });
             let stored = w.find_message(id).ok_or(StoreError::NotFound)?;
-            Ok(Message {
-                body,
-                edited_at: Some(at),
-                ..stored
-            })
+            Ok(record(
+                Message {
+                    body,
+                    edited_at: Some(at),
+                    ..stored
+                },
+                plan,
+            ))
         });
 
     let (w, log) = (Arc::clone(world), Arc::clone(writes));
-    repo.expect_mark_read().returning(move |id, at, audit| {
+    repo.expect_mark_read().returning(move |id, at, audit, plan| {
         log.lock().unwrap().push(Write::MarkRead { id, at, audit });
         let stored = w.find_message(id).ok_or(StoreError::NotFound)?;
-        Ok(Message {
-            read_at: stored.read_at.or(Some(at)),
-            ..stored
-        })
+        if stored.is_read() {
+            return Ok(Recorded::quiet(stored));
+        }
+        Ok(record(
+            Message {
+                read_at: Some(at),
+                ..stored
+            },
+            plan,
+        ))
+    });
+
+    let (w, log) = (Arc::clone(world), Arc::clone(writes));
+    repo.expect_mark_delivered().returning(move |id, at, plan| {
+        log.lock().unwrap().push(Write::MarkDelivered { id, at });
+        let stored = w.find_message(id).ok_or(StoreError::NotFound)?;
+        Ok(record(stored, plan).map(|_| true))
     });
 
     let (w, log) = (Arc::clone(world), Arc::clone(writes));
     repo.expect_mark_thread_read()
-        .returning(move |reader, other, booking, at, audit| {
+        .returning(move |reader, other, booking, at, audit, plan| {
             log.lock().unwrap().push(Write::MarkThreadRead {
                 reader,
                 other,
@@ -506,12 +610,16 @@ fn repository(world: &Arc<World>, writes: &Arc<Mutex<Vec<Write>>>) -> MockMessag
                 .filter(|m| !m.is_read() && m.is_visible_to(reader))
                 .filter(|m| booking.is_none() || m.booking_id == booking)
                 .count();
-            Ok(u64::try_from(count).unwrap())
+            let count = u64::try_from(count).unwrap();
+            if count == 0 {
+                return Ok(Recorded::quiet(0));
+            }
+            Ok(record(count, plan))
         });
 
     let (w, log) = (Arc::clone(world), Arc::clone(writes));
     repo.expect_delete_message()
-        .returning(move |id, user, scope, at, audit| {
+        .returning(move |id, user, scope, at, audit, plan| {
             log.lock().unwrap().push(Write::Delete {
                 id,
                 user,
@@ -519,9 +627,11 @@ fn repository(world: &Arc<World>, writes: &Arc<Mutex<Vec<Write>>>) -> MockMessag
                 at,
                 audit,
             });
-            w.find_message(id)
+            let deleted = w
+                .find_message(id)
                 .and_then(|m| m.after_delete(user, scope, at))
-                .ok_or(StoreError::NotFound)
+                .ok_or(StoreError::NotFound)?;
+            Ok(record(deleted, plan))
         });
     repo
 }
@@ -864,7 +974,7 @@ fn only_clinicians_and_admins_may_use_the_clinician_route() {
         let h = Harness::new(w.clone());
         let result = h.send(sender, via_clinician_route(to(recipient, "hello")));
         check(sender, outcome(&result), expected.to_owned());
-        let actions: Vec<AuditAction> = h.writes().iter().map(|w| w.audit().action).collect();
+        let actions: Vec<AuditAction> = h.writes().iter().map(|w| w.audit().unwrap().action).collect();
         let expected_actions = if expected == "Ok" {
             vec![AuditAction::ClinicianMessageSent]
         } else {
@@ -1472,7 +1582,7 @@ fn every_write_carries_the_actor_the_action_and_the_client_address() {
     for (case, actor_id, action, object_id, op) in cases {
         let h = Harness::new(w.clone());
         op(&h);
-        let audits: Vec<AuditRecord> = h.writes().iter().map(|w| w.audit().clone()).collect();
+        let audits: Vec<AuditRecord> = h.writes().iter().map(|w| w.audit().unwrap().clone()).collect();
         let object_type = if action == AuditAction::ThreadRead {
             "user"
         } else {
@@ -1524,4 +1634,137 @@ fn a_recipient_who_blocked_the_sender_cannot_be_told_apart_from_an_unknown_one_b
         );
         check(case, outcome(&blocked), outcome(&unknown));
     }
+}
+
+// --- real-time: blocks, receipts, typing, presence ------------------------------------------------
+
+#[test]
+fn blocked_users_receive_no_events_caused_by_each_other() {
+    // The student sent a message, then one of the two blocked the other.
+    for (case, blocker, blocked) in [
+        ("tutor blocked student", TUTOR, STUDENT),
+        ("student blocked tutor", STUDENT, TUTOR),
+    ] {
+        let w = world()
+            .message(message(10, STUDENT, TUTOR, TimeDelta::minutes(1)))
+            .block(blocker, blocked);
+        let h = Harness::new(w.clone());
+        h.edit(STUDENT, 10, "changed").unwrap();
+        let h2 = Harness::new(w.clone());
+        h2.mark_read(TUTOR, 10).unwrap();
+        let h3 = Harness::new(w);
+        h3.delete(STUDENT, 10, DeleteScope::ForEveryone).unwrap();
+        let audiences: Vec<Vec<UserId>> = [&h, &h2, &h3]
+            .iter()
+            .map(|h| h.deliveries().into_iter().map(|(u, _)| u).collect())
+            .collect();
+        check(
+            case,
+            audiences,
+            vec![vec![STUDENT], Vec::new(), vec![STUDENT]],
+        );
+    }
+    // Without a block both parties hear of the edit.
+    let h = Harness::new(world().message(message(10, STUDENT, TUTOR, TimeDelta::minutes(1))));
+    h.edit(STUDENT, 10, "changed").unwrap();
+    let audience: Vec<UserId> = h.deliveries().into_iter().map(|(u, _)| u).collect();
+    check("no block", audience, vec![TUTOR, STUDENT]);
+}
+
+#[test]
+fn only_the_recipient_can_report_delivery_and_only_the_sender_hears_of_it() {
+    let w = world().message(message(10, STUDENT, TUTOR, TimeDelta::minutes(1)));
+    let h = Harness::new(w.clone());
+    block_on(h.service.mark_delivered(&actor(TUTOR), MessageId(10))).unwrap();
+    check(
+        "delivered",
+        h.deliveries(),
+        vec![(
+            STUDENT,
+            DomainEvent::MessageDelivered {
+                message_id: MessageId(10),
+                sender_id: STUDENT,
+                recipient_id: TUTOR,
+                delivered_at: now(),
+            },
+        )],
+    );
+    for (case, who, id) in [
+        ("sender forging a receipt", STUDENT, 10),
+        ("stranger forging a receipt", OTHER_TUTOR, 10),
+        ("no such message", TUTOR, 404),
+    ] {
+        let h = Harness::new(w.clone());
+        let result = block_on(h.service.mark_delivered(&actor(who), MessageId(id)));
+        check(case, outcome(&result), "NotFound".to_owned());
+        h.assert_untouched(case);
+    }
+}
+
+#[test]
+fn typing_reaches_only_a_conversation_partner_without_a_block() {
+    let w = world()
+        .conversation(STUDENT, TUTOR, STUDENT)
+        .conversation(STUDENT, OTHER_TUTOR, STUDENT)
+        .block(OTHER_TUTOR, STUDENT);
+    let h = Harness::new(w.clone());
+    block_on(h.service.typing(&actor(STUDENT), TUTOR, true)).unwrap();
+    check(
+        "partner",
+        h.live(),
+        vec![LiveEvent::Typing {
+            from: STUDENT,
+            to: TUTOR,
+            is_typing: true,
+            expires_in_seconds: 5,
+        }],
+    );
+    for (case, from, to) in [
+        ("no conversation", STUDENT, PATIENT),
+        ("unknown user", STUDENT, UNKNOWN),
+        ("blocked partner", STUDENT, OTHER_TUTOR),
+        ("partner who blocked", OTHER_TUTOR, STUDENT),
+        ("oneself", STUDENT, STUDENT),
+    ] {
+        let h = Harness::new(w.clone());
+        let result = block_on(h.service.typing(&actor(from), to, true));
+        check(case, outcome(&result), "NotFound".to_owned());
+        check(case, h.live(), Vec::new());
+    }
+}
+
+#[test]
+fn presence_is_for_conversation_partners_and_can_be_hidden() {
+    let mut w = world()
+        .conversation(STUDENT, TUTOR, STUDENT)
+        .conversation(STUDENT, OTHER_TUTOR, STUDENT)
+        .conversation(STUDENT, PATIENT, STUDENT)
+        .block(OTHER_TUTOR, STUDENT);
+    let h = Harness::new(w.clone());
+    check(
+        "audience",
+        block_on(h.service.presence_audience(STUDENT)).unwrap(),
+        vec![TUTOR, PATIENT],
+    );
+    check(
+        "partner sees it",
+        outcome(&block_on(h.service.presence_visible(&actor(TUTOR), STUDENT))),
+        "Ok".to_owned(),
+    );
+    for (case, who) in [("stranger", CLINICIAN), ("blocked partner", OTHER_TUTOR)] {
+        let result = block_on(h.service.presence_visible(&actor(who), STUDENT));
+        check(case, outcome(&result), "NotFound".to_owned());
+    }
+    w.hidden_presence.push(STUDENT);
+    let h = Harness::new(w);
+    check(
+        "hidden: nobody hears",
+        block_on(h.service.presence_audience(STUDENT)).unwrap(),
+        Vec::new(),
+    );
+    check(
+        "hidden: shows offline",
+        block_on(h.service.presence_visible(&actor(TUTOR), STUDENT)).unwrap(),
+        false,
+    );
 }
