@@ -563,9 +563,18 @@ where
     ///
     /// # Errors
     /// [`LiveError::NotFound`] when the actor shares no conversation with `to`, or a block stands.
-    pub async fn typing(&self, actor: &Actor, to: UserId, is_typing: bool) -> Result<(), LiveError> {
+    pub async fn typing(
+        &self,
+        actor: &Actor,
+        to: UserId,
+        is_typing: bool,
+    ) -> Result<(), LiveError> {
         if to == actor.user_id
-            || self.repo.conversations_between(actor.user_id, to).await?.is_empty()
+            || self
+                .repo
+                .conversations_between(actor.user_id, to)
+                .await?
+                .is_empty()
             || self.muted_party(actor.user_id, to).await?.is_some()
         {
             return Err(LiveError::NotFound);
@@ -612,7 +621,11 @@ where
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
-    pub async fn set_presence_hidden(&self, actor: &Actor, hidden: bool) -> Result<bool, StoreError> {
+    pub async fn set_presence_hidden(
+        &self,
+        actor: &Actor,
+        hidden: bool,
+    ) -> Result<bool, StoreError> {
         self.directory
             .set_presence_hidden(actor.user_id, hidden)
             .await

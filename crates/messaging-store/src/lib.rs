@@ -9,12 +9,13 @@ use chrono::{DateTime, Utc};
 use messaging_domain::StoreError;
 use messaging_domain::accounts::NewAccount;
 use messaging_domain::audit::{AuditAction, AuditRecord};
+use messaging_domain::event::{EventPlan, Recorded, Replay, StreamSeq};
 use messaging_domain::message::{
     Conversation, DeleteScope, HistoryRequest, HistorySlice, Message, MessageId, NewMessage,
     NewReport, Report, SearchResults, ThreadSummary, UnreadCounts,
 };
 use messaging_domain::ports::{
-    Accounts, Administration, AuditLog, Directory, MessageRepository, RefreshOutcome,
+    Accounts, Administration, AuditLog, Directory, EventLog, MessageRepository, RefreshOutcome,
     RefreshTokenRecord, SessionRecord,
 };
 use messaging_domain::text::{Page, PageSize, SearchQuery};
@@ -23,6 +24,7 @@ use messaging_domain::user::{BlockState, Booking, BookingId, BookingState, Role,
 pub mod audit;
 pub mod bulk;
 mod error;
+pub mod listen;
 #[allow(missing_debug_implementations)]
 mod pg;
 #[allow(missing_debug_implementations)]
@@ -333,6 +335,117 @@ fn unattended(
     }
 }
 
+#[async_trait]
+impl EventLog for Store {
+    async fn events_after(
+        &self,
+        user: UserId,
+        after: StreamSeq,
+        limit: u32,
+    ) -> Result<Replay, StoreError> {
+        on_db!(self, db => db.events_after(user, after, limit).await)
+    }
+
+    async fn latest_seq(&self, user: UserId) -> Result<StreamSeq, StoreError> {
+        on_db!(self, db => db.latest_seq(user).await)
+    }
+
+    async fn prune_events(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        on_db!(self, db => db.prune_events(before).await)
+    }
+}
+
+/// What real-time delivery needs beyond the ports: hearing other instances, presence across
+/// instances, and WebSocket tickets any instance can redeem.
+impl Store {
+    /// Listens for other instances' (and this one's) stream entries and fleeting events. `None`
+    /// for SQLite, which serves one process that delivers in-process.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the listening connection cannot be opened.
+    pub async fn listen(
+        &self,
+    ) -> Result<Option<tokio::sync::mpsc::Receiver<listen::Notice>>, StoreError> {
+        match self.backend {
+            Backend::Postgres(_) => pg::listen(&self.url).await.map(Some),
+            Backend::Sqlite(_) => Ok(None),
+        }
+    }
+
+    /// Sends a fleeting event to every listening instance; nothing to do on SQLite.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the database fails.
+    pub async fn notify_live(&self, payload: &str) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Postgres(db) => db.notify_live(payload).await,
+            Backend::Sqlite(_) => Ok(()),
+        }
+    }
+
+    /// Records that `instance` holds sockets of `users` as of `at`.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the database fails.
+    pub async fn presence_touch(
+        &self,
+        instance: &str,
+        users: &[UserId],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_db!(self, db => db.presence_touch(instance, users, at).await)
+    }
+
+    /// Forgets `instance`'s sockets of `users` (of everyone when `None`).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the database fails.
+    pub async fn presence_leave(
+        &self,
+        instance: &str,
+        users: Option<&[UserId]>,
+    ) -> Result<(), StoreError> {
+        on_db!(self, db => db.presence_leave(instance, users).await)
+    }
+
+    /// Whether any instance saw `user` connected since `since`.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the database fails.
+    pub async fn presence_online(
+        &self,
+        user: UserId,
+        since: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        on_db!(self, db => db.presence_online(user, since).await)
+    }
+
+    /// Stores a WebSocket ticket (its hash) for `user` until `expires_at`.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the database fails.
+    pub async fn insert_ws_ticket(
+        &self,
+        ticket_hash: String,
+        user: UserId,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_db!(self, db => db.insert_ws_ticket(ticket_hash, user, expires_at).await)
+    }
+
+    /// Redeems a ticket once: its user, unless it is unknown, expired or used.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the database fails.
+    pub async fn redeem_ws_ticket(
+        &self,
+        ticket_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>, StoreError> {
+        on_db!(self, db => db.redeem_ws_ticket(ticket_hash, now).await)
+    }
+}
+
 fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
@@ -353,8 +466,9 @@ impl MessageRepository for Store {
         &self,
         message: NewMessage,
         audit: AuditRecord,
-    ) -> Result<Message, StoreError> {
-        on_db!(self, db => db.insert_message(message, audit).await)
+        plan: EventPlan<Message>,
+    ) -> Result<Recorded<Message>, StoreError> {
+        on_db!(self, db => db.insert_message(message, audit, plan).await)
     }
 
     async fn message_by_client_id(
@@ -375,8 +489,9 @@ impl MessageRepository for Store {
         body: String,
         at: DateTime<Utc>,
         audit: AuditRecord,
-    ) -> Result<Message, StoreError> {
-        on_db!(self, db => db.update_body(id, body, at, audit).await)
+        plan: EventPlan<Message>,
+    ) -> Result<Recorded<Message>, StoreError> {
+        on_db!(self, db => db.update_body(id, body, at, audit, plan).await)
     }
 
     async fn mark_read(
@@ -384,8 +499,18 @@ impl MessageRepository for Store {
         id: MessageId,
         at: DateTime<Utc>,
         audit: AuditRecord,
-    ) -> Result<Message, StoreError> {
-        on_db!(self, db => db.mark_read(id, at, audit).await)
+        plan: EventPlan<Message>,
+    ) -> Result<Recorded<Message>, StoreError> {
+        on_db!(self, db => db.mark_read(id, at, audit, plan).await)
+    }
+
+    async fn mark_delivered(
+        &self,
+        id: MessageId,
+        at: DateTime<Utc>,
+        plan: EventPlan<Message>,
+    ) -> Result<Recorded<bool>, StoreError> {
+        on_db!(self, db => db.mark_delivered(id, at, plan).await)
     }
 
     async fn mark_thread_read(
@@ -395,8 +520,9 @@ impl MessageRepository for Store {
         booking: Option<BookingId>,
         at: DateTime<Utc>,
         audit: AuditRecord,
-    ) -> Result<u64, StoreError> {
-        on_db!(self, db => db.mark_thread_read(reader, other, booking, at, audit).await)
+        plan: EventPlan<u64>,
+    ) -> Result<Recorded<u64>, StoreError> {
+        on_db!(self, db => db.mark_thread_read(reader, other, booking, at, audit, plan).await)
     }
 
     async fn delete_message(
@@ -406,8 +532,9 @@ impl MessageRepository for Store {
         scope: DeleteScope,
         at: DateTime<Utc>,
         audit: AuditRecord,
-    ) -> Result<Message, StoreError> {
-        on_db!(self, db => db.delete_message(id, user, scope, at, audit).await)
+        plan: EventPlan<Message>,
+    ) -> Result<Recorded<Message>, StoreError> {
+        on_db!(self, db => db.delete_message(id, user, scope, at, audit, plan).await)
     }
 
     async fn threads(
@@ -509,6 +636,18 @@ impl Directory for Store {
         audit: AuditRecord,
     ) -> Result<bool, StoreError> {
         on_db!(self, db => db.set_block(blocker, blocked, on, audit).await)
+    }
+
+    async fn conversation_partners(&self, user: UserId) -> Result<Vec<UserId>, StoreError> {
+        on_db!(self, db => db.conversation_partners(user).await)
+    }
+
+    async fn presence_hidden(&self, user: UserId) -> Result<bool, StoreError> {
+        on_db!(self, db => db.presence_hidden(user).await)
+    }
+
+    async fn set_presence_hidden(&self, user: UserId, hidden: bool) -> Result<bool, StoreError> {
+        on_db!(self, db => db.set_presence_hidden(user, hidden).await)
     }
 }
 

@@ -528,27 +528,28 @@ fn repository(world: &Arc<World>, writes: &Arc<Mutex<Vec<Write>>>) -> MockMessag
         .returning(move |id| Ok(w.find_message(id)));
 
     let log = Arc::clone(writes);
-    repo.expect_insert_message().returning(move |new, audit, plan| {
-        log.lock().unwrap().push(Write::Insert(new.clone(), audit));
-        let message = Message {
-            id: INSERTED_ID,
-            conversation_id: ConversationId(1),
-            sender_id: new.sender_id,
-            recipient_id: new.recipient_id,
-            booking_id: new.booking_id,
-            subject: new.subject,
-            body: new.body,
-            parent_id: new.parent_id,
-            created_at: new.created_at,
-            read_at: None,
-            edited_at: None,
-            deleted_by_sender: false,
-            deleted_by_recipient: false,
-            deleted_for_everyone_at: None,
-            deleted_at: None,
-        };
-        Ok(record(message, plan))
-    });
+    repo.expect_insert_message()
+        .returning(move |new, audit, plan| {
+            log.lock().unwrap().push(Write::Insert(new.clone(), audit));
+            let message = Message {
+                id: INSERTED_ID,
+                conversation_id: ConversationId(1),
+                sender_id: new.sender_id,
+                recipient_id: new.recipient_id,
+                booking_id: new.booking_id,
+                subject: new.subject,
+                body: new.body,
+                parent_id: new.parent_id,
+                created_at: new.created_at,
+                read_at: None,
+                edited_at: None,
+                deleted_by_sender: false,
+                deleted_by_recipient: false,
+                deleted_for_everyone_at: None,
+                deleted_at: None,
+            };
+            Ok(record(message, plan))
+        });
 
     let (w, log) = (Arc::clone(world), Arc::clone(writes));
     repo.expect_update_body()
@@ -571,20 +572,21 @@ fn repository(world: &Arc<World>, writes: &Arc<Mutex<Vec<Write>>>) -> MockMessag
         });
 
     let (w, log) = (Arc::clone(world), Arc::clone(writes));
-    repo.expect_mark_read().returning(move |id, at, audit, plan| {
-        log.lock().unwrap().push(Write::MarkRead { id, at, audit });
-        let stored = w.find_message(id).ok_or(StoreError::NotFound)?;
-        if stored.is_read() {
-            return Ok(Recorded::quiet(stored));
-        }
-        Ok(record(
-            Message {
-                read_at: Some(at),
-                ..stored
-            },
-            plan,
-        ))
-    });
+    repo.expect_mark_read()
+        .returning(move |id, at, audit, plan| {
+            log.lock().unwrap().push(Write::MarkRead { id, at, audit });
+            let stored = w.find_message(id).ok_or(StoreError::NotFound)?;
+            if stored.is_read() {
+                return Ok(Recorded::quiet(stored));
+            }
+            Ok(record(
+                Message {
+                    read_at: Some(at),
+                    ..stored
+                },
+                plan,
+            ))
+        });
 
     let (w, log) = (Arc::clone(world), Arc::clone(writes));
     repo.expect_mark_delivered().returning(move |id, at, plan| {
@@ -974,7 +976,11 @@ fn only_clinicians_and_admins_may_use_the_clinician_route() {
         let h = Harness::new(w.clone());
         let result = h.send(sender, via_clinician_route(to(recipient, "hello")));
         check(sender, outcome(&result), expected.to_owned());
-        let actions: Vec<AuditAction> = h.writes().iter().map(|w| w.audit().unwrap().action).collect();
+        let actions: Vec<AuditAction> = h
+            .writes()
+            .iter()
+            .map(|w| w.audit().unwrap().action)
+            .collect();
         let expected_actions = if expected == "Ok" {
             vec![AuditAction::ClinicianMessageSent]
         } else {
@@ -1582,7 +1588,11 @@ fn every_write_carries_the_actor_the_action_and_the_client_address() {
     for (case, actor_id, action, object_id, op) in cases {
         let h = Harness::new(w.clone());
         op(&h);
-        let audits: Vec<AuditRecord> = h.writes().iter().map(|w| w.audit().unwrap().clone()).collect();
+        let audits: Vec<AuditRecord> = h
+            .writes()
+            .iter()
+            .map(|w| w.audit().unwrap().clone())
+            .collect();
         let object_type = if action == AuditAction::ThreadRead {
             "user"
         } else {
@@ -1748,7 +1758,9 @@ fn presence_is_for_conversation_partners_and_can_be_hidden() {
     );
     check(
         "partner sees it",
-        outcome(&block_on(h.service.presence_visible(&actor(TUTOR), STUDENT))),
+        outcome(&block_on(
+            h.service.presence_visible(&actor(TUTOR), STUDENT),
+        )),
         "Ok".to_owned(),
     );
     for (case, who) in [("stranger", CLINICIAN), ("blocked partner", OTHER_TUTOR)] {

@@ -33,6 +33,73 @@ async fn lock_audit_chain(conn: &mut Conn, actor: Option<i64>) -> Result<(), DbE
     Ok(())
 }
 
+/// The channel on which every committed stream entry is announced as `user:seq` pairs.
+pub(crate) const EVENTS_CHANNEL: &str = "messaging_events";
+/// The channel for fleeting events (typing, presence), whose payload is the event itself.
+pub(crate) const LIVE_CHANNEL: &str = "messaging_live";
+
+/// Announces appended entries to every listening instance. `pg_notify` is transactional: the
+/// announcement goes out when the caller's transaction commits, and never if it rolls back, so a
+/// listener that hears `user:seq` can read that entry at once.
+async fn notify_appended(conn: &mut Conn, appended: &[StreamEvent]) -> Result<(), DbError> {
+    if appended.is_empty() {
+        return Ok(());
+    }
+    let payload = crate::listen::encode_positions(appended);
+    diesel::sql_query("SELECT pg_notify($1, $2)")
+        .bind::<Text, _>(EVENTS_CHANNEL)
+        .bind::<Text, _>(payload)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+impl Db {
+    /// Sends a fleeting event's payload to every listening instance (including this one).
+    pub async fn notify_live(&self, payload: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .bind::<Text, _>(LIVE_CHANNEL)
+            .bind::<Text, _>(payload)
+            .execute(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(())
+    }
+}
+
+/// Opens a connection of its own that listens on both channels and forwards what it hears. The
+/// receiver ends when the connection is lost; the caller reconnects and catches up from the
+/// streams, which is why nothing depends on a notification arriving.
+pub(crate) async fn listen(
+    url: &str,
+) -> Result<tokio::sync::mpsc::Receiver<crate::listen::Notice>, StoreError> {
+    use diesel_async::SimpleAsyncConnection;
+    use futures_util::StreamExt;
+    let mut conn = Conn::establish(url).await.map_err(StoreError::backend)?;
+    conn.batch_execute(&format!("LISTEN {EVENTS_CHANNEL}; LISTEN {LIVE_CHANNEL};"))
+        .await
+        .map_err(DbError::from)?;
+    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    tokio::spawn(async move {
+        let mut notifications = std::pin::pin!(conn.notifications_stream());
+        while let Some(next) = notifications.next().await {
+            let Ok(notification) = next else { break };
+            let notice = if notification.channel == EVENTS_CHANNEL {
+                crate::listen::Notice::Appended(crate::listen::decode_positions(
+                    &notification.payload,
+                ))
+            } else {
+                crate::listen::Notice::Live(notification.payload)
+            };
+            if tx.send(notice).await.is_err() {
+                break;
+            }
+        }
+    });
+    Ok(rx)
+}
+
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
 async fn establish(url: &str, counter: QueryCounter) -> diesel::ConnectionResult<Conn> {

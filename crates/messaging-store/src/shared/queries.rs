@@ -8,6 +8,9 @@ use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use messaging_domain::accounts::NewAccount;
 use messaging_domain::audit::AuditRecord;
+use messaging_domain::event::{
+    DomainEvent, EventPlan, Outgoing, Recorded, Replay, StreamEvent, StreamSeq,
+};
 use messaging_domain::message::{
     Conversation, ConversationId, DeleteScope, HistoryRequest, HistorySlice, Message, MessageId,
     NewMessage, NewReport, Party, Report, ThreadSummary, UnreadCounts,
@@ -22,7 +25,8 @@ use messaging_domain::StoreError;
 use crate::error::DbError;
 use schema::{
     audit_log, blocks, bookings, care_assignments, conversation_members as members,
-    conversations, messages, refresh_tokens, reports, sessions, users,
+    conversations, event_heads, message_deliveries, messages, presence_connections, presence_settings,
+    refresh_tokens, reports, sessions, user_events, users, ws_tickets,
 };
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
@@ -314,6 +318,61 @@ async fn find_conversation(
         None => query.filter(conversations::booking_id.is_null()),
     };
     Ok(query.first::<i64>(conn).await.optional()?)
+}
+
+/// Appends the planned events to their users' streams. Must run inside the caller's transaction:
+/// each user's head row stays locked until it ends, so numbers are handed out gap-free and in
+/// commit order, and a rollback takes the entries and their numbers back. Heads are locked in
+/// user-id order whatever the audience order, so two changes crossing cannot deadlock.
+async fn append_events(
+    conn: &mut Conn,
+    planned: Vec<Outgoing>,
+    at: DateTime<Utc>,
+) -> Result<Vec<StreamEvent>, DbError> {
+    use chrono::SubsecRound;
+    let at = at.trunc_subsecs(6);
+    let mut entries: Vec<(UserId, std::sync::Arc<DomainEvent>, std::sync::Arc<String>)> =
+        Vec::new();
+    for outgoing in planned {
+        let payload = serde_json::to_string(&outgoing.event)
+            .map_err(|_| DbError::Corrupt("user_events"))?;
+        let (event, payload) = (
+            std::sync::Arc::new(outgoing.event),
+            std::sync::Arc::new(payload),
+        );
+        for user in outgoing.audience {
+            entries.push((user, event.clone(), payload.clone()));
+        }
+    }
+    entries.sort_by_key(|(user, _, _)| *user);
+    let mut appended = Vec::with_capacity(entries.len());
+    for (user, event, payload) in entries {
+        let seq: i64 = diesel::insert_into(event_heads::table)
+            .values((event_heads::user_id.eq(user.0), event_heads::last_seq.eq(1_i64)))
+            .on_conflict(event_heads::user_id)
+            .do_update()
+            .set(event_heads::last_seq.eq(event_heads::last_seq + 1_i64))
+            .returning(event_heads::last_seq)
+            .get_result(conn)
+            .await?;
+        diesel::insert_into(user_events::table)
+            .values((
+                user_events::user_id.eq(user.0),
+                user_events::seq.eq(seq),
+                user_events::at.eq(at),
+                user_events::payload.eq(payload.as_str()),
+            ))
+            .execute(conn)
+            .await?;
+        appended.push(StreamEvent {
+            user_id: user,
+            seq: u64::try_from(seq).map_err(|_| DbError::Corrupt("event_heads"))?,
+            at,
+            event,
+        });
+    }
+    notify_appended(conn, &appended).await?;
+    Ok(appended)
 }
 
 async fn load_message(conn: &mut Conn, id: i64) -> Result<MessageRow, DbError> {
@@ -791,7 +850,8 @@ impl Db {
         &self,
         new: NewMessage,
         audit: AuditRecord,
-    ) -> Result<Message, StoreError> {
+        plan: EventPlan<Message>,
+    ) -> Result<Recorded<Message>, StoreError> {
         let mut conn = self.conn().await?;
         let row = conn
             .transaction::<_, DbError, _>(async move |conn| {
@@ -876,10 +936,12 @@ impl Db {
                     let mut audit = audit;
                     audit.object_id = Some(row.id);
                     insert_audit(conn, &audit).await?;
-                    Ok(row)
+                    let message = Message::from(row);
+                    let events = append_events(conn, plan(&message), new.created_at).await?;
+                    Ok(Recorded { value: message, events })
                 })
             .await?;
-        Ok(row.into())
+        Ok(row)
     }
 
     pub async fn message_by_client_id(
@@ -917,9 +979,10 @@ impl Db {
         body: String,
         at: DateTime<Utc>,
         audit: AuditRecord,
-    ) -> Result<Message, StoreError> {
+        plan: EventPlan<Message>,
+    ) -> Result<Recorded<Message>, StoreError> {
         let mut conn = self.conn().await?;
-        let row = conn
+        let recorded = conn
             .transaction::<_, DbError, _>(async move |conn| {
                     let row: MessageRow = diesel::update(messages::table.find(id.0))
                         .set((messages::body.eq(&body), messages::edited_at.eq(Some(at))))
@@ -927,10 +990,12 @@ impl Db {
                         .get_result(conn)
                         .await?;
                     insert_audit(conn, &audit).await?;
-                    Ok(row)
+                    let message = Message::from(row);
+                    let events = append_events(conn, plan(&message), at).await?;
+                    Ok(Recorded { value: message, events })
                 })
             .await?;
-        Ok(row.into())
+        Ok(recorded)
     }
 
     pub async fn mark_read(
@@ -938,9 +1003,10 @@ impl Db {
         id: MessageId,
         at: DateTime<Utc>,
         audit: AuditRecord,
-    ) -> Result<Message, StoreError> {
+        plan: EventPlan<Message>,
+    ) -> Result<Recorded<Message>, StoreError> {
         let mut conn = self.conn().await?;
-        let row = conn
+        let recorded = conn
             .transaction::<_, DbError, _>(async move |conn| {
                     let changed: Option<MessageRow> = diesel::update(
                         messages::table
@@ -959,14 +1025,49 @@ impl Db {
                                     .await?;
                             }
                             insert_audit(conn, &audit).await?;
-                            Ok(row)
+                            let message = Message::from(row);
+                            let events = append_events(conn, plan(&message), at).await?;
+                            Ok(Recorded { value: message, events })
                         }
                         // Already read: the first read time stays.
-                        None => load_message(conn, id.0).await,
+                        None => Ok(Recorded::quiet(load_message(conn, id.0).await?.into())),
                     }
                 })
             .await?;
-        Ok(row.into())
+        Ok(recorded)
+    }
+
+    pub async fn mark_delivered(
+        &self,
+        id: MessageId,
+        at: DateTime<Utc>,
+        plan: EventPlan<Message>,
+    ) -> Result<Recorded<bool>, StoreError> {
+        let mut conn = self.conn().await?;
+        let recorded = conn
+            .transaction::<_, DbError, _>(async move |conn| {
+                    let message = Message::from(load_message(conn, id.0).await?);
+                    let inserted = diesel::insert_into(message_deliveries::table)
+                        .values((
+                            message_deliveries::message_id.eq(id.0),
+                            message_deliveries::delivered_at.eq(at),
+                        ))
+                        .on_conflict_do_nothing()
+                        .execute(conn)
+                        .await?;
+                    match inserted {
+                        1 => {
+                            let events = append_events(conn, plan(&message), at).await?;
+                            Ok(Recorded { value: true, events })
+                        }
+                        _ => {
+                            // Delivered before: only the first receipt counts.
+                            Ok(Recorded::quiet(false))
+                        }
+                    }
+                })
+            .await?;
+        Ok(recorded)
     }
 
     pub async fn mark_thread_read(
@@ -976,13 +1077,14 @@ impl Db {
         booking: Option<BookingId>,
         at: DateTime<Utc>,
         audit: AuditRecord,
-    ) -> Result<u64, StoreError> {
+        plan: EventPlan<u64>,
+    ) -> Result<Recorded<u64>, StoreError> {
         let mut conn = self.conn().await?;
-        let count = conn
+        let recorded = conn
             .transaction::<_, DbError, _>(async move |conn| {
                     let conversations = member_conversations(conn, reader.0, other.0, booking).await?;
                     if conversations.is_empty() {
-                        return Ok(0);
+                        return Ok(Recorded::quiet(0));
                     }
                     let count = diesel::update(
                         messages::table
@@ -1004,13 +1106,16 @@ impl Db {
                     .set(members::unread_count.eq(0))
                     .execute(conn)
                     .await?;
-                    if count > 0 {
-                        insert_audit(conn, &audit).await?;
+                    let count = count as u64;
+                    if count == 0 {
+                        return Ok(Recorded::quiet(0));
                     }
-                    Ok(count as u64)
+                    insert_audit(conn, &audit).await?;
+                    let events = append_events(conn, plan(&count), at).await?;
+                    Ok(Recorded { value: count, events })
                 })
             .await?;
-        Ok(count)
+        Ok(recorded)
     }
 
     pub async fn delete_message(
@@ -1020,9 +1125,10 @@ impl Db {
         scope: DeleteScope,
         at: DateTime<Utc>,
         audit: AuditRecord,
-    ) -> Result<Message, StoreError> {
+        plan: EventPlan<Message>,
+    ) -> Result<Recorded<Message>, StoreError> {
         let mut conn = self.conn().await?;
-        let row = conn
+        let recorded = conn
             .transaction::<_, DbError, _>(async move |conn| {
                     let before = load_message(conn, id.0).await?;
                     let before_msg = Message::from(before);
@@ -1097,13 +1203,16 @@ impl Db {
                                 .await?;
                         }
                     }
-                    if changed.is_some() {
-                        insert_audit(conn, &audit).await?;
+                    let message = Message::from(load_message(conn, id.0).await?);
+                    if changed.is_none() {
+                        return Ok(Recorded::quiet(message));
                     }
-                    load_message(conn, id.0).await
+                    insert_audit(conn, &audit).await?;
+                    let events = append_events(conn, plan(&message), at).await?;
+                    Ok(Recorded { value: message, events })
                 })
             .await?;
-        Ok(row.into())
+        Ok(recorded)
     }
 
     pub async fn threads(
@@ -1441,4 +1550,242 @@ impl Db {
             by_sender: by_sender.into_iter().map(|(s, c)| (UserId(s), c)).collect(),
         })
     }
+
+    // ----- Event streams, presence and WebSocket tickets -----
+
+    pub async fn events_after(
+        &self,
+        user: UserId,
+        after: StreamSeq,
+        limit: u32,
+    ) -> Result<Replay, StoreError> {
+        let mut conn = self.conn().await?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let latest = latest_seq(&mut conn, user.0).await?;
+        if after >= latest {
+            // Nothing newer, or a position this stream never reached (another database, a reset).
+            return Ok(if after == latest {
+                Replay::Events(Vec::new())
+            } else {
+                Replay::Resync {
+                    latest: latest.unsigned_abs(),
+                }
+            });
+        }
+        let rows: Vec<(i64, DateTime<Utc>, String)> = user_events::table
+            .filter(user_events::user_id.eq(user.0))
+            .filter(user_events::seq.gt(after))
+            .order(user_events::seq.asc())
+            .limit(i64::from(limit.max(1)))
+            .select((user_events::seq, user_events::at, user_events::payload))
+            .load(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        // The next entry must be the one right after `after`; if it was pruned, so was the gap.
+        if rows.as_slice().first().is_none_or(|(seq, _, _)| *seq != after + 1) {
+            return Ok(Replay::Resync {
+                latest: latest.unsigned_abs(),
+            });
+        }
+        let mut events = Vec::with_capacity(rows.len());
+        for (seq, at, payload) in rows {
+            let event: DomainEvent =
+                serde_json::from_str(&payload).map_err(|_| DbError::Corrupt("user_events"))?;
+            events.push(StreamEvent {
+                user_id: user,
+                seq: seq.unsigned_abs(),
+                at,
+                event: std::sync::Arc::new(event),
+            });
+        }
+        Ok(Replay::Events(events))
+    }
+
+    pub async fn latest_seq(&self, user: UserId) -> Result<StreamSeq, StoreError> {
+        let mut conn = self.conn().await?;
+        Ok(latest_seq(&mut conn, user.0).await?.unsigned_abs())
+    }
+
+    pub async fn prune_events(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut conn = self.conn().await?;
+        let removed = diesel::delete(user_events::table.filter(user_events::at.lt(before)))
+            .execute(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(removed as u64)
+    }
+
+    pub async fn conversation_partners(&self, user: UserId) -> Result<Vec<UserId>, StoreError> {
+        let mut conn = self.conn().await?;
+        let partners: Vec<i64> = members::table
+            .filter(members::user_id.eq(user.0))
+            .select(members::other_user_id)
+            .distinct()
+            .load(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        let blocked: Vec<(i64, i64)> = blocks::table
+            .filter(blocks::blocker_id.eq(user.0).or(blocks::blocked_id.eq(user.0)))
+            .select((blocks::blocker_id, blocks::blocked_id))
+            .load(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        let mut partners: Vec<UserId> = partners
+            .into_iter()
+            .filter(|p| !blocked.iter().any(|(a, b)| a == p || b == p))
+            .map(UserId)
+            .collect();
+        partners.sort();
+        Ok(partners)
+    }
+
+    pub async fn presence_hidden(&self, user: UserId) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let hidden: Option<bool> = presence_settings::table
+            .find(user.0)
+            .select(presence_settings::hidden)
+            .first(&mut *conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        Ok(hidden.unwrap_or(false))
+    }
+
+    pub async fn set_presence_hidden(&self, user: UserId, hidden: bool) -> Result<bool, StoreError> {
+        let before = self.presence_hidden(user).await?;
+        let mut conn = self.conn().await?;
+        diesel::insert_into(presence_settings::table)
+            .values((
+                presence_settings::user_id.eq(user.0),
+                presence_settings::hidden.eq(hidden),
+            ))
+            .on_conflict(presence_settings::user_id)
+            .do_update()
+            .set(presence_settings::hidden.eq(hidden))
+            .execute(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(before != hidden)
+    }
+
+    /// Marks `users` as connected to `instance` as of `at` (the instance's heartbeat).
+    pub async fn presence_touch(
+        &self,
+        instance: &str,
+        users: &[UserId],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        for user in users {
+            diesel::insert_into(presence_connections::table)
+                .values((
+                    presence_connections::instance_id.eq(instance),
+                    presence_connections::user_id.eq(user.0),
+                    presence_connections::seen_at.eq(at),
+                ))
+                .on_conflict((presence_connections::user_id, presence_connections::instance_id))
+                .do_update()
+                .set(presence_connections::seen_at.eq(at))
+                .execute(&mut *conn)
+                .await
+                .map_err(DbError::from)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets that `users` (all of them when `None`) are connected to `instance`.
+    pub async fn presence_leave(
+        &self,
+        instance: &str,
+        users: Option<&[UserId]>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        let rows = presence_connections::table.filter(presence_connections::instance_id.eq(instance));
+        match users {
+            Some(users) => {
+                let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
+                diesel::delete(rows.filter(presence_connections::user_id.eq_any(ids)))
+                    .execute(&mut *conn)
+                    .await
+            }
+            None => diesel::delete(rows).execute(&mut *conn).await,
+        }
+        .map_err(DbError::from)?;
+        Ok(())
+    }
+
+    /// Whether some instance has seen `user` connected since `since`.
+    pub async fn presence_online(
+        &self,
+        user: UserId,
+        since: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let found: Option<String> = presence_connections::table
+            .filter(presence_connections::user_id.eq(user.0))
+            .filter(presence_connections::seen_at.ge(since))
+            .select(presence_connections::instance_id)
+            .first(&mut *conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        Ok(found.is_some())
+    }
+
+    pub async fn insert_ws_ticket(
+        &self,
+        ticket_hash: String,
+        user: UserId,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::insert_into(ws_tickets::table)
+            .values((
+                ws_tickets::ticket_hash.eq(ticket_hash),
+                ws_tickets::user_id.eq(user.0),
+                ws_tickets::expires_at.eq(expires_at),
+            ))
+            .execute(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(())
+    }
+
+    /// Uses a ticket: returns its user if it exists, has not expired and was never used; marks it
+    /// used in the same statement, so two redemptions cannot both succeed. Expired tickets are
+    /// swept on the way.
+    pub async fn redeem_ws_ticket(
+        &self,
+        ticket_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>, StoreError> {
+        let mut conn = self.conn().await?;
+        let user: Option<i64> = diesel::update(
+            ws_tickets::table
+                .find(ticket_hash)
+                .filter(ws_tickets::used_at.is_null())
+                .filter(ws_tickets::expires_at.gt(now)),
+        )
+        .set(ws_tickets::used_at.eq(Some(now)))
+        .returning(ws_tickets::user_id)
+        .get_result(&mut *conn)
+        .await
+        .optional()
+        .map_err(DbError::from)?;
+        diesel::delete(ws_tickets::table.filter(ws_tickets::expires_at.le(now)))
+            .execute(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(user.map(UserId))
+    }
+}
+
+async fn latest_seq(conn: &mut Conn, user: i64) -> Result<i64, DbError> {
+    Ok(event_heads::table
+        .find(user)
+        .select(event_heads::last_seq)
+        .first(conn)
+        .await
+        .optional()?
+        .unwrap_or(0))
 }

@@ -154,6 +154,63 @@ pub mod schema {
         }
     }
 
+    diesel::table! {
+        use diesel::sql_types::*;
+        event_heads (user_id) {
+            user_id -> BigInt,
+            last_seq -> BigInt,
+        }
+    }
+
+    diesel::table! {
+        use diesel::sql_types::*;
+        use super::super::Ts;
+        user_events (user_id, seq) {
+            user_id -> BigInt,
+            seq -> BigInt,
+            at -> Ts,
+            payload -> Text,
+        }
+    }
+
+    diesel::table! {
+        use diesel::sql_types::*;
+        use super::super::Ts;
+        message_deliveries (message_id) {
+            message_id -> BigInt,
+            delivered_at -> Ts,
+        }
+    }
+
+    diesel::table! {
+        use diesel::sql_types::*;
+        presence_settings (user_id) {
+            user_id -> BigInt,
+            hidden -> Bool,
+        }
+    }
+
+    diesel::table! {
+        use diesel::sql_types::*;
+        use super::super::Ts;
+        presence_connections (user_id, instance_id) {
+            instance_id -> Text,
+            user_id -> BigInt,
+            seen_at -> Ts,
+        }
+    }
+
+    diesel::table! {
+        use diesel::sql_types::*;
+        use super::super::Ts;
+        ws_tickets (ticket_hash) {
+            ticket_hash -> Text,
+            user_id -> BigInt,
+            expires_at -> Ts,
+            used_at -> Nullable<Ts>,
+        }
+    }
+
     diesel::joinable!(conversation_members -> users (other_user_id));
     diesel::allow_tables_to_appear_in_same_query!(
         users,
@@ -167,5 +224,11 @@ pub mod schema {
         refresh_tokens,
         reports,
         sessions,
+        event_heads,
+        user_events,
+        message_deliveries,
+        presence_settings,
+        presence_connections,
+        ws_tickets,
     );
 }

@@ -23,6 +23,11 @@ async fn lock_audit_chain(_conn: &mut Conn, _actor: Option<i64>) -> Result<(), D
     Ok(())
 }
 
+/// SQLite serves one process, which delivers its own events in-process: nobody to announce to.
+async fn notify_appended(_conn: &mut Conn, _appended: &[StreamEvent]) -> Result<(), DbError> {
+    Ok(())
+}
+
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
 // WAL lets readers run beside the writer; the busy timeout makes a second process wait instead of

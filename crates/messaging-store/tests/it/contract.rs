@@ -12,7 +12,7 @@ use messaging_domain::text::{LimitSpec, Page, PageNumber, PageSize, SearchQuery}
 use messaging_domain::user::{BookingState, Role, UserId};
 use messaging_store::Store;
 
-use crate::support::{audit, send, user};
+use crate::support::{audit, no_events, send, user};
 
 fn page(number: i64, size: i64) -> Page {
     Page {
@@ -137,9 +137,11 @@ pub async fn thread_list_shows_each_members_latest_visible_message_and_unread_co
             DeleteScope::ForMe,
             Utc::now(),
             audit(AuditAction::MessageDeletedForMe, Some(a.id)),
+            no_events(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let amy = store.threads(a.id, threads_limit()).await.unwrap();
     assert_eq!(
         amy[0].other_user.username, "cal",
@@ -254,9 +256,11 @@ pub async fn delete_for_me_hides_the_message_from_the_deleter_only_everywhere(st
             DeleteScope::ForMe,
             Utc::now(),
             audit(AuditAction::MessageDeletedForMe, Some(b.id)),
+            no_events(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     // The recipient no longer sees it anywhere...
     assert_eq!(bodies_seen_by(store, b.id, a.id).await, ["budget kept"]);
     assert_eq!(search_bodies(store, b.id, "budget").await, ["budget kept"]);
@@ -288,9 +292,11 @@ pub async fn delete_for_me_hides_the_message_from_the_deleter_only_everywhere(st
             DeleteScope::ForMe,
             Utc::now(),
             audit(AuditAction::MessageDeletedForMe, Some(a.id)),
+            no_events(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let sent: Vec<_> = store
         .sent(a.id, page(1, 20))
         .await
@@ -313,9 +319,11 @@ pub async fn deleted_at_is_set_once_both_parties_deleted(store: &Store) {
             DeleteScope::ForMe,
             Utc::now(),
             audit(AuditAction::MessageDeletedForMe, Some(a.id)),
+            no_events(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert_eq!(first.deleted_at, None);
     let second = store
         .delete_message(
@@ -324,9 +332,11 @@ pub async fn deleted_at_is_set_once_both_parties_deleted(store: &Store) {
             DeleteScope::ForMe,
             Utc::now(),
             audit(AuditAction::MessageDeletedForMe, Some(b.id)),
+            no_events(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert!(second.deleted_at.is_some());
     assert!(
         store.message(m.id).await.unwrap().is_some(),
@@ -363,9 +373,11 @@ pub async fn delete_for_everyone_hides_the_message_from_both_and_fixes_unread_co
             DeleteScope::ForEveryone,
             Utc::now(),
             audit(AuditAction::MessageDeletedForEveryone, Some(a.id)),
+            no_events(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert!(deleted.deleted_for_everyone_at.is_some() && deleted.deleted_at.is_some());
     assert_eq!(bodies_seen_by(store, a.id, b.id).await, ["first"]);
     assert_eq!(bodies_seen_by(store, b.id, a.id).await, ["first"]);
@@ -383,18 +395,26 @@ pub async fn mark_read_sets_read_at_once_and_lowers_the_unread_count(store: &Sto
     let m = send(store, &a, &b, None, "read me").await;
     let t1 = Utc::now().trunc_subsecs(6);
     let read = store
-        .mark_read(m.id, t1, audit(AuditAction::MessageRead, Some(b.id)))
+        .mark_read(
+            m.id,
+            t1,
+            audit(AuditAction::MessageRead, Some(b.id)),
+            no_events(),
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert_eq!(read.read_at, Some(t1));
     let again = store
         .mark_read(
             m.id,
             t1 + TimeDelta::minutes(5),
             audit(AuditAction::MessageRead, Some(b.id)),
+            no_events(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert_eq!(again.read_at, Some(t1), "read_at is set once");
     assert_eq!(store.unread_counts(b.id).await.unwrap().total, 0);
     assert_eq!(
@@ -418,9 +438,11 @@ pub async fn mark_thread_read_reads_only_what_the_reader_can_see(store: &Store) 
             DeleteScope::ForMe,
             Utc::now(),
             audit(AuditAction::MessageDeletedForMe, Some(b.id)),
+            no_events(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     let count = store
         .mark_thread_read(
             b.id,
@@ -428,9 +450,11 @@ pub async fn mark_thread_read_reads_only_what_the_reader_can_see(store: &Store) 
             None,
             Utc::now(),
             audit(AuditAction::ThreadRead, Some(b.id)),
+            no_events(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert_eq!(count, 2);
     let counts = store.unread_counts(b.id).await.unwrap();
     assert_eq!(counts.total, 1);
@@ -626,9 +650,11 @@ pub async fn editing_replaces_the_body_and_marks_it_edited(store: &Store) {
             "typo fixed".into(),
             at,
             audit(AuditAction::MessageEdited, Some(a.id)),
+            no_events(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     assert_eq!(
         (edited.body.as_str(), edited.edited_at),
         ("typo fixed", Some(at))
@@ -644,6 +670,7 @@ pub async fn editing_replaces_the_body_and_marks_it_edited(store: &Store) {
             "x".into(),
             at,
             audit(AuditAction::MessageEdited, Some(a.id)),
+            no_events(),
         )
         .await;
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
@@ -674,18 +701,22 @@ async fn audited_actions(store: &Store) -> messaging_domain::message::Message {
                 object_id: Some(first.id.0),
                 ..audit(AuditAction::MessageRead, Some(b.id))
             },
+            no_events(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     store
         .update_body(
             second.id,
             "hi there".into(),
             Utc::now(),
             audit(AuditAction::MessageEdited, Some(b.id)),
+            no_events(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     store
         .delete_message(
             first.id,
@@ -693,9 +724,11 @@ async fn audited_actions(store: &Store) -> messaging_domain::message::Message {
             DeleteScope::ForMe,
             Utc::now(),
             audit(AuditAction::MessageDeletedForMe, Some(a.id)),
+            no_events(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .value;
     store
         .record(audit(AuditAction::LoginSucceeded, Some(a.id)))
         .await
@@ -713,6 +746,7 @@ pub async fn audit_chain_verifies_after_several_actions(store: &Store) {
             "x".into(),
             Utc::now(),
             audit(AuditAction::MessageEdited, None),
+            no_events(),
         )
         .await;
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");

@@ -8,17 +8,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod contract;
+mod streams;
 mod support;
 
 /// Declares each contract test twice: once per backend.
 macro_rules! contract_tests {
-    ($($name:ident),* $(,)?) => {
+    ($($name:ident),* $(,)?) => { contract_tests!(contract: $($name),*); };
+    ($module:ident: $($name:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let store = crate::support::sqlite_store().await;
-                    crate::contract::$name(&store).await;
+                    crate::$module::$name(&store).await;
                 }
             )*
         }
@@ -27,7 +29,7 @@ macro_rules! contract_tests {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let Some(store) = crate::support::postgres_store().await else { return };
-                    crate::contract::$name(&store).await;
+                    crate::$module::$name(&store).await;
                 }
             )*
         }
@@ -60,3 +62,15 @@ contract_tests!(
     entries_from_before_the_chain_are_counted_apart,
     messages_crossing_in_opposite_directions_do_not_deadlock,
 );
+
+mod stream_tests {
+    contract_tests!(
+        streams:
+        streams_number_entries_per_user_without_gaps_and_replay_exactly,
+        a_position_older_than_what_is_kept_asks_for_a_resync,
+        concurrent_changes_get_distinct_gap_free_numbers,
+        postgres_announces_committed_entries_to_listeners,
+        ws_tickets_are_single_use_and_expire,
+        presence_spans_instances_until_they_leave_or_go_stale,
+    );
+}

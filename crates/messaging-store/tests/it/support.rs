@@ -4,6 +4,7 @@ use chrono::{TimeDelta, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use messaging_domain::accounts::{EmailAddress, NewAccount, Username};
 use messaging_domain::audit::{AuditAction, AuditRecord};
+use messaging_domain::event::EventPlan;
 use messaging_domain::message::{Message, NewMessage};
 use messaging_domain::ports::{Accounts, MessageRepository};
 use messaging_domain::user::{BookingId, Role, User, UserId};
@@ -97,9 +98,11 @@ pub async fn send(
                 created_at: Utc::now() - TimeDelta::minutes(1),
             },
             audit(AuditAction::MessageSent, Some(from.id)),
+            no_events(),
         )
         .await
         .unwrap()
+        .value
 }
 
 /// A direct connection to a store's database that goes around the store, for tests that play
@@ -185,4 +188,9 @@ pub async fn store_with_raw_db(kind: messaging_store::DatabaseKind) -> (Store, R
             (store, RawDb::Postgres(Box::new(raw)))
         }
     }
+}
+
+/// A plan that appends nothing, for tests about other things than event streams.
+pub fn no_events<T>() -> EventPlan<T> {
+    Box::new(|_| Vec::new())
 }

@@ -1,0 +1,278 @@
+//! Event streams, presence and WebSocket tickets, on both backends (see `main.rs`).
+
+use std::sync::Arc;
+
+use chrono::{SubsecRound, TimeDelta, Utc};
+use messaging_domain::StoreError;
+use messaging_domain::audit::AuditAction;
+use messaging_domain::event::{DomainEvent, EventPlan, Replay, StreamEvent};
+use messaging_domain::message::{Message, MessageView, NewMessage};
+use messaging_domain::ports::{EventLog, MessageRepository};
+use messaging_domain::user::{Role, User, UserId};
+use messaging_store::Store;
+use messaging_store::listen::Notice;
+
+use crate::support::{audit, user};
+
+/// The plan the domain makes for a send: both parties' streams get the message.
+fn sent_plan(from: &User, to: &User) -> EventPlan<Message> {
+    let (sender, recipient) = (from.summary(), to.summary());
+    Box::new(move |m: &Message| {
+        vec![
+            DomainEvent::MessageSent {
+                view: MessageView {
+                    message: m.clone(),
+                    sender,
+                    recipient,
+                },
+            }
+            .addressed(None),
+        ]
+    })
+}
+
+fn new_message(from: &User, to: &User, body: &str, client_id: Option<&str>) -> NewMessage {
+    NewMessage {
+        sender_id: from.id,
+        recipient_id: to.id,
+        booking_id: None,
+        subject: None,
+        body: body.into(),
+        parent_id: None,
+        client_message_id: client_id.map(str::to_owned),
+        created_at: Utc::now(),
+    }
+}
+
+async fn send_with_events(
+    store: &Store,
+    from: &User,
+    to: &User,
+    body: &str,
+    client_id: Option<&str>,
+) -> Result<Vec<StreamEvent>, StoreError> {
+    store
+        .insert_message(
+            new_message(from, to, body, client_id),
+            audit(AuditAction::MessageSent, Some(from.id)),
+            sent_plan(from, to),
+        )
+        .await
+        .map(|r| r.events)
+}
+
+fn bodies(events: &[StreamEvent]) -> Vec<(u64, String)> {
+    events
+        .iter()
+        .map(|e| match &*e.event {
+            DomainEvent::MessageSent { view } => (e.seq, view.message.body.clone()),
+            other => (e.seq, format!("{other:?}")),
+        })
+        .collect()
+}
+
+async fn replay(store: &Store, user: UserId, after: u64) -> Replay {
+    store.events_after(user, after, 100).await.unwrap()
+}
+
+pub async fn streams_number_entries_per_user_without_gaps_and_replay_exactly(store: &Store) {
+    let a = user(store, "stream_a", Role::Student).await;
+    let b = user(store, "stream_b", Role::Tutor).await;
+    let c = user(store, "stream_c", Role::Tutor).await;
+    let first = send_with_events(store, &a, &b, "one", None).await.unwrap();
+    // Each party's stream got the message, numbered in its own stream.
+    let mut positions: Vec<(UserId, u64)> = first.iter().map(|e| (e.user_id, e.seq)).collect();
+    positions.sort();
+    assert_eq!(positions, vec![(a.id, 1), (b.id, 1)]);
+    send_with_events(store, &a, &c, "two", None).await.unwrap();
+    send_with_events(store, &b, &a, "three", None)
+        .await
+        .unwrap();
+
+    // A change that fails (a reused client id) appends nothing and takes no number.
+    send_with_events(store, &a, &b, "four", Some("dup"))
+        .await
+        .unwrap();
+    let refused = send_with_events(store, &a, &b, "five", Some("dup")).await;
+    assert!(matches!(
+        refused,
+        Err(StoreError::Duplicate("client_message_id"))
+    ));
+    send_with_events(store, &a, &b, "six", None).await.unwrap();
+
+    let Replay::Events(all) = replay(store, a.id, 0).await else {
+        panic!("a fresh stream replays from the start")
+    };
+    assert_eq!(
+        bodies(&all),
+        vec![
+            (1, "one".into()),
+            (2, "two".into()),
+            (3, "three".into()),
+            (4, "four".into()),
+            (5, "six".into()),
+        ]
+    );
+    let Replay::Events(after_two) = replay(store, a.id, 2).await else {
+        panic!("entries after 2 are kept")
+    };
+    assert_eq!(bodies(&after_two), bodies(&all[2..]));
+    assert_eq!(replay(store, a.id, 5).await, Replay::Events(Vec::new()));
+    assert_eq!(store.latest_seq(a.id).await.unwrap(), 5);
+    assert_eq!(store.latest_seq(c.id).await.unwrap(), 1);
+    // A position this stream never reached means the client's state is not this stream's.
+    assert_eq!(replay(store, a.id, 9).await, Replay::Resync { latest: 5 });
+    // The limit holds.
+    let Replay::Events(two) = store.events_after(a.id, 0, 2).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(two.len(), 2);
+}
+
+pub async fn a_position_older_than_what_is_kept_asks_for_a_resync(store: &Store) {
+    let a = user(store, "prune_a", Role::Student).await;
+    let b = user(store, "prune_b", Role::Tutor).await;
+    send_with_events(store, &a, &b, "old", None).await.unwrap();
+    send_with_events(store, &a, &b, "older", None)
+        .await
+        .unwrap();
+    let cutoff = Utc::now() + TimeDelta::milliseconds(1);
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    send_with_events(store, &a, &b, "new", None).await.unwrap();
+    assert_eq!(
+        store.prune_events(cutoff).await.unwrap(),
+        4,
+        "two entries each"
+    );
+    // Numbering goes on after a prune.
+    assert_eq!(store.latest_seq(b.id).await.unwrap(), 3);
+    assert_eq!(replay(store, b.id, 0).await, Replay::Resync { latest: 3 });
+    assert_eq!(replay(store, b.id, 1).await, Replay::Resync { latest: 3 });
+    let Replay::Events(kept) = replay(store, b.id, 2).await else {
+        panic!("the entry after 2 is kept")
+    };
+    assert_eq!(bodies(&kept), vec![(3, "new".into())]);
+}
+
+pub async fn concurrent_changes_get_distinct_gap_free_numbers(store: &Store) {
+    let a = Arc::new(user(store, "race_a", Role::Student).await);
+    let b = Arc::new(user(store, "race_b", Role::Tutor).await);
+    send_with_events(store, &a, &b, "hello", None)
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let (store, a, b) = (store.clone(), Arc::clone(&a), Arc::clone(&b));
+        tasks.push(tokio::spawn(async move {
+            let (from, to) = if i % 2 == 0 { (&a, &b) } else { (&b, &a) };
+            send_with_events(&store, from, to, &format!("race {i}"), None)
+                .await
+                .expect("no send failed (a deadlock would abort one)")
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    for who in [a.id, b.id] {
+        let Replay::Events(all) = replay(store, who, 0).await else {
+            panic!()
+        };
+        let seqs: Vec<u64> = all.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, (1..=21).collect::<Vec<u64>>(), "{who:?}");
+    }
+}
+
+pub async fn postgres_announces_committed_entries_to_listeners(store: &Store) {
+    let Some(mut notices) = store.listen().await.unwrap() else {
+        // SQLite serves one process: it has nobody to announce to.
+        assert_eq!(store.kind(), messaging_store::DatabaseKind::Sqlite);
+        return;
+    };
+    let a = user(store, "listen_a", Role::Student).await;
+    let b = user(store, "listen_b", Role::Tutor).await;
+    // A refused change announces nothing.
+    send_with_events(store, &a, &b, "first", Some("once"))
+        .await
+        .unwrap();
+    let first = next_notice(&mut notices).await;
+    send_with_events(store, &a, &b, "again", Some("once"))
+        .await
+        .unwrap_err();
+    send_with_events(store, &b, &a, "second", None)
+        .await
+        .unwrap();
+    let second = next_notice(&mut notices).await;
+    let sorted = |notice: Notice| match notice {
+        Notice::Appended(mut positions) => {
+            positions.sort();
+            positions
+        }
+        Notice::Live(other) => panic!("unexpected live notice {other}"),
+    };
+    assert_eq!(sorted(first), vec![(a.id, 1), (b.id, 1)]);
+    assert_eq!(sorted(second), vec![(a.id, 2), (b.id, 2)]);
+    store.notify_live("{\"hello\":1}").await.unwrap();
+    assert_eq!(
+        next_notice(&mut notices).await,
+        Notice::Live("{\"hello\":1}".into())
+    );
+}
+
+async fn next_notice(notices: &mut tokio::sync::mpsc::Receiver<Notice>) -> Notice {
+    tokio::time::timeout(std::time::Duration::from_secs(10), notices.recv())
+        .await
+        .expect("a notice within 10 s")
+        .expect("the listener is alive")
+}
+
+pub async fn ws_tickets_are_single_use_and_expire(store: &Store) {
+    let a = user(store, "ticket_a", Role::Student).await;
+    let now = Utc::now().trunc_subsecs(6);
+    store
+        .insert_ws_ticket("h1".into(), a.id, now + TimeDelta::seconds(30))
+        .await
+        .unwrap();
+    store
+        .insert_ws_ticket("h2".into(), a.id, now + TimeDelta::seconds(30))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.redeem_ws_ticket("h1".into(), now).await.unwrap(),
+        Some(a.id)
+    );
+    assert_eq!(
+        store.redeem_ws_ticket("h1".into(), now).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.redeem_ws_ticket("nope".into(), now).await.unwrap(),
+        None
+    );
+    let later = now + TimeDelta::seconds(31);
+    assert_eq!(
+        store.redeem_ws_ticket("h2".into(), later).await.unwrap(),
+        None
+    );
+}
+
+pub async fn presence_spans_instances_until_they_leave_or_go_stale(store: &Store) {
+    let a = user(store, "presence_a", Role::Student).await;
+    let now = Utc::now().trunc_subsecs(6);
+    let recent = now - TimeDelta::seconds(90);
+    assert!(!store.presence_online(a.id, recent).await.unwrap());
+    store.presence_touch("one", &[a.id], now).await.unwrap();
+    store.presence_touch("two", &[a.id], now).await.unwrap();
+    store.presence_leave("one", Some(&[a.id])).await.unwrap();
+    assert!(
+        store.presence_online(a.id, recent).await.unwrap(),
+        "still on two"
+    );
+    store.presence_leave("two", None).await.unwrap();
+    assert!(!store.presence_online(a.id, recent).await.unwrap());
+    // An instance that stopped refreshing (crashed) no longer counts.
+    store
+        .presence_touch("three", &[a.id], now - TimeDelta::seconds(120))
+        .await
+        .unwrap();
+    assert!(!store.presence_online(a.id, recent).await.unwrap());
+}
