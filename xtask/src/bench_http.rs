@@ -162,6 +162,7 @@ pub async fn http(args: HttpArgs) -> Result<(), String> {
                                 created_at: Utc::now(),
                             },
                             audit(Some(from)),
+                            sent_plan(from, to),
                         )
                         .await
                         .map(|_| ())
@@ -385,4 +386,36 @@ async fn read_response(conn: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<u16
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// What the domain appends for a send: the message to both parties' streams (the public faces are
+/// placeholders of the same size class; the ceiling must do the stream writes the service does).
+fn sent_plan(
+    from: messaging_domain::user::UserId,
+    to: messaging_domain::user::UserId,
+) -> messaging_domain::event::EventPlan<messaging_domain::message::Message> {
+    use messaging_domain::event::DomainEvent;
+    use messaging_domain::message::MessageView;
+    use messaging_domain::user::{Role, UserSummary};
+    let face = |id| UserSummary {
+        id,
+        username: format!("bench{}", id.0),
+        first_name: "Bench".into(),
+        last_name: "User".into(),
+        role: Role::Student,
+    };
+    let (sender, recipient) = (face(from), face(to));
+    Box::new(move |m| {
+        vec![
+            DomainEvent::MessageSent {
+                view: MessageView {
+                    message: m.clone(),
+                    sender,
+                    recipient,
+                },
+                client_message_id: None,
+            }
+            .addressed(None),
+        ]
+    })
 }

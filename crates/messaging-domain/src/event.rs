@@ -18,6 +18,8 @@ pub enum DomainEvent {
     MessageSent {
         /// The message with its parties' public faces.
         view: MessageView,
+        /// The sending client's own id for it, echoed to the sender's devices.
+        client_message_id: Option<String>,
     },
     /// The recipient read a message; the sender learns of it.
     MessageRead {
@@ -77,7 +79,7 @@ impl DomainEvent {
     #[must_use]
     pub fn audience(&self) -> Vec<UserId> {
         match self {
-            Self::MessageSent { view } | Self::MessageEdited { view } => {
+            Self::MessageSent { view, .. } | Self::MessageEdited { view } => {
                 vec![view.message.recipient_id, view.message.sender_id]
             }
             Self::MessageRead { sender_id, .. } => vec![*sender_id],

@@ -955,6 +955,7 @@ where
         let now = self.clock.now();
         let client_id = draft.client_message_id.clone();
         let (sender_face, recipient_face) = (sender.summary(), recipient.summary());
+        let echo = client_id.as_ref().map(|c| c.as_str().to_owned());
         let plan: EventPlan<Message> = Box::new(move |m: &Message| {
             vec![
                 DomainEvent::MessageSent {
@@ -963,6 +964,7 @@ where
                         sender: sender_face,
                         recipient: recipient_face,
                     },
+                    client_message_id: echo,
                 }
                 .addressed(None),
             ]

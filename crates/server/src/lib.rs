@@ -4,12 +4,12 @@
 pub mod auth;
 pub mod clock;
 pub mod dto;
-pub mod events;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod rate_limit;
+pub mod realtime;
 pub mod routes;
 pub mod settings;
 pub mod startup;

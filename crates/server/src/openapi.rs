@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::dto::MessageResponse;
-use crate::routes::{admin, auth, clinician, health, messages, safety};
+use crate::routes::{admin, auth, clinician, health, messages, realtime, safety};
 
 /// Where the document is served.
 pub const OPENAPI_PATH: &str = "/api/openapi.json";
@@ -173,6 +173,9 @@ impl Modify for SecuritySchemes {
         messages::conversation::conversation,
         messages::reply::reply,
         clinician::message::clinician_message,
+        realtime::ticket::ws_ticket,
+        realtime::presence::presence,
+        realtime::presence::set_presence,
         safety::block::block,
         safety::block::unblock,
         safety::report::report,

@@ -9,7 +9,9 @@ use messaging_domain::ValidationError;
 use messaging_domain::admin::AdminError;
 use messaging_domain::contact::ContactRefusal;
 use messaging_domain::message::EditRefusal;
-use messaging_domain::service::{DeleteError, EditError, ReadError, SafetyError, SendError};
+use messaging_domain::service::{
+    DeleteError, EditError, LiveError, ReadError, SafetyError, SendError,
+};
 use serde_json::{Map, Value, json};
 
 /// A problem response.
@@ -289,6 +291,20 @@ impl From<DeleteError> for Problem {
                 "Only the sender can delete a message for everyone",
             ),
             DeleteError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<LiveError> for Problem {
+    fn from(err: LiveError) -> Self {
+        match err {
+            LiveError::NotFound => Problem::new(
+                StatusCode::NOT_FOUND,
+                "USER_NOT_FOUND",
+                "Not found",
+                "No conversation with that user",
+            ),
+            LiveError::Store(e) => e.into(),
         }
     }
 }

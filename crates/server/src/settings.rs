@@ -105,6 +105,37 @@ pub struct Settings {
         default_value_t = 5
     )]
     pub register_per_hour_per_username: u32,
+
+    /// Origins (`scheme://host[:port]`, comma-separated) whose pages may open WebSockets, besides
+    /// this server's own; clients that send no `Origin` (not browsers) are let through.
+    #[arg(
+        long,
+        env = "MESSAGING_WS_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        num_args = 0..
+    )]
+    pub ws_allowed_origins: Vec<String>,
+
+    /// Seconds between the server's pings on each WebSocket.
+    #[arg(long, env = "MESSAGING_WS_PING_SECS", default_value_t = 30)]
+    pub ws_ping_secs: u32,
+
+    /// Seconds of silence from a client after which its WebSocket is closed (code 4000).
+    #[arg(long, env = "MESSAGING_WS_IDLE_SECS", default_value_t = 60)]
+    pub ws_idle_secs: u32,
+
+    /// Frames queued for one WebSocket before it counts as too slow and is closed (code 4008);
+    /// the client resumes with `since`.
+    #[arg(long, env = "MESSAGING_WS_QUEUE", default_value_t = 256)]
+    pub ws_queue: usize,
+
+    /// Seconds a WebSocket ticket from `POST /api/ws-ticket` stays redeemable.
+    #[arg(long, env = "MESSAGING_WS_TICKET_SECS", default_value_t = 30)]
+    pub ws_ticket_secs: u32,
+
+    /// Hours stream entries are kept for replay; a device offline longer must resynchronise.
+    #[arg(long, env = "MESSAGING_EVENT_RETENTION_HOURS", default_value_t = 168)]
+    pub event_retention_hours: u32,
 }
 
 impl Settings {

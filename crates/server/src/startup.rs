@@ -18,9 +18,9 @@ use tracing::Instrument;
 
 use crate::auth::{KeyError, TokenKeys};
 use crate::clock::SystemClock;
-use crate::events::LocalEvents;
 use crate::metrics::{self, Metrics, UNMATCHED_ROUTE};
 use crate::problem::{json_error, path_error, query_error};
+use crate::realtime::Hub;
 use crate::routes;
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -105,7 +105,10 @@ impl Application {
             settings.refresh_token_ttl_secs,
             settings.session_idle_secs,
         )?;
-        let events = LocalEvents::new(4096);
+        let hub = Hub::new(store.clone(), settings.ws_queue);
+        hub.start(TimeDelta::hours(i64::from(
+            settings.event_retention_hours.max(1),
+        )));
         let config = MessagingConfig {
             edit_window: TimeDelta::seconds(i64::from(settings.edit_window_secs)),
             ..MessagingConfig::default()
@@ -113,7 +116,7 @@ impl Application {
         let messaging = MessagingService::new(
             store.clone(),
             store.clone(),
-            events.clone(),
+            hub.clone(),
             SystemClock,
             config,
         );
@@ -128,7 +131,10 @@ impl Application {
             store,
             tokens: Arc::new(tokens),
             default_role,
-            events,
+            hub: hub.clone(),
+            realtime: Arc::new(crate::routes::realtime::RealtimeSettings::from_settings(
+                &settings,
+            )),
             rate_limits,
         };
 
@@ -167,7 +173,14 @@ impl Application {
                 .default_service(web::to(not_found))
         })
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
-        .shutdown_signal(shutdown_requested())
+        .shutdown_signal({
+            let hub = hub.clone();
+            async move {
+                shutdown_requested().await;
+                // Open WebSockets would hold the graceful shutdown until its timeout.
+                hub.shut_down();
+            }
+        })
         .listen(listener)
         .map_err(|source| StartupError::Bind {
             address: settings.listen.clone(),
@@ -206,6 +219,15 @@ impl Application {
         &self.state
     }
 
+    /// Stops the server the way SIGTERM does: every WebSocket is closed with 1001, then
+    /// in-flight requests get [`SHUTDOWN_TIMEOUT_SECS`] to finish. Resolves when it has stopped.
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle {
+            hub: self.state.hub.clone(),
+            server: self.server.handle(),
+        }
+    }
+
     /// Serves until the process is told to stop (SIGINT or SIGTERM; in-flight requests get
     /// [`SHUTDOWN_TIMEOUT_SECS`] to finish).
     ///
@@ -215,6 +237,27 @@ impl Application {
         self.server.await?;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Stops a running [`Application`] (see [`Application::stop_handle`]).
+#[derive(Clone)]
+pub struct StopHandle {
+    hub: Hub,
+    server: actix_web::dev::ServerHandle,
+}
+
+impl std::fmt::Debug for StopHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StopHandle").finish_non_exhaustive()
+    }
+}
+
+impl StopHandle {
+    /// Closes every WebSocket (1001) and stops the server gracefully.
+    pub async fn stop(&self) {
+        self.hub.shut_down();
+        self.server.stop(true).await;
     }
 }
 

@@ -9,10 +9,10 @@ use messaging_store::Store;
 
 use crate::auth::TokenKeys;
 use crate::clock::SystemClock;
-use crate::events::LocalEvents;
+use crate::realtime::Hub;
 
 /// The messaging service as the server builds it.
-pub type Messaging = MessagingService<Store, Store, LocalEvents, SystemClock>;
+pub type Messaging = MessagingService<Store, Store, Hub, SystemClock>;
 
 /// The admin use cases as the server builds them.
 pub type Admin = AdminService<Store, Store, SystemClock>;
@@ -30,8 +30,10 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     /// Role of self-registered users.
     pub default_role: Role,
-    /// Events, for subscribers such as the real-time hub.
-    pub events: LocalEvents,
+    /// Real-time delivery to this instance's WebSockets.
+    pub hub: Hub,
+    /// WebSocket settings.
+    pub realtime: Arc<crate::routes::realtime::RealtimeSettings>,
     /// Rate limits per user and action, and per client address for login and registration.
     pub rate_limits: Arc<crate::rate_limit::RateLimits>,
 }

@@ -1042,7 +1042,10 @@ fn a_sent_message_is_stored_with_its_audit_record_and_announced_to_both_parties(
     check(
         "events",
         h.events(),
-        vec![DomainEvent::MessageSent { view: view.clone() }],
+        vec![DomainEvent::MessageSent {
+            view: view.clone(),
+            client_message_id: None,
+        }],
     );
     check("audience", h.events()[0].audience(), vec![TUTOR, STUDENT]);
 }
@@ -1107,7 +1110,14 @@ fn a_reply_goes_to_the_other_party_in_the_same_booking_with_a_re_subject() {
             audit_record,
             audit(replier, AuditAction::MessageReplied, None),
         );
-        check(case, h.events(), vec![DomainEvent::MessageSent { view }]);
+        check(
+            case,
+            h.events(),
+            vec![DomainEvent::MessageSent {
+                view,
+                client_message_id: None,
+            }],
+        );
     }
 }
 

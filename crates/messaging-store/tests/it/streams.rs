@@ -25,6 +25,7 @@ fn sent_plan(from: &User, to: &User) -> EventPlan<Message> {
                     sender,
                     recipient,
                 },
+                client_message_id: None,
             }
             .addressed(None),
         ]
@@ -65,7 +66,7 @@ fn bodies(events: &[StreamEvent]) -> Vec<(u64, String)> {
     events
         .iter()
         .map(|e| match &*e.event {
-            DomainEvent::MessageSent { view } => (e.seq, view.message.body.clone()),
+            DomainEvent::MessageSent { view, .. } => (e.seq, view.message.body.clone()),
             other => (e.seq, format!("{other:?}")),
         })
         .collect()

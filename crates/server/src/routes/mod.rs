@@ -10,6 +10,7 @@ pub mod auth;
 pub mod clinician;
 pub mod health;
 pub mod messages;
+pub mod realtime;
 pub mod safety;
 
 /// An id taken from a path: ids are positive, so anything else names nothing (404), like an id
@@ -33,10 +34,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(crate::openapi::configure);
     cfg.service(health::healthz)
         .service(health::readyz)
-        .service(web::scope("/api/v1").configure(system_a))
+        .route("/ws", web::get().to(realtime::ws::ws))
+        .route("/ws/messages", web::get().to(realtime::ws::ws))
+        .service(
+            web::scope("/api/v1")
+                .route("/ws/messages", web::get().to(realtime::ws::ws))
+                .configure(system_a),
+        )
         .service(
             web::scope("/api")
                 .configure(auth_routes)
+                .configure(realtime_routes)
                 .configure(system_b)
                 .configure(system_a)
                 .configure(safety_routes)
@@ -74,6 +82,12 @@ fn system_b(cfg: &mut web::ServiceConfig) {
         .service(messages::conversation::conversation)
         .service(messages::reply::reply)
         .service(clinician::message::clinician_message);
+}
+
+fn realtime_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(realtime::ticket::ws_ticket)
+        .service(realtime::presence::presence)
+        .service(realtime::presence::set_presence);
 }
 
 fn safety_routes(cfg: &mut web::ServiceConfig) {

@@ -1,0 +1,221 @@
+//! WebSocket frames: System A's event types and payloads, rendered for the user whose device
+//! receives them. No payload carries an email address (System A's leak): only the public faces of
+//! users ([`UserSummary`]).
+
+use messaging_domain::event::{DomainEvent, LiveEvent, StreamEvent, StreamSeq};
+use messaging_domain::message::DeleteScope;
+use messaging_domain::user::UserSummary;
+use serde_json::{Value, json};
+
+/// A stored stream entry as `user`'s device sees it; every such frame carries its `seq`.
+#[must_use]
+pub fn stored(entry: &StreamEvent) -> String {
+    let mut frame = match &*entry.event {
+        DomainEvent::MessageSent {
+            view,
+            client_message_id,
+        } => {
+            let m = &view.message;
+            if entry.user_id == m.recipient_id {
+                json!({
+                    "type": "new_message",
+                    "message_id": m.id.0,
+                    "conversation_id": m.conversation_id.0,
+                    "sender_id": m.sender_id.0,
+                    "sender": face(&view.sender),
+                    "sender_role": view.sender.role.as_str(),
+                    "recipient_id": m.recipient_id.0,
+                    "booking_id": m.booking_id.map(|b| b.0),
+                    "parent_message_id": m.parent_id.map(|p| p.0),
+                    "subject": m.subject,
+                    "message": m.body,
+                    "created_at": m.created_at,
+                    "is_read": m.read_at.is_some(),
+                    "is_edited": m.edited_at.is_some(),
+                })
+            } else {
+                json!({
+                    "type": "message_sent",
+                    "message_id": m.id.0,
+                    "conversation_id": m.conversation_id.0,
+                    "recipient_id": m.recipient_id.0,
+                    "recipient": face(&view.recipient),
+                    "booking_id": m.booking_id.map(|b| b.0),
+                    "parent_message_id": m.parent_id.map(|p| p.0),
+                    "subject": m.subject,
+                    "message": m.body,
+                    "created_at": m.created_at,
+                    "client_message_id": client_message_id,
+                    // System A's front end matches its optimistic message by `temp_id`.
+                    "temp_id": client_message_id,
+                })
+            }
+        }
+        DomainEvent::MessageEdited { view } => {
+            let m = &view.message;
+            json!({
+                "type": "message_edited",
+                "message_id": m.id.0,
+                "conversation_id": m.conversation_id.0,
+                "sender_id": m.sender_id.0,
+                "recipient_id": m.recipient_id.0,
+                "new_content": m.body,
+                "is_edited": true,
+                "edited_at": m.edited_at,
+            })
+        }
+        DomainEvent::MessageRead {
+            message_id,
+            reader_id,
+            read_at,
+            ..
+        } => json!({
+            "type": "message_read",
+            "message_id": message_id.0,
+            "reader_id": reader_id.0,
+            "read_at": read_at,
+        }),
+        DomainEvent::ThreadRead {
+            reader_id,
+            booking_id,
+            count,
+            read_at,
+            ..
+        } => json!({
+            "type": "thread_read",
+            "reader_id": reader_id.0,
+            "booking_id": booking_id.map(|b| b.0),
+            "count": count,
+            "read_at": read_at,
+        }),
+        DomainEvent::MessageDeleted {
+            message_id,
+            deleted_by,
+            scope,
+            ..
+        } => json!({
+            "type": "message_deleted",
+            "message_id": message_id.0,
+            "deleted_by": deleted_by.0,
+            "scope": match scope {
+                DeleteScope::ForMe => "me",
+                DeleteScope::ForEveryone => "everyone",
+            },
+        }),
+        DomainEvent::MessageDelivered {
+            message_id,
+            recipient_id,
+            delivered_at,
+            ..
+        } => json!({
+            "type": "delivery_receipt",
+            "message_id": message_id.0,
+            "recipient_id": recipient_id.0,
+            "delivered_at": delivered_at,
+        }),
+    };
+    frame["seq"] = json!(entry.seq);
+    frame.to_string()
+}
+
+/// A fleeting event's frame (the same for everyone who hears it). Carries no `seq`: it is not
+/// part of any stream and is never replayed.
+#[must_use]
+pub fn live(event: &LiveEvent) -> String {
+    match event {
+        LiveEvent::Typing {
+            from,
+            is_typing,
+            expires_in_seconds,
+            ..
+        } => json!({
+            "type": "typing",
+            "user_id": from.0,
+            "is_typing": is_typing,
+            "expires_in_seconds": expires_in_seconds,
+        }),
+        LiveEvent::Presence {
+            user_id, online, ..
+        } => json!({
+            "type": "presence_status",
+            "user_id": user_id.0,
+            "status": if *online { "online" } else { "offline" },
+        }),
+    }
+    .to_string()
+}
+
+/// The first frame on a connection: who it is for and where its stream stands.
+#[must_use]
+pub fn connected(
+    user: UserSummary,
+    latest_seq: StreamSeq,
+    replaying_from: Option<StreamSeq>,
+) -> String {
+    json!({
+        "type": "connected",
+        "user": face(&user),
+        "latest_seq": latest_seq,
+        "replaying_from": replaying_from,
+    })
+    .to_string()
+}
+
+/// The position asked for is no longer kept: reload state, then go on from `latest`.
+#[must_use]
+pub fn resync(latest: StreamSeq) -> String {
+    json!({"type": "resync_required", "latest_seq": latest}).to_string()
+}
+
+/// The reply to a client's `ping`.
+#[must_use]
+pub fn pong() -> String {
+    json!({"type": "pong"}).to_string()
+}
+
+/// Sent just before the server closes a connection whose token expired (close code 4001).
+#[must_use]
+pub fn token_expired() -> String {
+    json!({"type": "token_expired"}).to_string()
+}
+
+/// A client frame that was refused, with a stable code (like the HTTP problems' codes).
+#[must_use]
+pub fn error(code: &str, detail: &str) -> String {
+    json!({"type": "error", "code": code, "detail": detail}).to_string()
+}
+
+fn face(user: &UserSummary) -> Value {
+    json!({
+        "id": user.id.0,
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "role": user.role.as_str(),
+    })
+}
+
+/// What a client may send.
+#[derive(Debug, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    /// Keep-alive; answered with `pong`.
+    Ping,
+    /// The user is (or stopped) typing to `recipient_id`.
+    Typing {
+        /// The other member of the conversation.
+        recipient_id: i64,
+        /// Started (default) or stopped.
+        #[serde(default = "yes")]
+        is_typing: bool,
+    },
+    /// This device received message `message_id`.
+    DeliveryReceipt {
+        /// The message.
+        message_id: i64,
+    },
+}
+
+fn yes() -> bool {
+    true
+}

@@ -1,0 +1,398 @@
+//! Real-time delivery: the hub that routes stream entries and fleeting events to the WebSockets
+//! open on this instance, and hears other instances through PostgreSQL LISTEN/NOTIFY.
+//!
+//! The stored streams are the truth; everything the hub hands a connection is a hint. A
+//! connection keeps its own cursor (the last `seq` it sent): an entry right after the cursor is
+//! sent at once, an entry further ahead (or a wake-up naming one) makes it read the missing
+//! entries from the store, and anything at or before the cursor is skipped. So entries arriving
+//! twice (in-process and by NOTIFY), out of order (two workers committing close together) or not
+//! at all (a lost notification, a full queue) still reach the device exactly once, in order.
+
+pub mod frames;
+pub mod socket;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::{TimeDelta, Utc};
+use messaging_domain::event::{LiveEvent, StreamEvent, StreamSeq};
+use messaging_domain::ports::{EventLog, EventPublisher};
+use messaging_domain::user::UserId;
+use messaging_store::Store;
+use messaging_store::listen::Notice;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Notify, mpsc, watch};
+
+/// How long an instance's presence rows count without a heartbeat: three missed beats.
+pub const PRESENCE_STALE_SECS: i64 = 90;
+/// How often each instance refreshes its presence rows.
+const PRESENCE_HEARTBEAT: Duration = Duration::from_secs(30);
+
+/// What the hub hands a connection.
+#[derive(Debug, Clone)]
+pub enum Signal {
+    /// A committed entry of the connection's user's stream.
+    Stored(StreamEvent),
+    /// The user's stream reached at least this number (read it from the store).
+    Wake(StreamSeq),
+    /// A rendered fleeting frame.
+    Live(Arc<str>),
+}
+
+/// The hub's side of one connection.
+#[derive(Debug)]
+pub struct ConnectionHandle {
+    id: u64,
+    queue: mpsc::Sender<Signal>,
+    kicked: AtomicBool,
+    kick: Notify,
+}
+
+impl ConnectionHandle {
+    /// Resolves once the hub dropped this connection for falling a whole queue behind.
+    pub async fn kicked(&self) {
+        loop {
+            let notified = self.kick.notified();
+            if self.kicked.load(Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    fn kick(&self) {
+        self.kicked.store(true, Ordering::Release);
+        self.kick.notify_one();
+    }
+}
+
+/// A fleeting event on its way between instances.
+#[derive(Debug, Serialize, Deserialize)]
+struct LiveNotice {
+    /// The instance that raised it (which delivered it locally already).
+    origin: String,
+    audience: Vec<i64>,
+    frame: String,
+}
+
+/// Routes events to this instance's WebSockets.
+#[derive(Debug, Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    instance: String,
+    store: Store,
+    queue_capacity: usize,
+    connections: Mutex<HashMap<UserId, Vec<Arc<ConnectionHandle>>>>,
+    next_id: AtomicU64,
+    shutdown: watch::Sender<bool>,
+    outgoing_live: mpsc::Sender<LiveNotice>,
+    outgoing_live_rx: Mutex<Option<mpsc::Receiver<LiveNotice>>>,
+}
+
+/// A registered connection: its queue, and whether it is its user's first on this instance.
+#[derive(Debug)]
+pub struct Registration {
+    /// The hub's handle (for kicks).
+    pub handle: Arc<ConnectionHandle>,
+    /// What the hub sends.
+    pub signals: mpsc::Receiver<Signal>,
+    /// The user had no other connection on this instance.
+    pub first_here: bool,
+}
+
+impl Hub {
+    /// A hub for this instance over `store`, with `queue_capacity` signals per connection.
+    #[must_use]
+    pub fn new(store: Store, queue_capacity: usize) -> Self {
+        let (shutdown, _) = watch::channel(false);
+        let (outgoing_live, outgoing_live_rx) = mpsc::channel(4096);
+        Self {
+            inner: Arc::new(Inner {
+                instance: uuid::Uuid::new_v4().to_string(),
+                store,
+                queue_capacity: queue_capacity.max(8),
+                connections: Mutex::new(HashMap::new()),
+                next_id: AtomicU64::new(1),
+                shutdown,
+                outgoing_live,
+                outgoing_live_rx: Mutex::new(Some(outgoing_live_rx)),
+            }),
+        }
+    }
+
+    /// This instance's id (in presence rows and live notices).
+    #[must_use]
+    pub fn instance(&self) -> &str {
+        &self.inner.instance
+    }
+
+    /// The store the hub reads streams from.
+    #[must_use]
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Registers a connection of `user`.
+    #[must_use]
+    pub fn register(&self, user: UserId) -> Registration {
+        let (queue, signals) = mpsc::channel(self.inner.queue_capacity);
+        let handle = Arc::new(ConnectionHandle {
+            id: self.inner.next_id.fetch_add(1, Ordering::Relaxed),
+            queue,
+            kicked: AtomicBool::new(false),
+            kick: Notify::new(),
+        });
+        let mut connections = self.lock();
+        let list = connections.entry(user).or_default();
+        let first_here = list.is_empty();
+        list.push(Arc::clone(&handle));
+        Registration {
+            handle,
+            signals,
+            first_here,
+        }
+    }
+
+    /// Forgets a connection; returns whether it was its user's last on this instance.
+    pub fn unregister(&self, user: UserId, handle: &ConnectionHandle) -> bool {
+        let mut connections = self.lock();
+        let Some(list) = connections.get_mut(&user) else {
+            return false;
+        };
+        list.retain(|h| h.id != handle.id);
+        if list.is_empty() {
+            connections.remove(&user);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// How many connections are open here.
+    #[must_use]
+    pub fn connection_count(&self) -> usize {
+        self.lock().values().map(Vec::len).sum()
+    }
+
+    /// Whether `user` has a connection on this instance.
+    #[must_use]
+    pub fn is_connected_here(&self, user: UserId) -> bool {
+        self.lock().contains_key(&user)
+    }
+
+    /// Resolves once the server starts shutting down.
+    pub fn shutting_down(&self) -> watch::Receiver<bool> {
+        self.inner.shutdown.subscribe()
+    }
+
+    /// Tells every connection to close (1001) and stops taking new ones.
+    pub fn shut_down(&self) {
+        let _ = self.inner.shutdown.send(true);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, Vec<Arc<ConnectionHandle>>>> {
+        // A panic while holding the map cannot leave it inconsistent (every change is one call).
+        self.inner
+            .connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Hands `signal` to every connection of `user` here; a connection whose queue is full is
+    /// kicked (it resumes from its cursor when it reconnects) and forgotten.
+    fn offer(&self, user: UserId, signal: &Signal) {
+        let mut connections = self.lock();
+        let Some(list) = connections.get_mut(&user) else {
+            return;
+        };
+        list.retain(|handle| match handle.queue.try_send(signal.clone()) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                handle.kick();
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        });
+        if list.is_empty() {
+            connections.remove(&user);
+        }
+    }
+
+    fn deliver_live(&self, audience: &[UserId], frame: &Arc<str>) {
+        let signal = Signal::Live(Arc::clone(frame));
+        for user in audience {
+            self.offer(*user, &signal);
+        }
+    }
+
+    fn handle_notice(&self, notice: Notice) {
+        match notice {
+            Notice::Appended(positions) => {
+                for (user, seq) in positions {
+                    self.offer(user, &Signal::Wake(seq));
+                }
+            }
+            Notice::Live(payload) => {
+                let Ok(live) = serde_json::from_str::<LiveNotice>(&payload) else {
+                    tracing::warn!("unreadable live notification ignored");
+                    return;
+                };
+                if live.origin == self.inner.instance {
+                    return;
+                }
+                let audience: Vec<UserId> = live.audience.into_iter().map(UserId).collect();
+                self.deliver_live(&audience, &Arc::from(live.frame));
+            }
+        }
+    }
+
+    /// Wakes every connection here to check its stream (after the listener reconnected, when
+    /// notifications may have been missed).
+    fn wake_all(&self) {
+        let users: Vec<UserId> = self.lock().keys().copied().collect();
+        for user in users {
+            self.offer(user, &Signal::Wake(StreamSeq::MAX));
+        }
+    }
+
+    /// Starts the background tasks: listening to other instances (PostgreSQL), forwarding this
+    /// instance's fleeting events to them, the presence heartbeat and stream pruning.
+    pub fn start(&self, retention: TimeDelta) {
+        let hub = self.clone();
+        tokio::spawn(async move { hub.listen_forever().await });
+        if let Some(rx) = self
+            .inner
+            .outgoing_live_rx
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            let hub = self.clone();
+            tokio::spawn(async move { hub.forward_live(rx).await });
+        }
+        let hub = self.clone();
+        tokio::spawn(async move { hub.heartbeat_forever().await });
+        let hub = self.clone();
+        tokio::spawn(async move { hub.prune_forever(retention).await });
+    }
+
+    async fn listen_forever(&self) {
+        let mut shutdown = self.shutting_down();
+        loop {
+            match self.inner.store.listen().await {
+                Ok(None) => return, // SQLite: one process, in-process delivery only.
+                Ok(Some(mut notices)) => {
+                    tracing::info!("listening for other instances' events");
+                    self.wake_all();
+                    loop {
+                        tokio::select! {
+                            notice = notices.recv() => match notice {
+                                Some(notice) => self.handle_notice(notice),
+                                None => break,
+                            },
+                            _ = shutdown.changed() => return,
+                        }
+                    }
+                    tracing::warn!("lost the event listener connection; reconnecting");
+                }
+                Err(err) => tracing::warn!(error = %err, "cannot listen for events; retrying"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+
+    async fn forward_live(&self, mut rx: mpsc::Receiver<LiveNotice>) {
+        while let Some(notice) = rx.recv().await {
+            let Ok(payload) = serde_json::to_string(&notice) else {
+                continue;
+            };
+            // Fleeting by nature: a failure costs one typing indicator, not data.
+            if let Err(err) = self.inner.store.notify_live(&payload).await {
+                tracing::warn!(error = %err, "cannot forward a live event");
+            }
+        }
+    }
+
+    async fn heartbeat_forever(&self) {
+        let mut shutdown = self.shutting_down();
+        let mut tick = tokio::time::interval(PRESENCE_HEARTBEAT);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.changed() => break,
+            }
+            let users: Vec<UserId> = self.lock().keys().copied().collect();
+            if let Err(err) = self
+                .inner
+                .store
+                .presence_touch(&self.inner.instance, &users, Utc::now())
+                .await
+            {
+                tracing::warn!(error = %err, "presence heartbeat failed");
+            }
+        }
+        if let Err(err) = self
+            .inner
+            .store
+            .presence_leave(&self.inner.instance, None)
+            .await
+        {
+            tracing::warn!(error = %err, "cannot clear presence at shutdown");
+        }
+    }
+
+    async fn prune_forever(&self, retention: TimeDelta) {
+        let mut shutdown = self.shutting_down();
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.changed() => return,
+            }
+            match self.inner.store.prune_events(Utc::now() - retention).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "pruned old stream entries"),
+                Err(err) => tracing::warn!(error = %err, "cannot prune stream entries"),
+            }
+        }
+    }
+}
+
+impl EventPublisher for Hub {
+    fn publish(&self, events: Vec<StreamEvent>) {
+        for event in events {
+            let user = event.user_id;
+            self.offer(user, &Signal::Stored(event));
+        }
+    }
+
+    fn publish_live(&self, event: LiveEvent) {
+        let audience = event.audience();
+        let frame: Arc<str> = Arc::from(frames::live(&event));
+        self.deliver_live(&audience, &frame);
+        if self.inner.store.kind() == messaging_store::DatabaseKind::Postgres {
+            let notice = LiveNotice {
+                origin: self.inner.instance.clone(),
+                audience: audience.iter().map(|u| u.0).collect(),
+                frame: frame.to_string(),
+            };
+            if self.inner.outgoing_live.try_send(notice).is_err() {
+                tracing::warn!("live event queue full; dropped one fleeting event");
+            }
+        }
+    }
+}
+
+/// The hub's store as the event log connections replay from.
+pub(crate) fn event_log(hub: &Hub) -> &impl EventLog {
+    &hub.inner.store
+}

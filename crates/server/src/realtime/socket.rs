@@ -1,0 +1,378 @@
+//! One WebSocket connection, from the upgrade until it closes: replay from `since`, the live
+//! stream, client frames (ping, typing, delivery receipts), keep-alive and the close codes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
+use chrono::Utc;
+use futures_util::StreamExt;
+use messaging_domain::event::{LiveEvent, Replay, StreamSeq};
+use messaging_domain::message::MessageId;
+use messaging_domain::ports::EventLog;
+use messaging_domain::service::{Actor, LiveError};
+use messaging_domain::user::{User, UserId};
+use tokio::time::Instant;
+
+use super::frames::{self, ClientFrame};
+use super::{ConnectionHandle, Hub, PRESENCE_STALE_SECS, Signal};
+use crate::state::AppState;
+
+/// Close code: the client was silent too long.
+pub const CLOSE_IDLE: u16 = 4000;
+/// Close code: the token the connection was opened with expired.
+pub const CLOSE_TOKEN_EXPIRED: u16 = 4001;
+/// Close code: the page's origin may not open WebSockets here.
+pub const CLOSE_BAD_ORIGIN: u16 = 4003;
+/// Close code: the client fell a whole queue behind; reconnect with `since`.
+pub const CLOSE_TOO_SLOW: u16 = 4008;
+
+/// Entries read from the store per replay query.
+const REPLAY_BATCH: u32 = 256;
+/// The largest frame a client may send (clients send small control frames only).
+const MAX_CLIENT_FRAME: usize = 16 * 1024;
+
+/// Keep-alive timings.
+#[derive(Debug, Clone, Copy)]
+pub struct KeepAlive {
+    /// Between the server's pings.
+    pub ping_every: Duration,
+    /// Silence after which the connection is closed.
+    pub idle_after: Duration,
+}
+
+/// Who opened the connection, and until when their credentials hold.
+#[derive(Debug)]
+pub struct Opened {
+    /// The user.
+    pub user: User,
+    /// When the access token it was opened with expires (tickets and sessions: never).
+    pub expires_at: Option<chrono::DateTime<Utc>>,
+    /// The caller's address, for the audit log.
+    pub client_addr: Option<String>,
+    /// Replay entries after this position first.
+    pub since: Option<StreamSeq>,
+}
+
+/// Why a connection ends.
+enum End {
+    /// The client closed or vanished.
+    Gone,
+    /// We close it with this code and reason.
+    Close(u16, String),
+}
+
+/// Closes a session that was refused before it started (bad origin, bad credentials).
+pub async fn refuse(session: Session, code: u16, reason: &str) {
+    let _ = session
+        .close(Some(CloseReason {
+            code: CloseCode::from(code),
+            description: Some(reason.to_owned()),
+        }))
+        .await;
+}
+
+struct Connection {
+    state: AppState,
+    hub: Hub,
+    user: UserId,
+    actor: Actor,
+    session: Session,
+    handle: Arc<ConnectionHandle>,
+    cursor: StreamSeq,
+}
+
+/// Serves one connection until it ends.
+pub async fn serve(
+    state: AppState,
+    session: Session,
+    stream: MessageStream,
+    opened: Opened,
+    keep_alive: KeepAlive,
+) {
+    let hub = state.hub.clone();
+    let user = opened.user.id;
+    let mut registration = hub.register(user);
+    let mut shutdown = hub.shutting_down();
+    if registration.first_here {
+        came_online(&state, &hub, user).await;
+    }
+    let mut conn = Connection {
+        actor: Actor {
+            user_id: user,
+            client_addr: opened.client_addr,
+        },
+        state,
+        hub: hub.clone(),
+        user,
+        session,
+        handle: Arc::clone(&registration.handle),
+        cursor: 0,
+    };
+    let mut stream = stream.max_frame_size(MAX_CLIENT_FRAME);
+    let end = async {
+        let latest = event_log_latest(&conn).await?;
+        conn.cursor = opened.since.unwrap_or(latest);
+        conn.send(frames::connected(opened.user.summary(), latest, opened.since))
+            .await?;
+        if opened.since.is_some() {
+            conn.catch_up().await?;
+        }
+        let expiry = opened.expires_at.map(|at| {
+            let left = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+            Instant::now() + left
+        });
+        let mut ping = tokio::time::interval_at(
+            Instant::now() + keep_alive.ping_every,
+            keep_alive.ping_every,
+        );
+        let mut last_heard = Instant::now();
+        let handle = Arc::clone(&conn.handle);
+        loop {
+            tokio::select! {
+                signal = registration.signals.recv() => match signal {
+                    Some(signal) => conn.on_signal(signal).await?,
+                    None => return Err(conn.too_slow()),
+                },
+                () = handle.kicked() => return Err(conn.too_slow()),
+                message = stream.next() => {
+                    last_heard = Instant::now();
+                    match message {
+                        Some(Ok(Message::Text(text))) => conn.on_client_frame(&text).await?,
+                        Some(Ok(Message::Ping(bytes))) => {
+                            conn.session.pong(&bytes).await.map_err(|_| End::Gone)?;
+                        }
+                        Some(Ok(Message::Close(_))) | None => return Err(End::Gone),
+                        Some(Ok(Message::Binary(_))) => {
+                            conn.send(frames::error("BAD_FRAME", "Frames are JSON text")).await?;
+                        }
+                        Some(Ok(_)) => {}
+                        Some(Err(_)) => {
+                            return Err(End::Close(
+                                u16::from(CloseCode::Protocol),
+                                "protocol error".into(),
+                            ));
+                        }
+                    }
+                }
+                _ = ping.tick() => {
+                    if last_heard.elapsed() >= keep_alive.idle_after {
+                        return Err(End::Close(CLOSE_IDLE, "idle".into()));
+                    }
+                    conn.session.ping(b"").await.map_err(|_| End::Gone)?;
+                }
+                () = sleep_until(expiry) => {
+                    conn.send(frames::token_expired()).await?;
+                    return Err(End::Close(CLOSE_TOKEN_EXPIRED, "token expired".into()));
+                }
+                _ = shutdown.changed() => {
+                    return Err(End::Close(u16::from(CloseCode::Away), "server shutting down".into()));
+                }
+            }
+        }
+        #[allow(unreachable_code)]
+        Ok::<(), End>(())
+    }
+    .await;
+    let last_here = hub.unregister(user, &conn.handle);
+    if let Err(End::Close(code, reason)) = end {
+        refuse(conn.session, code, &reason).await;
+    }
+    if last_here {
+        went_offline(&conn.state, &hub, user).await;
+    }
+}
+
+async fn event_log_latest(conn: &Connection) -> Result<StreamSeq, End> {
+    super::event_log(&conn.hub)
+        .latest_seq(conn.user)
+        .await
+        .map_err(|err| {
+            tracing::error!(error = %err, "cannot read the event stream");
+            End::Close(u16::from(CloseCode::Error), "server error".into())
+        })
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Connection {
+    /// Sends a text frame, giving up if the hub kicks the connection meanwhile (a client that
+    /// stopped reading blocks the send).
+    async fn send(&mut self, text: String) -> Result<(), End> {
+        let handle = Arc::clone(&self.handle);
+        tokio::select! {
+            sent = self.session.text(text) => sent.map_err(|_| End::Gone),
+            () = handle.kicked() => Err(self.too_slow()),
+        }
+    }
+
+    fn too_slow(&self) -> End {
+        End::Close(
+            CLOSE_TOO_SLOW,
+            format!("too slow; reconnect with since={}", self.cursor),
+        )
+    }
+
+    async fn on_signal(&mut self, signal: Signal) -> Result<(), End> {
+        match signal {
+            Signal::Stored(entry) if entry.seq == self.cursor + 1 => {
+                self.cursor = entry.seq;
+                self.send(frames::stored(&entry)).await
+            }
+            Signal::Stored(entry) if entry.seq > self.cursor => self.catch_up().await,
+            Signal::Wake(seq) if seq > self.cursor => self.catch_up().await,
+            Signal::Stored(_) | Signal::Wake(_) => Ok(()),
+            Signal::Live(frame) => self.send(frame.to_string()).await,
+        }
+    }
+
+    /// Sends every stored entry after the cursor, oldest first.
+    async fn catch_up(&mut self) -> Result<(), End> {
+        loop {
+            let replay = super::event_log(&self.hub)
+                .events_after(self.user, self.cursor, REPLAY_BATCH)
+                .await
+                .map_err(|err| {
+                    tracing::error!(error = %err, "cannot read the event stream");
+                    End::Close(u16::from(CloseCode::Error), "server error".into())
+                })?;
+            match replay {
+                Replay::Events(entries) => {
+                    let full = entries.len() == REPLAY_BATCH as usize;
+                    for entry in entries {
+                        self.cursor = entry.seq;
+                        self.send(frames::stored(&entry)).await?;
+                    }
+                    if !full {
+                        return Ok(());
+                    }
+                }
+                Replay::Resync { latest } => {
+                    self.cursor = latest;
+                    return self.send(frames::resync(latest)).await;
+                }
+            }
+        }
+    }
+
+    async fn on_client_frame(&mut self, text: &str) -> Result<(), End> {
+        let Ok(frame) = serde_json::from_str::<ClientFrame>(text) else {
+            return self
+                .send(frames::error(
+                    "BAD_FRAME",
+                    "Expected {\"type\": \"ping\" | \"typing\" | \"delivery_receipt\", ...}",
+                ))
+                .await;
+        };
+        match frame {
+            ClientFrame::Ping => self.send(frames::pong()).await,
+            ClientFrame::Typing {
+                recipient_id,
+                is_typing,
+            } => {
+                match self
+                    .state
+                    .messaging
+                    .typing(&self.actor, UserId(recipient_id), is_typing)
+                    .await
+                {
+                    Ok(()) => Ok(()),
+                    Err(LiveError::NotFound) => {
+                        self.send(frames::error(
+                            "USER_NOT_FOUND",
+                            "No conversation with that user",
+                        ))
+                        .await
+                    }
+                    Err(LiveError::Store(err)) => {
+                        tracing::error!(error = %err, "typing failed");
+                        self.send(frames::error("INTERNAL", "Internal error")).await
+                    }
+                }
+            }
+            ClientFrame::DeliveryReceipt { message_id } => {
+                match self
+                    .state
+                    .messaging
+                    .mark_delivered(&self.actor, MessageId(message_id))
+                    .await
+                {
+                    Ok(()) => Ok(()),
+                    Err(messaging_domain::service::ReadError::NotFound) => {
+                        self.send(frames::error("MESSAGE_NOT_FOUND", "No such message"))
+                            .await
+                    }
+                    Err(messaging_domain::service::ReadError::Store(err)) => {
+                        tracing::error!(error = %err, "delivery receipt failed");
+                        self.send(frames::error("INTERNAL", "Internal error")).await
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The user's first connection here: mark them present, and tell their partners if no other
+/// instance had them already.
+async fn came_online(state: &AppState, hub: &Hub, user: UserId) {
+    let now = Utc::now();
+    let since = now - chrono::TimeDelta::seconds(PRESENCE_STALE_SECS);
+    let result = async {
+        let elsewhere = hub.store().presence_online(user, since).await?;
+        hub.store()
+            .presence_touch(hub.instance(), &[user], now)
+            .await?;
+        if !elsewhere {
+            announce_presence(state, hub, user, true).await?;
+        }
+        Ok::<(), messaging_domain::StoreError>(())
+    }
+    .await;
+    if let Err(err) = result {
+        tracing::warn!(error = %err, "presence update failed");
+    }
+}
+
+/// The user's last connection here closed: forget it, and tell their partners if no other
+/// instance has them.
+async fn went_offline(state: &AppState, hub: &Hub, user: UserId) {
+    let since = Utc::now() - chrono::TimeDelta::seconds(PRESENCE_STALE_SECS);
+    let result = async {
+        hub.store()
+            .presence_leave(hub.instance(), Some(&[user]))
+            .await?;
+        // A new connection may have arrived meanwhile.
+        if !hub.is_connected_here(user) && !hub.store().presence_online(user, since).await? {
+            announce_presence(state, hub, user, false).await?;
+        }
+        Ok::<(), messaging_domain::StoreError>(())
+    }
+    .await;
+    if let Err(err) = result {
+        tracing::warn!(error = %err, "presence update failed");
+    }
+}
+
+/// Tells `user`'s conversation partners (those allowed to know) that they came or went.
+pub async fn announce_presence(
+    state: &AppState,
+    hub: &Hub,
+    user: UserId,
+    online: bool,
+) -> Result<(), messaging_domain::StoreError> {
+    let audience = state.messaging.presence_audience(user).await?;
+    if !audience.is_empty() {
+        use messaging_domain::ports::EventPublisher;
+        hub.publish_live(LiveEvent::Presence {
+            user_id: user,
+            online,
+            audience,
+        });
+    }
+    Ok(())
+}

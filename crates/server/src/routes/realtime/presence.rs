@@ -1,0 +1,101 @@
+//! Presence: `GET /api/users/{id}/presence` (only for someone the caller shares a conversation
+//! with; anyone else is 404, so presence cannot be probed as in System A) and
+//! `PUT /api/me/presence` to hide or show one's own.
+
+use actix_web::{HttpResponse, get, put, web};
+use chrono::{TimeDelta, Utc};
+use messaging_domain::user::UserId;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::AuthUser;
+use crate::problem::Problem;
+use crate::realtime::PRESENCE_STALE_SECS;
+use crate::realtime::socket::announce_presence;
+use crate::state::AppState;
+
+/// A user's presence as the caller may see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PresenceResponse {
+    /// Whose.
+    pub user_id: i64,
+    /// `online` or `offline` (a user who hides their presence shows as offline).
+    pub status: &'static str,
+}
+
+/// Whether to show one's presence.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PresenceSetting {
+    /// `false` hides it: partners see `offline` and hear nothing.
+    pub visible: bool,
+}
+
+#[utoipa::path(
+    context_path = "/api",
+    tag = "realtime",
+    summary = "A conversation partner's presence",
+    responses(
+        (status = 200, description = "Online or offline", body = PresenceResponse),
+        (status = 400, description = "INVALID_REQUEST: unreadable path", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "USER_NOT_FOUND: unknown, or no conversation with the caller", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+#[get("/users/{id}/presence")]
+pub async fn presence(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, Problem> {
+    let target = UserId(crate::routes::positive_id(path.into_inner())?);
+    let visible = state
+        .messaging
+        .presence_visible(&user.actor(), target)
+        .await?;
+    let since = Utc::now() - TimeDelta::seconds(PRESENCE_STALE_SECS);
+    let online = visible && state.store.presence_online(target, since).await?;
+    Ok(HttpResponse::Ok().json(PresenceResponse {
+        user_id: target.0,
+        status: if online { "online" } else { "offline" },
+    }))
+}
+
+#[utoipa::path(
+    context_path = "/api",
+    tag = "realtime",
+    summary = "Show or hide one's presence",
+    request_body = PresenceSetting,
+    responses(
+        (status = 204, description = "Saved; partners hear the change if the user is online"),
+        (status = 400, description = "INVALID_REQUEST: unreadable JSON", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "CSRF_FAILED (cookie sessions), ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+#[put("/me/presence")]
+pub async fn set_presence(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<PresenceSetting>,
+) -> Result<HttpResponse, Problem> {
+    let hidden = !body.visible;
+    // Hiding: tell partners "offline" while they may still hear it; showing: "online" after.
+    let since = Utc::now() - TimeDelta::seconds(PRESENCE_STALE_SECS);
+    let online = state.store.presence_online(user.id, since).await?;
+    if hidden && online {
+        announce_presence(&state, &state.hub, user.id, false).await?;
+    }
+    let changed = state
+        .messaging
+        .set_presence_hidden(&user.actor(), hidden)
+        .await?;
+    if !hidden && changed && online {
+        announce_presence(&state, &state.hub, user.id, true).await?;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
