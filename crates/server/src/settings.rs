@@ -133,6 +133,12 @@ pub struct Settings {
     #[arg(long, env = "MESSAGING_WS_TICKET_SECS", default_value_t = 30)]
     pub ws_ticket_secs: u32,
 
+    /// The kernel send buffer of each accepted connection, in bytes (default: the system's,
+    /// which grows up to `net.ipv4.tcp_wmem`'s maximum). A small one bounds the kernel memory a
+    /// client that stops reading can hold, and lets the server notice it sooner.
+    #[arg(long, env = "MESSAGING_TCP_SEND_BUFFER")]
+    pub tcp_send_buffer: Option<usize>,
+
     /// Hours stream entries are kept for replay; a device offline longer must resynchronise.
     #[arg(long, env = "MESSAGING_EVENT_RETENTION_HOURS", default_value_t = 168)]
     pub event_retention_hours: u32,

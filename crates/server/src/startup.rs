@@ -172,6 +172,18 @@ impl Application {
                 .service(metrics::resource(Arc::clone(&metrics)))
                 .default_service(web::to(not_found))
         })
+        .on_connect({
+            let send_buffer = settings.tcp_send_buffer;
+            move |conn, _| {
+                if let (Some(size), Some(tcp)) = (
+                    send_buffer,
+                    conn.downcast_ref::<actix_web::rt::net::TcpStream>(),
+                ) && let Err(err) = socket2::SockRef::from(tcp).set_send_buffer_size(size)
+                {
+                    tracing::warn!(error = %err, "cannot set the send buffer size");
+                }
+            }
+        })
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .shutdown_signal({
             let hub = hub.clone();

@@ -140,8 +140,7 @@ pub async fn thread_list_shows_each_members_latest_visible_message_and_unread_co
             no_events(),
         )
         .await
-        .unwrap()
-        .value;
+        .unwrap();
     let amy = store.threads(a.id, threads_limit()).await.unwrap();
     assert_eq!(
         amy[0].other_user.username, "cal",
@@ -259,8 +258,7 @@ pub async fn delete_for_me_hides_the_message_from_the_deleter_only_everywhere(st
             no_events(),
         )
         .await
-        .unwrap()
-        .value;
+        .unwrap();
     // The recipient no longer sees it anywhere...
     assert_eq!(bodies_seen_by(store, b.id, a.id).await, ["budget kept"]);
     assert_eq!(search_bodies(store, b.id, "budget").await, ["budget kept"]);
@@ -295,8 +293,7 @@ pub async fn delete_for_me_hides_the_message_from_the_deleter_only_everywhere(st
             no_events(),
         )
         .await
-        .unwrap()
-        .value;
+        .unwrap();
     let sent: Vec<_> = store
         .sent(a.id, page(1, 20))
         .await
@@ -441,8 +438,7 @@ pub async fn mark_thread_read_reads_only_what_the_reader_can_see(store: &Store) 
             no_events(),
         )
         .await
-        .unwrap()
-        .value;
+        .unwrap();
     let count = store
         .mark_thread_read(
             b.id,
@@ -704,8 +700,7 @@ async fn audited_actions(store: &Store) -> messaging_domain::message::Message {
             no_events(),
         )
         .await
-        .unwrap()
-        .value;
+        .unwrap();
     store
         .update_body(
             second.id,
@@ -715,8 +710,7 @@ async fn audited_actions(store: &Store) -> messaging_domain::message::Message {
             no_events(),
         )
         .await
-        .unwrap()
-        .value;
+        .unwrap();
     store
         .delete_message(
             first.id,
@@ -727,8 +721,7 @@ async fn audited_actions(store: &Store) -> messaging_domain::message::Message {
             no_events(),
         )
         .await
-        .unwrap()
-        .value;
+        .unwrap();
     store
         .record(audit(AuditAction::LoginSucceeded, Some(a.id)))
         .await

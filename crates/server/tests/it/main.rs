@@ -9,6 +9,8 @@ mod fuzz;
 mod observability;
 mod openapi;
 mod rate_limits;
+mod raw_ws;
+mod realtime;
 mod sessions;
 mod support;
 mod system_b;
@@ -97,4 +99,23 @@ async fn readiness_is_503_when_the_database_goes_away() {
     let (status, body) = app.get("/readyz", None).await;
     assert_eq!(status, 503);
     assert_eq!(body["code"], "DATABASE_UNAVAILABLE");
+}
+
+server_tests!(realtime in realtime_tests:
+    every_device_gets_new_messages_and_the_senders_other_devices_the_echo,
+    reads_edits_and_both_deletes_reach_the_right_devices,
+    typing_receipts_and_presence_are_for_participants_only,
+    blocked_users_receive_nothing_from_each_other,
+    since_replays_exactly_across_a_server_restart,
+    credentials_origins_and_tickets_are_checked,
+    keep_alive_pings_pongs_idle_and_expiring_tokens,
+    a_slow_consumer_is_cut_off_and_resumes_without_loss,
+);
+
+#[actix_web::test]
+async fn two_instances_on_one_postgres_deliver_across_each_other() {
+    let Some(app) = support::TestApp::spawn(support::Backend::Postgres).await else {
+        return;
+    };
+    realtime::two_instances_deliver_across_each_other(&app).await;
 }

@@ -23,6 +23,9 @@ pub struct TestApp {
     pub store: Store,
     client: awc::Client,
     postgres: Option<(String, String)>,
+    /// What it was started with, for starting another instance on the same database.
+    pub settings: Settings,
+    stop: server::startup::StopHandle,
 }
 
 /// A user with a valid access token.
@@ -82,16 +85,72 @@ impl TestApp {
             postgres = Some((admin, name));
         }
         adjust(&mut settings);
-        let app = Application::build(settings).await.expect("app builds");
+        let mut app = Self::start(settings).await;
+        app.postgres = postgres;
+        Some(app)
+    }
+
+    async fn start(settings: Settings) -> Self {
+        let app = Application::build(settings.clone())
+            .await
+            .expect("app builds");
         let base = format!("http://127.0.0.1:{}", app.port());
         let store = app.state().store.clone();
+        let stop = app.stop_handle();
         actix_rt::spawn(app.run_until_stopped());
-        Some(Self {
+        Self {
             base,
             store,
             client: awc::Client::default(),
-            postgres,
-        })
+            postgres: None,
+            settings,
+            stop,
+        }
+    }
+
+    /// Another instance on the same database with adjusted settings.
+    pub async fn start_like(app: &TestApp, adjust: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = app.settings.clone();
+        adjust(&mut settings);
+        Self::start(settings).await
+    }
+
+    /// Another instance of the server on the same database (and token keys), on its own port.
+    pub async fn another_instance(&self) -> Self {
+        Self::start(self.settings.clone()).await
+    }
+
+    /// Stops this instance the way SIGTERM does.
+    pub async fn stop(&self) {
+        self.stop.stop().await;
+    }
+
+    /// Opens a WebSocket at `path_and_query` with extra headers; panics unless the upgrade
+    /// succeeds (refusals are close codes, read them from the socket).
+    pub async fn ws(&self, path_and_query: &str, headers: &[(&str, &str)]) -> WsClient {
+        let url = format!(
+            "{}{}",
+            self.base.replace("http://", "ws://"),
+            path_and_query
+        );
+        let mut request = self.client.ws(url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let (response, framed) = request.connect().await.expect("WebSocket upgrade");
+        assert_eq!(response.status().as_u16(), 101);
+        WsClient { framed }
+    }
+
+    /// A WebSocket for `user`, authenticated by System A's `?token=`.
+    pub async fn ws_for(&self, user: &TestUser, extra_query: &str) -> WsClient {
+        let mut ws = self
+            .ws(&format!("/ws?token={}{extra_query}", user.token), &[])
+            .await;
+        let hello = ws.next_json().await;
+        assert_eq!(hello["type"], "connected", "{hello}");
+        assert_eq!(hello["user"]["id"], user.id, "{hello}");
+        ws
     }
 
     /// Drops the app's PostgreSQL database from under it.
@@ -256,5 +315,109 @@ impl TestApp {
             .await;
         assert_eq!(status, 201, "{body}");
         body
+    }
+}
+
+/// A WebSocket client that reads JSON frames.
+pub struct WsClient {
+    framed: actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>,
+}
+
+/// How long a test waits for a frame that should come.
+const FRAME_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl WsClient {
+    /// The next frame of any kind, `None` when the stream ended.
+    async fn next_frame(&mut self, wait: std::time::Duration) -> Option<awc::ws::Frame> {
+        use futures_util::StreamExt;
+        match tokio::time::timeout(wait, self.framed.next()).await {
+            Ok(Some(Ok(frame))) => Some(frame),
+            Ok(Some(Err(err))) => panic!("WebSocket error: {err}"),
+            Ok(None) => None,
+            Err(_) => panic!("no frame within {wait:?}"),
+        }
+    }
+
+    /// The next JSON text frame, pings answered and presence changes (which come and go with
+    /// connections) skipped; panics on anything else.
+    pub async fn next_json(&mut self) -> Value {
+        loop {
+            let frame = self.next_any_json().await;
+            if frame["type"] != "presence_status" {
+                return frame;
+            }
+        }
+    }
+
+    /// The next JSON text frame of any type (pings are answered and skipped).
+    pub async fn next_any_json(&mut self) -> Value {
+        loop {
+            match self.next_frame(FRAME_WAIT).await {
+                Some(awc::ws::Frame::Text(bytes)) => {
+                    return serde_json::from_slice(&bytes).expect("JSON frame");
+                }
+                Some(awc::ws::Frame::Ping(bytes)) => {
+                    self.send_raw(awc::ws::Message::Pong(bytes)).await;
+                }
+                other => panic!("expected a JSON frame, got {other:?}"),
+            }
+        }
+    }
+
+    /// The next JSON frame of `kind`, skipping others of the kinds listed in `skip`.
+    pub async fn next_of(&mut self, kind: &str, skip: &[&str]) -> Value {
+        loop {
+            let frame = self.next_any_json().await;
+            if frame["type"] == kind {
+                return frame;
+            }
+            assert!(
+                skip.iter().any(|s| frame["type"] == *s),
+                "expected {kind}, got {frame}"
+            );
+        }
+    }
+
+    /// Fails if any text frame arrives within `ms` (pings are fine).
+    pub async fn expect_silence(&mut self, ms: u64) {
+        use futures_util::StreamExt;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(ms);
+        loop {
+            match tokio::time::timeout_at(deadline, self.framed.next()).await {
+                Err(_) => return,
+                Ok(Some(Ok(awc::ws::Frame::Ping(_) | awc::ws::Frame::Pong(_)))) => {}
+                Ok(Some(Ok(awc::ws::Frame::Text(text))))
+                    if serde_json::from_slice::<Value>(&text)
+                        .is_ok_and(|f| f["type"] == "presence_status") => {}
+                Ok(other) => panic!("expected silence, got {other:?}"),
+            }
+        }
+    }
+
+    /// The close code the server ends with, skipping text frames before it.
+    pub async fn close_code(&mut self) -> u16 {
+        self.close_code_within(FRAME_WAIT).await
+    }
+
+    pub async fn close_code_within(&mut self, wait: std::time::Duration) -> u16 {
+        loop {
+            match self.next_frame(wait).await {
+                Some(awc::ws::Frame::Close(reason)) => {
+                    return reason.map_or(1005, |r| u16::from(r.code));
+                }
+                Some(_) => {}
+                None => panic!("the stream ended without a close frame"),
+            }
+        }
+    }
+
+    pub async fn send_json(&mut self, value: Value) {
+        self.send_raw(awc::ws::Message::Text(value.to_string().into()))
+            .await;
+    }
+
+    async fn send_raw(&mut self, message: awc::ws::Message) {
+        use futures_util::SinkExt;
+        self.framed.send(message).await.expect("send a frame");
     }
 }
