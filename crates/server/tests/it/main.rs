@@ -8,6 +8,7 @@ mod audit;
 mod fuzz;
 mod observability;
 mod openapi;
+mod process;
 mod rate_limits;
 mod raw_ws;
 mod realtime;
