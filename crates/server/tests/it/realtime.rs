@@ -462,6 +462,34 @@ pub async fn credentials_origins_and_tickets_are_checked(app: &TestApp) {
     assert_eq!(ws.next_json().await["user"]["id"], amy.id);
     let mut reused = app.ws(&format!("/ws?ticket={ticket}"), &[]).await;
     assert_eq!(reused.close_code().await, 1008);
+    // A browser session's cookie works too (from the server's own pages).
+    let mut resp = awc::Client::default()
+        .post(format!("{}/api/auth/login", app.base))
+        .send_json(
+            &json!({"username": "amy", "password": crate::support::PASSWORD, "cookie": true}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200, "{:?}", resp.body().await);
+    let cookie = resp.headers().get("set-cookie").unwrap().to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let mut ws = app
+        .ws(
+            "/ws",
+            &[("Cookie", cookie.as_str()), ("Origin", app.base.as_str())],
+        )
+        .await;
+    assert_eq!(ws.next_json().await["user"]["id"], amy.id);
+    let mut ws = app
+        .ws(
+            "/ws",
+            &[
+                ("Cookie", "messaging_session=forged"),
+                ("Origin", app.base.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(ws.close_code().await, 1008);
     // Tickets are for signed-in users only.
     let (status, _) = app.post("/api/ws-ticket", None, json!({})).await;
     assert_eq!(status, 401);
