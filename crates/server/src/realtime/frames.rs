@@ -219,3 +219,134 @@ pub enum ClientFrame {
 fn yes() -> bool {
     true
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+
+    use chrono::DateTime;
+    use messaging_domain::message::{ConversationId, Message, MessageId, MessageView};
+    use messaging_domain::user::{Role, UserId};
+
+    use super::*;
+
+    fn face(id: i64, name: &str) -> UserSummary {
+        UserSummary {
+            id: UserId(id),
+            username: name.into(),
+            first_name: name.to_uppercase(),
+            last_name: String::new(),
+            role: Role::Student,
+        }
+    }
+
+    fn sent_to(user: i64) -> Value {
+        let message = Message {
+            id: MessageId(7),
+            conversation_id: ConversationId(3),
+            sender_id: UserId(1),
+            recipient_id: UserId(2),
+            booking_id: None,
+            subject: None,
+            body: "hello".into(),
+            parent_id: None,
+            created_at: DateTime::UNIX_EPOCH,
+            read_at: None,
+            edited_at: None,
+            deleted_by_sender: false,
+            deleted_by_recipient: false,
+            deleted_for_everyone_at: None,
+            deleted_at: None,
+        };
+        let entry = StreamEvent {
+            user_id: UserId(user),
+            seq: 42,
+            at: DateTime::UNIX_EPOCH,
+            event: Arc::new(DomainEvent::MessageSent {
+                view: MessageView {
+                    message,
+                    sender: face(1, "amy"),
+                    recipient: face(2, "bea"),
+                },
+                client_message_id: Some("draft-9".into()),
+            }),
+        };
+        serde_json::from_str(&stored(&entry)).unwrap()
+    }
+
+    #[test]
+    fn a_send_is_new_message_for_the_recipient_and_the_echo_for_the_sender() {
+        let recipient = sent_to(2);
+        assert_eq!(
+            (
+                &recipient["type"],
+                &recipient["seq"],
+                &recipient["message_id"]
+            ),
+            (&json!("new_message"), &json!(42), &json!(7))
+        );
+        assert!(recipient.get("client_message_id").is_none(), "{recipient}");
+        let sender = sent_to(1);
+        assert_eq!(
+            (
+                &sender["type"],
+                &sender["client_message_id"],
+                &sender["temp_id"]
+            ),
+            (&json!("message_sent"), &json!("draft-9"), &json!("draft-9"))
+        );
+        for frame in [recipient, sender] {
+            assert!(!frame.to_string().contains("email"), "{frame}");
+        }
+    }
+
+    #[test]
+    fn fleeting_frames_carry_no_sequence_number() {
+        let typing: Value = serde_json::from_str(&live(&LiveEvent::Typing {
+            from: UserId(1),
+            to: UserId(2),
+            is_typing: false,
+            expires_in_seconds: 5,
+        }))
+        .unwrap();
+        assert_eq!(
+            (&typing["type"], &typing["user_id"], &typing["is_typing"]),
+            (&json!("typing"), &json!(1), &json!(false))
+        );
+        assert!(typing.get("seq").is_none());
+        let presence: Value = serde_json::from_str(&live(&LiveEvent::Presence {
+            user_id: UserId(3),
+            online: true,
+            audience: vec![UserId(1)],
+        }))
+        .unwrap();
+        assert_eq!(presence["status"], "online");
+        assert!(
+            presence.get("audience").is_none(),
+            "who else hears it stays private"
+        );
+    }
+
+    #[test]
+    fn client_frames_parse_and_typing_defaults_to_started() {
+        let typing: ClientFrame =
+            serde_json::from_str(r#"{"type":"typing","recipient_id":5}"#).unwrap();
+        assert!(matches!(
+            typing,
+            ClientFrame::Typing {
+                recipient_id: 5,
+                is_typing: true
+            }
+        ));
+        for bad in [
+            r#"{"type":"typing"}"#,
+            r#"{"type":"dance"}"#,
+            r#"{"recipient_id":5}"#,
+            "not json",
+        ] {
+            assert!(serde_json::from_str::<ClientFrame>(bad).is_err(), "{bad}");
+        }
+    }
+}
