@@ -201,7 +201,8 @@ fn size_limits_depend_on_the_kind_and_stop_the_stream_early() {
 
 #[test]
 fn image_dimensions_are_read_and_capped() {
-    let cases: Vec<(&str, Vec<u8>, Result<Option<(u32, u32)>, FileRefusal>)> = vec![
+    type Dimensions = Result<Option<(u32, u32)>, FileRefusal>;
+    let cases: Vec<(&str, Vec<u8>, Dimensions)> = vec![
         ("png", png(640, 480), Ok(Some((640, 480)))),
         ("gif", gif(32, 16), Ok(Some((32, 16)))),
         ("jpeg", jpeg(1024, 768), Ok(Some((1024, 768)))),
