@@ -41,7 +41,8 @@ impl Components {
     fn temp_dir(&mut self, name: &str) -> Result<PathBuf, String> {
         let dir = std::env::temp_dir().join(format!("messaging-ci-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         self.dirs.push(dir.clone());
         Ok(dir)
     }
@@ -64,8 +65,10 @@ impl Components {
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
         self.children.push(("s3s-fs", child));
         wait_for_port(port, Duration::from_secs(30), "s3s-fs")?;
-        self.env
-            .push(("MESSAGING_TEST_S3_ENDPOINT", format!("http://127.0.0.1:{port}")));
+        self.env.push((
+            "MESSAGING_TEST_S3_ENDPOINT",
+            format!("http://127.0.0.1:{port}"),
+        ));
         self.env.push(("MESSAGING_TEST_S3_ACCESS_KEY", access_key));
         self.env.push(("MESSAGING_TEST_S3_SECRET_KEY", secret_key));
         Ok(())
@@ -79,7 +82,10 @@ impl Components {
         // The official databases need the network; one body signature for EICAR is enough to
         // tell a clean file from an infected one.
         let hex: String = EICAR.bytes().map(|b| format!("{b:02x}")).collect();
-        write(&db.join("eicar.ndb"), &format!("Eicar-Test-Signature:0:*:{hex}\n"))?;
+        write(
+            &db.join("eicar.ndb"),
+            &format!("Eicar-Test-Signature:0:*:{hex}\n"),
+        )?;
         let port = free_port()?;
         let config = dir.join("clamd.conf");
         write(
@@ -136,7 +142,10 @@ fn s3s_fs_binary() -> Result<PathBuf, String> {
     if binary.is_file() {
         return Ok(binary);
     }
-    println!("ci: installing s3s-fs {S3S_FS_VERSION} into {}", root.display());
+    println!(
+        "ci: installing s3s-fs {S3S_FS_VERSION} into {}",
+        root.display()
+    );
     let status = Command::new("cargo")
         .args(["install", &format!("s3s-fs@{S3S_FS_VERSION}")])
         .args(["--features", "binary", "--locked", "--root"])
@@ -186,5 +195,8 @@ fn wait_for_port(port: u16, limit: Duration, name: &str) -> Result<(), String> {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    Err(format!("{name} did not start listening on {addr} within {}s", limit.as_secs()))
+    Err(format!(
+        "{name} did not start listening on {addr} within {}s",
+        limit.as_secs()
+    ))
 }
