@@ -298,6 +298,24 @@ async fn round_trip(files: &FileApp) -> String {
     );
     let id = attachment["id"].as_i64().unwrap();
 
+    // The recipient finds the file with the message in the thread's history.
+    let (status, history) = files
+        .app
+        .get(
+            &format!("/api/messages/threads/{}", files.alice.id),
+            Some(&files.bob.token),
+        )
+        .await;
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(
+        history["messages"][0]["attachments"][0]["id"], id,
+        "{history}"
+    );
+    assert_eq!(
+        history["messages"][0]["attachments"][0]["filename"],
+        "report.pdf"
+    );
+
     // Both participants may download; the recipient does it through /api/v1 as System A did.
     let (status, _) = files.download_link(&files.alice, id).await;
     assert_eq!(status, 200);
@@ -372,6 +390,10 @@ async fn a_file_round_trips_through_s3_with_a_presigned_link(backend: Backend) {
     let endpoint = std::env::var("MESSAGING_TEST_S3_ENDPOINT").unwrap();
     assert!(url.starts_with(&endpoint), "{url}");
     assert!(url.contains("X-Amz-Signature="), "{url}");
+    // The bucket is private: the object without a signature is refused.
+    let unsigned = url.split_once('?').unwrap().0;
+    let (status, _, _) = files.fetch(unsigned).await;
+    assert_eq!(status, 403, "{unsigned}");
 }
 
 // --- links ---------------------------------------------------------------------------------------

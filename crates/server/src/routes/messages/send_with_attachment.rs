@@ -10,7 +10,7 @@ use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use futures_util::StreamExt;
 use messaging_domain::ValidationError;
-use messaging_domain::attachment::{Attachment, FileInspector, InspectedFile};
+use messaging_domain::attachment::{FileInspector, InspectedFile};
 use messaging_domain::attachment_service::SpooledUpload;
 use messaging_domain::service::{RecipientRef, SendCommand, SendRoute};
 use messaging_domain::text::MessageText;
@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::attachments::Spool;
 use crate::auth::AuthUser;
-use crate::dto::MessageResponse;
+use crate::dto::{AttachmentResponse, MessageResponse};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -41,39 +41,6 @@ pub struct SendWithAttachmentForm {
     /// The file: JPEG, PNG, GIF or WebP up to 5 MB; PDF, DOC, DOCX, TXT or CSV up to 10 MB.
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
-}
-
-/// An attachment as clients see it.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AttachmentResponse {
-    pub id: i64,
-    pub message_id: i64,
-    /// The display name (sanitised; never a path).
-    pub filename: String,
-    /// The type detected from the file's contents.
-    pub mime_type: String,
-    pub size: u64,
-    pub width: Option<u32>,
-    pub height: Option<u32>,
-    /// `pending`, `clean`, `infected` or `not_scanned`.
-    pub scan_status: String,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl From<Attachment> for AttachmentResponse {
-    fn from(a: Attachment) -> Self {
-        Self {
-            id: a.id.0,
-            message_id: a.message_id.0,
-            filename: a.file_name.as_str().to_owned(),
-            mime_type: a.kind.mime_type().to_owned(),
-            size: a.size,
-            width: a.dimensions.map(|d| d.0),
-            height: a.dimensions.map(|d| d.1),
-            scan_status: a.scan_status.as_str().to_owned(),
-            created_at: a.created_at,
-        }
-    }
 }
 
 /// A message with its attachment.
