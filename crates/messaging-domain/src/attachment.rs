@@ -512,26 +512,7 @@ impl FileName {
     pub fn sanitize(raw: &str, kind: FileKind) -> Self {
         // Only the last path component counts, whichever separator the client's system uses.
         let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-        let cleaned: String = last
-            .chars()
-            .map(|c| {
-                if c.is_control()
-                    || matches!(
-                        c,
-                        '"' | '\'' | '<' | '>' | ':' | '*' | '?' | '|' | '%' | ';' | '`' | '$'
-                    )
-                    || c.is_whitespace()
-                {
-                    if c.is_whitespace() && !c.is_control() {
-                        ' '
-                    } else {
-                        '_'
-                    }
-                } else {
-                    c
-                }
-            })
-            .collect();
+        let cleaned: String = last.chars().map(display_char).collect();
         let cleaned = cleaned
             .trim_start_matches(['.', ' ', '_'])
             .trim_end_matches(['.', ' ']);
@@ -572,6 +553,22 @@ impl FileName {
 impl fmt::Display for FileName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// One character of a display name: control, shell-special and direction-changing characters
+/// become `_` (a right-to-left override can make `evil\u{202e}fdp.exe` read as `evilexe.pdf`),
+/// other whitespace a plain space.
+fn display_char(c: char) -> char {
+    const SPECIAL: [char; 12] = ['"', '\'', '<', '>', ':', '*', '?', '|', '%', ';', '`', '$'];
+    let bidi =
+        matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if c.is_control() || bidi || SPECIAL.contains(&c) {
+        '_'
+    } else if c.is_whitespace() {
+        ' '
+    } else {
+        c
     }
 }
 

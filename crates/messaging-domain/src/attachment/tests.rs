@@ -281,6 +281,8 @@ fn file_names_are_sanitised_for_display() {
         ("a\"b;c\r\n<d>.txt", FileKind::Txt, "a_b_c___d_.txt"),
         ("my holiday.png", FileKind::Png, "my holiday.png"),
         ("résumé.docx", FileKind::Docx, "résumé.docx"),
+        ("invoice\u{202e}fdp.exe", FileKind::Pdf, "invoice_fdp.pdf"),
+        ("tab\there.txt", FileKind::Txt, "tab_here.txt"),
     ];
     for (raw, kind, expected) in cases {
         check(raw, FileName::sanitize(raw, kind).as_str(), expected);
