@@ -105,7 +105,15 @@ impl Components {
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
         self.children.push(("clamd", child));
-        wait_for_port(port, Duration::from_secs(60), "clamd")?;
+        // clamd's own log says why it did not start (a bad signature file, a confined binary).
+        wait_for_port(port, Duration::from_secs(60), "clamd").map_err(|err| {
+            let log = std::fs::read_to_string(dir.join("clamd.log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(10).collect();
+            format!(
+                "{err}; clamd.log ends:\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            )
+        })?;
         self.env
             .push(("MESSAGING_TEST_CLAMD", format!("127.0.0.1:{port}")));
         Ok(())
