@@ -30,7 +30,13 @@ pub fn run() -> Result<(), String> {
     }
     test.env("TEST_DATABASE_URL", &database_url)
         .env("MESSAGING_REQUIRE_POSTGRES", "1");
-    run_step("tests", &mut test)?;
+    // S3 (s3s-fs) and clamd for the attachment tests, which must then run rather than skip.
+    let components = crate::components::Components::start()?;
+    test.envs(components.env())
+        .env("MESSAGING_REQUIRE_COMPONENTS", "1");
+    let tested = run_step("tests", &mut test);
+    drop(components);
+    tested?;
     run_step(
         "clippy",
         Command::new("cargo").args([
@@ -79,7 +85,7 @@ fn wait_for_postgres() -> Result<(), String> {
     Err("PostgreSQL did not start listening on 127.0.0.1:5432 within 60 s".into())
 }
 
-fn sh(script: &str) -> Result<(), String> {
+pub(crate) fn sh(script: &str) -> Result<(), String> {
     let status = Command::new("sh")
         .args(["-c", script])
         .status()

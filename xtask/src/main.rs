@@ -7,6 +7,7 @@ mod audit;
 mod bench;
 mod bench_http;
 mod ci;
+mod components;
 mod seed;
 
 use clap::{Parser, Subcommand};

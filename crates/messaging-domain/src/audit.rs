@@ -55,6 +55,12 @@ pub enum AuditAction {
     CareAssigned,
     /// An admin ended a care assignment.
     CareUnassigned,
+    /// A file was uploaded with a message.
+    AttachmentUploaded,
+    /// A download link for a file was handed out.
+    AttachmentDownloaded,
+    /// The virus scanner decided about a file.
+    AttachmentScanned,
 }
 
 impl AuditAction {
@@ -86,6 +92,9 @@ impl AuditAction {
             Self::BookingStateChanged => "admin.booking_state_changed",
             Self::CareAssigned => "admin.care_assigned",
             Self::CareUnassigned => "admin.care_unassigned",
+            Self::AttachmentUploaded => "attachment.uploaded",
+            Self::AttachmentDownloaded => "attachment.downloaded",
+            Self::AttachmentScanned => "attachment.scanned",
         }
     }
 }

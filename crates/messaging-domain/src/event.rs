@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::attachment::{AttachmentId, ScanStatus};
 use crate::message::{DeleteScope, MessageId, MessageView};
 use crate::user::{BookingId, UserId};
 
@@ -72,6 +73,17 @@ pub enum DomainEvent {
         /// When the first device received it.
         delivered_at: DateTime<Utc>,
     },
+    /// The virus scanner decided about an attachment; its uploader's devices learn of it.
+    AttachmentScanned {
+        /// The attachment.
+        attachment_id: AttachmentId,
+        /// The message it came with.
+        message_id: MessageId,
+        /// Who sent the message (the audience).
+        sender_id: UserId,
+        /// `clean` or `infected`.
+        status: ScanStatus,
+    },
 }
 
 impl DomainEvent {
@@ -82,7 +94,9 @@ impl DomainEvent {
             Self::MessageSent { view, .. } | Self::MessageEdited { view } => {
                 vec![view.message.recipient_id, view.message.sender_id]
             }
-            Self::MessageRead { sender_id, .. } => vec![*sender_id],
+            Self::MessageRead { sender_id, .. } | Self::AttachmentScanned { sender_id, .. } => {
+                vec![*sender_id]
+            }
             Self::ThreadRead { other_user_id, .. } => vec![*other_user_id],
             Self::MessageDeleted { audience, .. } => audience.clone(),
             Self::MessageDelivered { sender_id, .. } => vec![*sender_id],

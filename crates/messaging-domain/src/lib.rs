@@ -6,6 +6,8 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod attachment;
+pub mod attachment_service;
 pub mod audit;
 pub mod contact;
 pub mod error;

@@ -1,10 +1,17 @@
 //! The ports: what the domain needs from the outside world. Adapters implement them; the domain's
 //! tests (and other crates' tests, with the `mocks` feature) use mockall mocks of them.
 
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::accounts::NewAccount;
+use crate::attachment::{
+    Attachment, AttachmentId, FileName, NewAttachment, ScanStatus, ScanVerdict, StorageKey,
+};
 use crate::audit::AuditRecord;
 use crate::error::StoreError;
 use crate::event::{EventPlan, LiveEvent, Recorded, Replay, StreamEvent, StreamSeq};
@@ -524,37 +531,136 @@ pub trait EventPublisher: Send + Sync + 'static {
 }
 
 /// Object storage for attachments: files are written under a key and read back through an expiring
-/// link.
+/// link. Keys are always [`StorageKey`]s, so an adapter never sees a client's file name as a path.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait AttachmentStorage: Send + Sync + 'static {
-    /// Stores `bytes` under `key` with a content type.
+    /// Stores the file at `path` (a spooled upload of `size` bytes) under `key`, streaming it.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the storage fails; nothing is left under `key` then.
+    async fn put_file(
+        &self,
+        key: StorageKey,
+        content_type: &'static str,
+        path: PathBuf,
+        size: u64,
+    ) -> Result<(), StoreError>;
+
+    /// Stores `bytes` under `key`.
     ///
     /// # Errors
     /// [`StoreError::Backend`] when the storage fails.
-    async fn put(
+    async fn put_bytes(
         &self,
-        key: String,
-        content_type: String,
+        key: StorageKey,
+        content_type: &'static str,
         bytes: Vec<u8>,
     ) -> Result<(), StoreError>;
 
-    /// A link that downloads `key` under `filename` until `expires_in_seconds` from now.
+    /// The stored bytes (files are at most [`crate::attachment::MAX_DOCUMENT_BYTES`]).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when nothing is stored under `key`, [`StoreError::Backend`] when
+    /// the storage fails.
+    async fn get(&self, key: StorageKey) -> Result<Vec<u8>, StoreError>;
+
+    /// A link that downloads `key` as `file_name` with `content_type` (and, where the storage can,
+    /// `X-Content-Type-Options: nosniff`) until `expires_in_seconds` from now. A link that starts
+    /// with `/` is relative to the server's own address.
     ///
     /// # Errors
     /// [`StoreError::Backend`] when the storage fails.
     async fn download_url(
         &self,
-        key: String,
-        filename: String,
+        key: StorageKey,
+        file_name: FileName,
+        content_type: &'static str,
         expires_in_seconds: u32,
     ) -> Result<String, StoreError>;
 
-    /// Removes `key`.
+    /// Removes `key`; removing a missing key succeeds.
     ///
     /// # Errors
     /// [`StoreError::Backend`] when the storage fails.
-    async fn delete(&self, key: String) -> Result<(), StoreError>;
+    async fn delete(&self, key: StorageKey) -> Result<(), StoreError>;
+}
+
+/// A virus scanner.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait VirusScanner: Send + Sync + 'static {
+    /// Scans a file's bytes.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the scanner cannot be reached or cannot decide; the file then
+    /// stays pending.
+    async fn scan(&self, bytes: Vec<u8>) -> Result<ScanVerdict, StoreError>;
+}
+
+/// Stores a file on behalf of the repository, inside its transaction, once the message's id is
+/// known; resolves to the key it was stored under.
+pub type UploadStep = Box<
+    dyn FnOnce(MessageId) -> Pin<Box<dyn Future<Output = Result<StorageKey, StoreError>> + Send>>
+        + Send,
+>;
+
+/// Attachments, and messages that carry one.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait AttachmentRepository: Send + Sync + 'static {
+    /// Stores a message with its attachment in one transaction, like
+    /// [`MessageRepository::insert_message`]: the message, then `upload` (given the new message's
+    /// id), then the attachment row under the key it returns, then both audit records (their object
+    /// ids filled in), then the events `plan` decides. If any step fails, nothing is stored.
+    ///
+    /// # Errors
+    /// The failing step's error ([`StoreError::Backend`] for the database).
+    async fn insert_message_with_attachment(
+        &self,
+        message: NewMessage,
+        attachment: NewAttachment,
+        message_audit: AuditRecord,
+        attachment_audit: AuditRecord,
+        upload: UploadStep,
+        plan: EventPlan<Message>,
+    ) -> Result<Recorded<(Message, Attachment)>, StoreError>;
+
+    /// One attachment with its message.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn attachment(
+        &self,
+        id: AttachmentId,
+    ) -> Result<Option<(Attachment, Message)>, StoreError>;
+
+    /// The attachments of some messages, in id order.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn attachments_of(&self, messages: Vec<MessageId>)
+    -> Result<Vec<Attachment>, StoreError>;
+
+    /// Up to `limit` attachments waiting for the scanner (`pending` or `not_scanned`), oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn unscanned(&self, limit: u32) -> Result<Vec<Attachment>, StoreError>;
+
+    /// Records the scanner's decision, with its audit record and the events `plan` decides.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown attachment, [`StoreError::Backend`] when the store
+    /// fails.
+    async fn set_scan_status(
+        &self,
+        id: AttachmentId,
+        status: ScanStatus,
+        at: DateTime<Utc>,
+        audit: AuditRecord,
+        plan: EventPlan<Attachment>,
+    ) -> Result<Recorded<Attachment>, StoreError>;
 }
 
 /// The current time. The domain never reads the system clock itself.

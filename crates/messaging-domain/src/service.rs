@@ -198,6 +198,18 @@ pub struct ReportView {
     pub message: Option<MessageView>,
 }
 
+/// A message that passed every send rule and is ready to be stored (see
+/// [`MessagingService::prepare_send`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedMessage {
+    /// The message to store.
+    pub message: NewMessage,
+    /// Its sender's public face.
+    pub sender: UserSummary,
+    /// Its recipient's public face.
+    pub recipient: UserSummary,
+}
+
 /// The longest report reason, in characters.
 pub const MAX_REPORT_REASON_CHARS: usize = 1_000;
 
@@ -248,35 +260,7 @@ where
         actor: &Actor,
         command: SendCommand,
     ) -> Result<MessageView, SendError> {
-        // By id, sender and recipient come back from one query: every round trip counts on the
-        // busiest path of the service.
-        let (sender, recipient) = match &command.recipient {
-            RecipientRef::Id(id) => {
-                let found = self.directory.users(vec![actor.user_id, *id]).await?;
-                let sender = found
-                    .iter()
-                    .find(|u| u.id == actor.user_id && u.is_active)
-                    .cloned()
-                    .ok_or(SendError::SenderInactive)?;
-                let recipient = found
-                    .into_iter()
-                    .find(|u| u.id == *id && u.id != actor.user_id);
-                (sender, recipient)
-            }
-            RecipientRef::Username(name) => (
-                self.active_sender(actor).await?,
-                self.user_named(name).await?,
-            ),
-        };
-        if command.via == SendRoute::Clinician
-            && !matches!(
-                sender.role,
-                crate::user::Role::Clinician | crate::user::Role::Admin
-            )
-        {
-            return Err(SendError::NotClinician);
-        }
-        let recipient = contact::resolve_recipient(&sender, recipient)?;
+        let (sender, recipient) = self.send_parties(actor, &command).await?;
         if let Some(replayed) = self
             .replay(
                 &sender,
@@ -306,6 +290,77 @@ where
             action,
         )
         .await
+    }
+
+    /// Checks a new message against every send rule (as [`MessagingService::send`] does) without
+    /// storing it, for a use case that stores it together with something else (an attachment).
+    /// A client message id is not supported on this path.
+    ///
+    /// # Errors
+    /// [`SendError`] naming the rule that stopped it.
+    pub async fn prepare_send(
+        &self,
+        actor: &Actor,
+        command: SendCommand,
+    ) -> Result<PreparedMessage, SendError> {
+        let (sender, recipient) = self.send_parties(actor, &command).await?;
+        let message = self
+            .draft_message(
+                &sender,
+                &recipient,
+                Draft {
+                    body: command.body,
+                    subject: command.subject.map(|s| s.as_str().to_owned()),
+                    booking_id: command.booking_id,
+                    parent_id: None,
+                    client_message_id: None,
+                },
+            )
+            .await?;
+        Ok(PreparedMessage {
+            message,
+            sender: sender.summary(),
+            recipient: recipient.summary(),
+        })
+    }
+
+    /// The active sender and the recipient a send command names, checked for the route used and
+    /// against the contact rules that make an unknown recipient and a refused one look alike.
+    async fn send_parties(
+        &self,
+        actor: &Actor,
+        command: &SendCommand,
+    ) -> Result<(User, User), SendError> {
+        // By id, sender and recipient come back from one query: every round trip counts on the
+        // busiest path of the service.
+        let (sender, recipient) = match &command.recipient {
+            RecipientRef::Id(id) => {
+                let found = self.directory.users(vec![actor.user_id, *id]).await?;
+                let sender = found
+                    .iter()
+                    .find(|u| u.id == actor.user_id && u.is_active)
+                    .cloned()
+                    .ok_or(SendError::SenderInactive)?;
+                let recipient = found
+                    .into_iter()
+                    .find(|u| u.id == *id && u.id != actor.user_id);
+                (sender, recipient)
+            }
+            RecipientRef::Username(name) => (
+                self.active_sender(actor).await?,
+                self.user_named(name).await?,
+            ),
+        };
+        if command.via == SendRoute::Clinician
+            && !matches!(
+                sender.role,
+                crate::user::Role::Clinician | crate::user::Role::Admin
+            )
+        {
+            return Err(SendError::NotClinician);
+        }
+        let recipient = contact::resolve_recipient(&sender, recipient)?;
+        Ok((sender, recipient))
     }
 
     /// Replies to a message the actor can see (System B): the reply goes to the other party, in the
@@ -931,6 +986,51 @@ where
         draft: Draft,
         action: AuditAction,
     ) -> Result<MessageView, SendError> {
+        let client_id = draft.client_message_id.clone();
+        let parent_id = draft.parent_id;
+        let new_message = self.draft_message(sender, recipient, draft).await?;
+        let now = new_message.created_at;
+        let plan = sent_plan(
+            sender.summary(),
+            recipient.summary(),
+            client_id.as_ref().map(|c| c.as_str().to_owned()),
+        );
+        let inserted = self
+            .repo
+            .insert_message(
+                new_message,
+                self.audit(actor, action, "message", None, now),
+                plan,
+            )
+            .await;
+        let recorded = match inserted {
+            Ok(recorded) => recorded,
+            // Two copies of the same request raced; the other one stored the message.
+            Err(StoreError::Duplicate("client_message_id")) => {
+                return self
+                    .replay(sender, client_id.as_ref(), recipient.id, parent_id)
+                    .await?
+                    .ok_or(SendError::ClientIdReused);
+            }
+            Err(other) => return Err(other.into()),
+        };
+        let view = MessageView {
+            message: recorded.value,
+            sender: sender.summary(),
+            recipient: recipient.summary(),
+        };
+        self.events.publish(recorded.events);
+        Ok(view)
+    }
+
+    /// Applies the contact rules, the sender's body limit, the booking check and masking to a
+    /// draft, giving the message to store (timed now).
+    async fn draft_message(
+        &self,
+        sender: &User,
+        recipient: &User,
+        draft: Draft,
+    ) -> Result<NewMessage, SendError> {
         let field = if draft.parent_id.is_some() {
             "content"
         } else {
@@ -952,58 +1052,16 @@ where
         let body = self
             .mask_if_needed(sender.id, recipient.id, draft.body)
             .await?;
-        let now = self.clock.now();
-        let client_id = draft.client_message_id.clone();
-        let (sender_face, recipient_face) = (sender.summary(), recipient.summary());
-        let echo = client_id.as_ref().map(|c| c.as_str().to_owned());
-        let plan: EventPlan<Message> = Box::new(move |m: &Message| {
-            vec![
-                DomainEvent::MessageSent {
-                    view: MessageView {
-                        message: m.clone(),
-                        sender: sender_face,
-                        recipient: recipient_face,
-                    },
-                    client_message_id: echo,
-                }
-                .addressed(None),
-            ]
-        });
-        let inserted = self
-            .repo
-            .insert_message(
-                NewMessage {
-                    sender_id: sender.id,
-                    recipient_id: recipient.id,
-                    booking_id: draft.booking_id,
-                    subject: draft.subject,
-                    body: body.into_inner(),
-                    parent_id: draft.parent_id,
-                    client_message_id: client_id.as_ref().map(|c| c.as_str().to_owned()),
-                    created_at: now,
-                },
-                self.audit(actor, action, "message", None, now),
-                plan,
-            )
-            .await;
-        let recorded = match inserted {
-            Ok(recorded) => recorded,
-            // Two copies of the same request raced; the other one stored the message.
-            Err(StoreError::Duplicate("client_message_id")) => {
-                return self
-                    .replay(sender, client_id.as_ref(), recipient.id, draft.parent_id)
-                    .await?
-                    .ok_or(SendError::ClientIdReused);
-            }
-            Err(other) => return Err(other.into()),
-        };
-        let view = MessageView {
-            message: recorded.value,
-            sender: sender.summary(),
-            recipient: recipient.summary(),
-        };
-        self.events.publish(recorded.events);
-        Ok(view)
+        Ok(NewMessage {
+            sender_id: sender.id,
+            recipient_id: recipient.id,
+            booking_id: draft.booking_id,
+            subject: draft.subject,
+            body: body.into_inner(),
+            parent_id: draft.parent_id,
+            client_message_id: draft.client_message_id.map(|c| c.as_str().to_owned()),
+            created_at: self.clock.now(),
+        })
     }
 
     /// The message a retried request already created, if `client_id` was used by this sender.
@@ -1138,6 +1196,29 @@ struct Draft {
     booking_id: Option<BookingId>,
     parent_id: Option<MessageId>,
     client_message_id: Option<ClientMessageId>,
+}
+
+/// The events of a new message: `new_message` for the recipient's devices, `message_sent` (with
+/// the client's own id) for the sender's, addressed when the store knows the message.
+#[must_use]
+pub fn sent_plan(
+    sender_face: UserSummary,
+    recipient_face: UserSummary,
+    echo: Option<String>,
+) -> EventPlan<Message> {
+    Box::new(move |m: &Message| {
+        vec![
+            DomainEvent::MessageSent {
+                view: MessageView {
+                    message: m.clone(),
+                    sender: sender_face,
+                    recipient: recipient_face,
+                },
+                client_message_id: echo,
+            }
+            .addressed(None),
+        ]
+    })
 }
 
 fn pick_pair(users: &[User], first: UserId, second: UserId) -> Option<(User, User)> {

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use messaging_domain::StoreError;
 use messaging_domain::accounts::NewAccount;
+use messaging_domain::attachment::{Attachment, AttachmentId, NewAttachment, ScanStatus};
 use messaging_domain::audit::{AuditAction, AuditRecord};
 use messaging_domain::event::{EventPlan, Recorded, Replay, StreamSeq};
 use messaging_domain::message::{
@@ -15,8 +16,8 @@ use messaging_domain::message::{
     NewReport, Report, SearchResults, ThreadSummary, UnreadCounts,
 };
 use messaging_domain::ports::{
-    Accounts, Administration, AuditLog, Directory, EventLog, MessageRepository, RefreshOutcome,
-    RefreshTokenRecord, SessionRecord,
+    Accounts, Administration, AttachmentRepository, AuditLog, Directory, EventLog,
+    MessageRepository, RefreshOutcome, RefreshTokenRecord, SessionRecord, UploadStep,
 };
 use messaging_domain::text::{Page, PageSize, SearchQuery};
 use messaging_domain::user::{BlockState, Booking, BookingId, BookingState, Role, User, UserId};
@@ -757,5 +758,53 @@ impl Accounts for Store {
 impl AuditLog for Store {
     async fn record(&self, record: AuditRecord) -> Result<(), StoreError> {
         on_db!(self, db => db.record_audit(record).await)
+    }
+}
+
+#[async_trait]
+impl AttachmentRepository for Store {
+    async fn insert_message_with_attachment(
+        &self,
+        message: NewMessage,
+        attachment: NewAttachment,
+        message_audit: AuditRecord,
+        attachment_audit: AuditRecord,
+        upload: UploadStep,
+        plan: EventPlan<Message>,
+    ) -> Result<Recorded<(Message, Attachment)>, StoreError> {
+        on_db!(self, db => db
+            .insert_message_with_attachment(
+                message, attachment, message_audit, attachment_audit, upload, plan,
+            )
+            .await)
+    }
+
+    async fn attachment(
+        &self,
+        id: AttachmentId,
+    ) -> Result<Option<(Attachment, Message)>, StoreError> {
+        on_db!(self, db => db.attachment(id).await)
+    }
+
+    async fn attachments_of(
+        &self,
+        messages: Vec<MessageId>,
+    ) -> Result<Vec<Attachment>, StoreError> {
+        on_db!(self, db => db.attachments_of(messages).await)
+    }
+
+    async fn unscanned(&self, limit: u32) -> Result<Vec<Attachment>, StoreError> {
+        on_db!(self, db => db.unscanned_attachments(limit).await)
+    }
+
+    async fn set_scan_status(
+        &self,
+        id: AttachmentId,
+        status: ScanStatus,
+        at: DateTime<Utc>,
+        audit: AuditRecord,
+        plan: EventPlan<Attachment>,
+    ) -> Result<Recorded<Attachment>, StoreError> {
+        on_db!(self, db => db.set_scan_status(id, status, at, audit, plan).await)
     }
 }

@@ -215,6 +215,24 @@ pub struct Claims {
     pub typ: String,
 }
 
+/// A 32-byte key for `purpose`, derived from the token secret (the configured one, or the one
+/// generated into the data directory), so that instances sharing `MESSAGING_JWT_SECRET` share it
+/// and nothing signed for one purpose verifies for another.
+///
+/// # Errors
+/// [`KeyError`] when the generated secret cannot be read or written.
+pub fn derived_key(
+    secret: Option<&str>,
+    data_dir: &Path,
+    purpose: &str,
+) -> Result<[u8; 32], KeyError> {
+    let secret = match secret {
+        Some(s) => s.to_owned(),
+        None => load_or_create_secret(&data_dir.join("jwt-secret"))?,
+    };
+    Ok(Sha256::digest(format!("messaging-{purpose}:{secret}").as_bytes()).into())
+}
+
 fn load_or_create_secret(path: &Path) -> Result<String, KeyError> {
     let io = |source| KeyError::Io {
         path: path.display().to_string(),

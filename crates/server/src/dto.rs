@@ -29,6 +29,9 @@ pub struct MessageResponse {
     pub edited_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Files sent with the message (listed in thread history; absent when there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentResponse>,
 }
 
 impl From<MessageView> for MessageResponse {
@@ -56,6 +59,7 @@ impl From<MessageView> for MessageResponse {
             edited_at: m.edited_at,
             created_at: m.created_at,
             updated_at,
+            attachments: Vec::new(),
         }
     }
 }
@@ -129,5 +133,38 @@ pub fn preview(body: &str, max: usize) -> String {
         format!("{cut}…")
     } else {
         cut
+    }
+}
+
+/// An attachment as clients see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AttachmentResponse {
+    pub id: i64,
+    pub message_id: i64,
+    /// The display name (sanitised; never a path).
+    pub filename: String,
+    /// The type detected from the file's contents.
+    pub mime_type: String,
+    pub size: u64,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// `pending`, `clean`, `infected` or `not_scanned`.
+    pub scan_status: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<messaging_domain::attachment::Attachment> for AttachmentResponse {
+    fn from(a: messaging_domain::attachment::Attachment) -> Self {
+        Self {
+            id: a.id.0,
+            message_id: a.message_id.0,
+            filename: a.file_name.as_str().to_owned(),
+            mime_type: a.kind.mime_type().to_owned(),
+            size: a.size,
+            width: a.dimensions.map(|d| d.0),
+            height: a.dimensions.map(|d| d.1),
+            scan_status: a.scan_status.as_str().to_owned(),
+            created_at: a.created_at,
+        }
     }
 }

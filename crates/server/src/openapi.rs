@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::dto::MessageResponse;
-use crate::routes::{admin, auth, clinician, health, messages, realtime, safety};
+use crate::routes::{admin, attachments, auth, clinician, health, messages, realtime, safety};
 
 /// Where the document is served.
 pub const OPENAPI_PATH: &str = "/api/openapi.json";
@@ -164,6 +164,9 @@ impl Modify for SecuritySchemes {
         messages::search::search,
         messages::unread_count::unread_count,
         messages::send::send,
+        messages::send_with_attachment::send_with_attachment,
+        messages::attachment_download::download_attachment,
+        attachments::file::serve_file,
         messages::mark_read::mark_read,
         messages::edit::edit,
         messages::delete::delete,

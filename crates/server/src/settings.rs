@@ -14,6 +14,15 @@ pub enum LogFormat {
     Pretty,
 }
 
+/// Where attachments are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StorageBackend {
+    /// Files under `<data dir>/attachments`, downloaded through links the server signs.
+    Local,
+    /// An S3-compatible bucket, downloaded through presigned links.
+    S3,
+}
+
 /// The server's settings.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "messaging-server", version, about = "Direct-messaging service")]
@@ -142,6 +151,54 @@ pub struct Settings {
     /// Hours stream entries are kept for replay; a device offline longer must resynchronise.
     #[arg(long, env = "MESSAGING_EVENT_RETENTION_HOURS", default_value_t = 168)]
     pub event_retention_hours: u32,
+
+    /// Where attachments are stored: `local` (under the data directory) or `s3`.
+    #[arg(long, env = "MESSAGING_STORAGE", value_enum, default_value_t = StorageBackend::Local)]
+    pub storage: StorageBackend,
+
+    /// S3-compatible endpoint, e.g. `http://127.0.0.1:9000` (unset: AWS, by region).
+    #[arg(long, env = "MESSAGING_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+
+    /// S3 region.
+    #[arg(long, env = "MESSAGING_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+
+    /// S3 bucket for attachments; created (private) when missing.
+    #[arg(
+        long,
+        env = "MESSAGING_S3_BUCKET",
+        default_value = "private-attachments"
+    )]
+    pub s3_bucket: String,
+
+    /// S3 access key id.
+    #[arg(long, env = "MESSAGING_S3_ACCESS_KEY", hide_env_values = true)]
+    pub s3_access_key: Option<String>,
+
+    /// S3 secret access key.
+    #[arg(long, env = "MESSAGING_S3_SECRET_KEY", hide_env_values = true)]
+    pub s3_secret_key: Option<String>,
+
+    /// Address buckets in the path (`endpoint/bucket/key`), as MinIO and most self-hosted
+    /// servers need; `false` uses virtual-host style (`bucket.endpoint/key`).
+    #[arg(
+        long,
+        env = "MESSAGING_S3_PATH_STYLE",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub s3_path_style: bool,
+
+    /// How long an attachment download link stays valid, in seconds (S3 allows at most a week).
+    #[arg(long, env = "MESSAGING_ATTACHMENT_LINK_TTL_SECS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u32).range(1..=604_800))]
+    pub attachment_link_ttl_secs: u32,
+
+    /// ClamAV daemon for virus scanning: `host:port` or `unix:/path/to/clamd.sock`. Unset: files
+    /// are not scanned (stored `not_scanned` and downloadable at once); the server warns at start.
+    #[arg(long, env = "MESSAGING_CLAMD")]
+    pub clamd: Option<String>,
 }
 
 impl Settings {

@@ -11,6 +11,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpServer, web};
 use chrono::TimeDelta;
+use messaging_domain::attachment_service::{AttachmentConfig, AttachmentService};
 use messaging_domain::user::Role;
 use messaging_domain::{MessagingConfig, MessagingService, StoreError};
 use messaging_store::{DatabaseKind, Store};
@@ -50,6 +51,9 @@ pub enum StartupError {
     /// A setting has an unusable value.
     #[error("invalid setting {0}")]
     Setting(&'static str),
+    /// The attachment storage or scanner could not be set up.
+    #[error("attachments")]
+    Attachments(#[from] crate::attachments::AttachmentSetupError),
     /// The listener could not be bound.
     #[error("cannot listen on {address}")]
     Bind {
@@ -125,7 +129,31 @@ impl Application {
         // The limiters are shared by every worker, so a limit holds across the whole process.
         let rate_limits = Arc::new(crate::rate_limit::RateLimits::new(&settings));
         rate_limits.start_sweeping();
+        let link_key = crate::auth::derived_key(
+            settings.jwt_secret.as_deref(),
+            &settings.data_dir,
+            "file-links",
+        )?;
+        let files = Arc::new(crate::attachments::open_storage(&settings, link_key).await?);
+        let scanner = crate::attachments::open_scanner(&settings).await?;
+        let attachments = Arc::new(AttachmentService::new(
+            store.clone(),
+            Arc::clone(&files),
+            scanner,
+            hub.clone(),
+            store.clone(),
+            SystemClock,
+            AttachmentConfig {
+                link_ttl_secs: settings.attachment_link_ttl_secs,
+            },
+        ));
+        let scan_wakeup = Arc::new(tokio::sync::Notify::new());
+        crate::attachments::spawn_scan_worker(Arc::clone(&attachments), Arc::clone(&scan_wakeup));
         let state = AppState {
+            attachments,
+            files,
+            scan_wakeup,
+            upload_dir: crate::attachments::upload_dir(&settings.data_dir)?,
             messaging: Arc::new(messaging),
             admin: Arc::new(admin),
             store,

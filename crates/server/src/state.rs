@@ -14,6 +14,16 @@ use crate::realtime::Hub;
 /// The messaging service as the server builds it.
 pub type Messaging = MessagingService<Store, Store, Hub, SystemClock>;
 
+/// The attachment use cases as the server builds them.
+pub type Attachments = messaging_domain::attachment_service::AttachmentService<
+    Store,
+    messaging_files::FileStorage,
+    messaging_files::ClamdScanner,
+    crate::realtime::Hub,
+    Store,
+    SystemClock,
+>;
+
 /// The admin use cases as the server builds them.
 pub type Admin = AdminService<Store, Store, SystemClock>;
 
@@ -36,4 +46,12 @@ pub struct AppState {
     pub realtime: Arc<crate::routes::realtime::RealtimeSettings>,
     /// Rate limits per user and action, and per client address for login and registration.
     pub rate_limits: Arc<crate::rate_limit::RateLimits>,
+    /// The attachment use cases.
+    pub attachments: Arc<Attachments>,
+    /// The attachment storage (the local one's links are served by the server).
+    pub files: Arc<messaging_files::FileStorage>,
+    /// Wakes the scan worker after an upload.
+    pub scan_wakeup: Arc<tokio::sync::Notify>,
+    /// Where uploads are spooled while they stream in.
+    pub upload_dir: std::path::PathBuf,
 }

@@ -442,6 +442,97 @@ async fn member_conversations(
     Ok(query.load(conn).await?)
 }
 
+/// Stores a new message in its conversation (created when missing), updates both members' thread
+/// rows and writes the audit record. Must run inside the caller's transaction.
+async fn insert_message_in(
+    conn: &mut Conn,
+    new: &NewMessage,
+    audit: AuditRecord,
+) -> Result<MessageRow, DbError> {
+    let (low, high) = ordered(new.sender_id, new.recipient_id);
+    let booking = new.booking_id.map(|b| b.0);
+    let conversation = match find_conversation(conn, low, high, booking).await? {
+        Some(id) => id,
+        None => {
+            // A concurrent first message may create the same conversation; the
+            // unique index decides, and whoever created it adds its members.
+            let created = diesel::insert_into(conversations::table)
+                .values((
+                    conversations::user_low.eq(low),
+                    conversations::user_high.eq(high),
+                    conversations::booking_id.eq(booking),
+                    conversations::started_by.eq(new.sender_id.0),
+                    conversations::created_at.eq(new.created_at),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+            let id = find_conversation(conn, low, high, booking)
+                .await?
+                .ok_or(DbError::Corrupt("conversations"))?;
+            if created == 1 {
+                for (member, other) in [
+                    (new.sender_id.0, new.recipient_id.0),
+                    (new.recipient_id.0, new.sender_id.0),
+                ] {
+                    diesel::insert_into(members::table)
+                        .values((
+                            members::conversation_id.eq(id),
+                            members::user_id.eq(member),
+                            members::other_user_id.eq(other),
+                            members::booking_id.eq(booking),
+                            members::unread_count.eq(0),
+                        ))
+                        .execute(conn)
+                        .await?;
+                }
+            }
+            id
+        }
+    };
+    let row: MessageRow = diesel::insert_into(messages::table)
+        .values((
+            messages::conversation_id.eq(conversation),
+            messages::sender_id.eq(new.sender_id.0),
+            messages::recipient_id.eq(new.recipient_id.0),
+            messages::booking_id.eq(booking),
+            messages::subject.eq(new.subject.as_deref()),
+            messages::body.eq(&new.body),
+            messages::parent_id.eq(new.parent_id.map(|p| p.0)),
+            messages::client_message_id.eq(new.client_message_id.as_deref()),
+            messages::created_at.eq(new.created_at),
+            messages::deleted_by_sender.eq(false),
+            messages::deleted_by_recipient.eq(false),
+        ))
+        .returning(MessageRow::as_returning())
+        .get_result(conn)
+        .await?;
+    // Both members' rows in one statement, found through the primary key in
+    // user-id order whoever sends, so that two messages crossing in opposite
+    // directions lock them in the same order and cannot deadlock.
+    diesel::update(
+        members::table
+            .filter(members::user_id.eq_any([new.sender_id.0, new.recipient_id.0]))
+            .filter(members::conversation_id.eq(conversation)),
+    )
+    .set((
+        members::last_message_id.eq(Some(row.id)),
+        members::last_message_at.eq(Some(new.created_at)),
+        members::unread_count.eq(members::unread_count
+            + diesel::dsl::case_when(
+                members::user_id.eq(new.recipient_id.0),
+                1.into_sql::<diesel::sql_types::Integer>(),
+            )
+            .otherwise(0.into_sql::<diesel::sql_types::Integer>())),
+    ))
+    .execute(conn)
+    .await?;
+    let mut audit = audit;
+    audit.object_id = Some(row.id);
+    insert_audit(conn, &audit).await?;
+    Ok(row)
+}
+
 impl Db {
     pub fn new(pool: Pool<Conn>) -> Self {
         Self { pool }
@@ -855,87 +946,7 @@ impl Db {
         let mut conn = self.conn().await?;
         let row = conn
             .transaction::<_, DbError, _>(async move |conn| {
-                    let (low, high) = ordered(new.sender_id, new.recipient_id);
-                    let booking = new.booking_id.map(|b| b.0);
-                    let conversation = match find_conversation(conn, low, high, booking).await? {
-                        Some(id) => id,
-                        None => {
-                            // A concurrent first message may create the same conversation; the
-                            // unique index decides, and whoever created it adds its members.
-                            let created = diesel::insert_into(conversations::table)
-                                .values((
-                                    conversations::user_low.eq(low),
-                                    conversations::user_high.eq(high),
-                                    conversations::booking_id.eq(booking),
-                                    conversations::started_by.eq(new.sender_id.0),
-                                    conversations::created_at.eq(new.created_at),
-                                ))
-                                .on_conflict_do_nothing()
-                                .execute(conn)
-                                .await?;
-                            let id = find_conversation(conn, low, high, booking)
-                                .await?
-                                .ok_or(DbError::Corrupt("conversations"))?;
-                            if created == 1 {
-                                for (member, other) in [
-                                    (new.sender_id.0, new.recipient_id.0),
-                                    (new.recipient_id.0, new.sender_id.0),
-                                ] {
-                                    diesel::insert_into(members::table)
-                                        .values((
-                                            members::conversation_id.eq(id),
-                                            members::user_id.eq(member),
-                                            members::other_user_id.eq(other),
-                                            members::booking_id.eq(booking),
-                                            members::unread_count.eq(0),
-                                        ))
-                                        .execute(conn)
-                                        .await?;
-                                }
-                            }
-                            id
-                        }
-                    };
-                    let row: MessageRow = diesel::insert_into(messages::table)
-                        .values((
-                            messages::conversation_id.eq(conversation),
-                            messages::sender_id.eq(new.sender_id.0),
-                            messages::recipient_id.eq(new.recipient_id.0),
-                            messages::booking_id.eq(booking),
-                            messages::subject.eq(new.subject.as_deref()),
-                            messages::body.eq(&new.body),
-                            messages::parent_id.eq(new.parent_id.map(|p| p.0)),
-                            messages::client_message_id.eq(new.client_message_id.as_deref()),
-                            messages::created_at.eq(new.created_at),
-                            messages::deleted_by_sender.eq(false),
-                            messages::deleted_by_recipient.eq(false),
-                        ))
-                        .returning(MessageRow::as_returning())
-                        .get_result(conn)
-                        .await?;
-                    // Both members' rows in one statement, found through the primary key in
-                    // user-id order whoever sends, so that two messages crossing in opposite
-                    // directions lock them in the same order and cannot deadlock.
-                    diesel::update(
-                        members::table
-                            .filter(members::user_id.eq_any([new.sender_id.0, new.recipient_id.0]))
-                            .filter(members::conversation_id.eq(conversation)),
-                    )
-                    .set((
-                        members::last_message_id.eq(Some(row.id)),
-                        members::last_message_at.eq(Some(new.created_at)),
-                        members::unread_count.eq(members::unread_count
-                            + diesel::dsl::case_when(
-                                members::user_id.eq(new.recipient_id.0),
-                                1.into_sql::<diesel::sql_types::Integer>(),
-                            )
-                            .otherwise(0.into_sql::<diesel::sql_types::Integer>())),
-                    ))
-                    .execute(conn)
-                    .await?;
-                    let mut audit = audit;
-                    audit.object_id = Some(row.id);
-                    insert_audit(conn, &audit).await?;
+                    let row = insert_message_in(conn, &new, audit).await?;
                     let message = Message::from(row);
                     let events = append_events(conn, plan(&message), new.created_at).await?;
                     Ok(Recorded { value: message, events })

@@ -211,7 +211,27 @@ pub mod schema {
         }
     }
 
+    diesel::table! {
+        use diesel::sql_types::*;
+        use super::super::Ts;
+        attachments (id) {
+            id -> BigInt,
+            message_id -> BigInt,
+            uploader_id -> BigInt,
+            storage_key -> Text,
+            file_name -> Text,
+            mime_type -> Text,
+            size_bytes -> BigInt,
+            width -> Nullable<Integer>,
+            height -> Nullable<Integer>,
+            scan_status -> Text,
+            created_at -> Ts,
+            scanned_at -> Nullable<Ts>,
+        }
+    }
+
     diesel::joinable!(conversation_members -> users (other_user_id));
+    diesel::joinable!(attachments -> messages (message_id));
     diesel::allow_tables_to_appear_in_same_query!(
         users,
         bookings,
@@ -230,5 +250,6 @@ pub mod schema {
         presence_settings,
         presence_connections,
         ws_tickets,
+        attachments,
     );
 }

@@ -14,6 +14,8 @@ use messaging_store::Store;
 
 use crate::support::{audit, no_events, send, user};
 
+pub use crate::attachments::*;
+
 fn page(number: i64, size: i64) -> Page {
     Page {
         number: PageNumber::parse(Some(number)).unwrap(),

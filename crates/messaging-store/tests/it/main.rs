@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod attachments;
 mod contract;
 mod streams;
 mod support;
@@ -61,6 +62,9 @@ contract_tests!(
     audit_chain_stays_linear_under_concurrent_writers,
     entries_from_before_the_chain_are_counted_apart,
     messages_crossing_in_opposite_directions_do_not_deadlock,
+    a_message_and_its_attachment_are_stored_together_and_read_back,
+    a_failed_upload_leaves_no_message_behind,
+    scan_decisions_are_stored_and_leave_the_queue,
 );
 
 mod stream_tests {

@@ -113,6 +113,17 @@ pub fn stored(entry: &StreamEvent) -> String {
             "recipient_id": recipient_id.0,
             "delivered_at": delivered_at,
         }),
+        DomainEvent::AttachmentScanned {
+            attachment_id,
+            message_id,
+            status,
+            ..
+        } => json!({
+            "type": "attachment_scanned",
+            "attachment_id": attachment_id.0,
+            "message_id": message_id.0,
+            "scan_status": status.as_str(),
+        }),
     };
     frame["seq"] = json!(entry.seq);
     frame.to_string()

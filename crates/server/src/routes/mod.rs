@@ -6,6 +6,7 @@
 use actix_web::web;
 
 pub mod admin;
+pub mod attachments;
 pub mod auth;
 pub mod clinician;
 pub mod health;
@@ -48,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(system_b)
                 .configure(system_a)
                 .configure(safety_routes)
+                .service(attachments::file::serve_file)
                 .configure(admin_routes),
         );
 }
@@ -69,6 +71,8 @@ fn system_a(cfg: &mut web::ServiceConfig) {
         .service(messages::search::search)
         .service(messages::unread_count::unread_count)
         .service(messages::send::send)
+        .service(messages::send_with_attachment::send_with_attachment)
+        .service(messages::attachment_download::download_attachment)
         .service(messages::mark_read::mark_read)
         .service(messages::edit::edit)
         .service(messages::delete::delete);

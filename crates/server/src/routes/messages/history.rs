@@ -9,7 +9,7 @@ use messaging_domain::user::{BookingId, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AuthUser;
-use crate::dto::MessageResponse;
+use crate::dto::{AttachmentResponse, MessageResponse};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -76,12 +76,27 @@ pub async fn thread_history(
     } else {
         None
     };
+    // The files of the messages on this page, in one query; the page holds only messages the
+    // caller can see, so no other file is listed.
+    let mut attachments = state
+        .attachments
+        .attachments_of(slice.messages.iter().map(|m| m.message.id).collect())
+        .await?;
+    let messages = slice
+        .messages
+        .into_iter()
+        .map(|view| {
+            let id = view.message.id;
+            let mut response = MessageResponse::from(view);
+            response.attachments = attachments
+                .extract_if(.., |a| a.message_id == id)
+                .map(AttachmentResponse::from)
+                .collect();
+            response
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(HistoryResponse {
-        messages: slice
-            .messages
-            .into_iter()
-            .map(MessageResponse::from)
-            .collect(),
+        messages,
         page: page.number.get(),
         page_size: page.size.get(),
         has_more: slice.has_more,

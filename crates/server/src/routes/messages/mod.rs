@@ -1,5 +1,6 @@
 //! The message routes of both seed systems, one handler per file.
 
+pub mod attachment_download;
 pub mod delete;
 pub mod edit;
 pub mod history;
@@ -7,6 +8,7 @@ pub mod mark_read;
 pub mod read_all;
 pub mod search;
 pub mod send;
+pub mod send_with_attachment;
 pub mod threads;
 pub mod unread_count;
 

@@ -1,0 +1,356 @@
+//! The attachment use cases over their ports: sending a message with a file, handing out download
+//! links, and scanning new files.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use thiserror::Error;
+
+use crate::attachment::{
+    self, Attachment, AttachmentId, DownloadRefusal, FileKind, FileName, InspectedFile,
+    NewAttachment, ScanStatus, ScanVerdict, StorageKey,
+};
+use crate::audit::{AuditAction, AuditRecord};
+use crate::error::StoreError;
+use crate::event::{DomainEvent, EventPlan};
+use crate::message::{MessageId, MessageView};
+use crate::ports::{
+    AttachmentRepository, AttachmentStorage, AuditLog, Clock, EventPublisher, UploadStep,
+    VirusScanner,
+};
+use crate::service::{Actor, PreparedMessage};
+
+#[cfg(test)]
+mod tests;
+
+/// How long a download link lasts by default (System A: one hour).
+pub const DEFAULT_LINK_TTL_SECS: u32 = 3_600;
+
+/// Tunable rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttachmentConfig {
+    /// How long a download link stays valid, in seconds.
+    pub link_ttl_secs: u32,
+}
+
+impl Default for AttachmentConfig {
+    fn default() -> Self {
+        Self {
+            link_ttl_secs: DEFAULT_LINK_TTL_SECS,
+        }
+    }
+}
+
+/// A checked upload, spooled by the caller to a file it owns (and removes afterwards).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpooledUpload {
+    /// The verdict of the [`attachment::FileInspector`] the bytes went through.
+    pub file: InspectedFile,
+    /// Where the bytes are.
+    pub path: PathBuf,
+    /// 16 random bytes that make the storage key unique.
+    pub nonce: [u8; 16],
+}
+
+/// A download link and what the client shows with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadLink {
+    /// The link (absolute, or relative to the server when it starts with `/`).
+    pub url: String,
+    /// The display name.
+    pub file_name: FileName,
+    /// The size in bytes.
+    pub size: u64,
+    /// The MIME type.
+    pub mime_type: &'static str,
+    /// How long the link lasts.
+    pub expires_in_seconds: u32,
+}
+
+/// Why a download link was not given.
+#[derive(Debug, Error)]
+pub enum DownloadError {
+    /// The rules refuse it.
+    #[error(transparent)]
+    Refused(#[from] DownloadRefusal),
+    /// The store or the storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What one scanning round did.
+#[derive(Debug, Default)]
+pub struct ScanRound {
+    /// Files the scanner decided about.
+    pub decided: usize,
+    /// Files that stay pending because reading or scanning them failed, with the cause (for the
+    /// logs).
+    pub failures: Vec<(AttachmentId, StoreError)>,
+}
+
+/// The attachment use cases over their ports.
+#[derive(Debug)]
+pub struct AttachmentService<R, S, V, E, A, C> {
+    repo: R,
+    storage: Arc<S>,
+    scanner: Option<V>,
+    events: E,
+    audit_log: A,
+    clock: C,
+    config: AttachmentConfig,
+}
+
+impl<R, S, V, E, A, C> AttachmentService<R, S, V, E, A, C>
+where
+    R: AttachmentRepository,
+    S: AttachmentStorage,
+    V: VirusScanner,
+    E: EventPublisher,
+    A: AuditLog,
+    C: Clock,
+{
+    /// Builds the service. Without a scanner, files are stored `not_scanned` and may be
+    /// downloaded at once.
+    pub fn new(
+        repo: R,
+        storage: Arc<S>,
+        scanner: Option<V>,
+        events: E,
+        audit_log: A,
+        clock: C,
+        config: AttachmentConfig,
+    ) -> Self {
+        Self {
+            repo,
+            storage,
+            scanner,
+            events,
+            audit_log,
+            clock,
+            config,
+        }
+    }
+
+    /// Whether a virus scanner is configured.
+    pub fn scanner_configured(&self) -> bool {
+        self.scanner.is_some()
+    }
+
+    /// The rules in force.
+    pub fn config(&self) -> &AttachmentConfig {
+        &self.config
+    }
+
+    /// Stores a message that passed the send rules together with its file: the message, the
+    /// object and the attachment row exist afterwards, or none of them does.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database or the storage fails; nothing is kept then.
+    pub async fn send_with_attachment(
+        &self,
+        actor: &Actor,
+        prepared: PreparedMessage,
+        upload: SpooledUpload,
+    ) -> Result<(MessageView, Attachment), StoreError> {
+        let now = prepared.message.created_at;
+        let uploader = prepared.message.sender_id;
+        let kind: FileKind = upload.file.kind;
+        let size = upload.file.size;
+        let stored_key: Arc<Mutex<Option<StorageKey>>> = Arc::default();
+        let step: UploadStep = {
+            let storage = Arc::clone(&self.storage);
+            let stored_key = Arc::clone(&stored_key);
+            let path = upload.path.clone();
+            let nonce = upload.nonce;
+            Box::new(move |message: MessageId| {
+                Box::pin(async move {
+                    let key = StorageKey::new(uploader, message, nonce, kind);
+                    storage
+                        .put_file(key.clone(), kind.mime_type(), path, size)
+                        .await?;
+                    if let Ok(mut slot) = stored_key.lock() {
+                        *slot = Some(key.clone());
+                    }
+                    Ok(key)
+                })
+            })
+        };
+        let attachment = NewAttachment {
+            file: upload.file,
+            scan_status: ScanStatus::initial(self.scanner.is_some()),
+            created_at: now,
+        };
+        let echo = prepared.message.client_message_id.clone();
+        let stored = self
+            .repo
+            .insert_message_with_attachment(
+                prepared.message,
+                attachment,
+                audit(actor, AuditAction::MessageSent, "message", None, now),
+                audit(
+                    actor,
+                    AuditAction::AttachmentUploaded,
+                    "attachment",
+                    None,
+                    now,
+                ),
+                step,
+                crate::service::sent_plan(
+                    prepared.sender.clone(),
+                    prepared.recipient.clone(),
+                    echo,
+                ),
+            )
+            .await;
+        let recorded = match stored {
+            Ok(stored) => stored,
+            Err(err) => {
+                // The object went up but the transaction failed after it: take it down again so
+                // nothing of the refused message is left. Failing that, the object is unreachable
+                // (no row names it), which is the lesser harm.
+                let key = stored_key.lock().ok().and_then(|mut slot| slot.take());
+                if let Some(key) = key {
+                    let _ = self.storage.delete(key).await;
+                }
+                return Err(err);
+            }
+        };
+        let (message, attachment) = recorded.value;
+        let view = MessageView {
+            message,
+            sender: prepared.sender,
+            recipient: prepared.recipient,
+        };
+        self.events.publish(recorded.events);
+        Ok((view, attachment))
+    }
+
+    /// A download link for an attachment, for one of the two participants of its message.
+    ///
+    /// # Errors
+    /// [`DownloadError::Refused`] when the rules refuse it, [`DownloadError::Store`] on a fault.
+    pub async fn download(
+        &self,
+        actor: &Actor,
+        id: AttachmentId,
+    ) -> Result<DownloadLink, DownloadError> {
+        let (attachment, message) = self
+            .repo
+            .attachment(id)
+            .await?
+            .ok_or(DownloadRefusal::NotFound)?;
+        attachment::check_download(&attachment, &message, actor.user_id, self.scanner.is_some())?;
+        let ttl = self.config.link_ttl_secs;
+        let url = self
+            .storage
+            .download_url(
+                attachment.storage_key.clone(),
+                attachment.file_name.clone(),
+                attachment.kind.mime_type(),
+                ttl,
+            )
+            .await?;
+        let now = self.clock.now();
+        self.audit_log
+            .record(audit(
+                actor,
+                AuditAction::AttachmentDownloaded,
+                "attachment",
+                Some(attachment.id.0),
+                now,
+            ))
+            .await?;
+        Ok(DownloadLink {
+            url,
+            file_name: attachment.file_name,
+            size: attachment.size,
+            mime_type: attachment.kind.mime_type(),
+            expires_in_seconds: ttl,
+        })
+    }
+
+    /// The attachments of messages, for showing them with the messages.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn attachments_of(
+        &self,
+        messages: Vec<MessageId>,
+    ) -> Result<Vec<Attachment>, StoreError> {
+        if messages.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.repo.attachments_of(messages).await
+    }
+
+    /// Scans up to `batch` waiting files, records each verdict and tells each uploader. A file
+    /// that cannot be read or scanned stays pending for the next round. Without a scanner it
+    /// does nothing.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn scan_waiting(&self, batch: u32) -> Result<ScanRound, StoreError> {
+        let Some(scanner) = &self.scanner else {
+            return Ok(ScanRound::default());
+        };
+        let mut round = ScanRound::default();
+        for waiting in self.repo.unscanned(batch).await? {
+            let verdict = match self.storage.get(waiting.storage_key.clone()).await {
+                Ok(bytes) => scanner.scan(bytes).await,
+                Err(err) => Err(err),
+            };
+            let status = match verdict {
+                Ok(ScanVerdict::Clean) => ScanStatus::Clean,
+                Ok(ScanVerdict::Infected(_)) => ScanStatus::Infected,
+                Err(err) => {
+                    round.failures.push((waiting.id, err));
+                    continue;
+                }
+            };
+            let now = self.clock.now();
+            let record = AuditRecord {
+                actor: None,
+                action: AuditAction::AttachmentScanned,
+                object_type: "attachment",
+                object_id: Some(waiting.id.0),
+                at: now,
+                client_addr: None,
+            };
+            let plan: EventPlan<Attachment> = Box::new(move |a: &Attachment| {
+                vec![
+                    DomainEvent::AttachmentScanned {
+                        attachment_id: a.id,
+                        message_id: a.message_id,
+                        sender_id: a.uploader_id,
+                        status,
+                    }
+                    .addressed(None),
+                ]
+            });
+            let updated = self
+                .repo
+                .set_scan_status(waiting.id, status, now, record, plan)
+                .await?;
+            round.decided += 1;
+            self.events.publish(updated.events);
+        }
+        Ok(round)
+    }
+}
+
+fn audit(
+    actor: &Actor,
+    action: AuditAction,
+    object_type: &'static str,
+    object_id: Option<i64>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AuditRecord {
+    AuditRecord {
+        actor: Some(actor.user_id),
+        action,
+        object_type,
+        object_id,
+        at,
+        client_addr: actor.client_addr.clone(),
+    }
+}

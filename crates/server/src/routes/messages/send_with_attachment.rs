@@ -1,0 +1,244 @@
+//! `POST /api/messages/with-attachment` (multipart: `recipient_id`, `message`, `booking_id?`,
+//! `file`) → 201 with the stored message and its attachment.
+//!
+//! The file streams through the domain's `FileInspector` into a spool file: each chunk is checked
+//! before it is kept, so a file over its limit is cut off as soon as it crosses it, and memory
+//! holds only the inspector's head and one chunk whatever the client sends. The message is stored
+//! only once the whole file passed, together with it.
+
+use actix_multipart::{Field, Multipart, MultipartError};
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use futures_util::StreamExt;
+use messaging_domain::ValidationError;
+use messaging_domain::attachment::{FileInspector, InspectedFile};
+use messaging_domain::attachment_service::SpooledUpload;
+use messaging_domain::service::{RecipientRef, SendCommand, SendRoute};
+use messaging_domain::text::MessageText;
+use messaging_domain::user::{BookingId, UserId};
+use serde::Serialize;
+
+use crate::attachments::Spool;
+use crate::auth::AuthUser;
+use crate::dto::{AttachmentResponse, MessageResponse};
+use crate::problem::Problem;
+use crate::state::AppState;
+
+/// The largest text field, in bytes (a 10 000-character body in 4-byte characters).
+const MAX_TEXT_FIELD_BYTES: usize = 40_000;
+/// The most parts a request may have.
+const MAX_PARTS: usize = 8;
+
+/// The form, as documented for OpenAPI (the handler reads it as a stream).
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SendWithAttachmentForm {
+    /// The recipient's user id.
+    recipient_id: i64,
+    /// The message body (1..=2000 characters for students and tutors).
+    message: String,
+    /// An optional booking between the two users.
+    booking_id: Option<i64>,
+    /// The file: JPEG, PNG, GIF or WebP up to 5 MB; PDF, DOC, DOCX, TXT or CSV up to 10 MB.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// A message with its attachment.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MessageWithAttachmentResponse {
+    #[serde(flatten)]
+    pub message: MessageResponse,
+    pub attachment: AttachmentResponse,
+}
+
+#[derive(Default)]
+struct Form {
+    recipient_id: Option<String>,
+    message: Option<String>,
+    booking_id: Option<String>,
+    file: Option<(InspectedFile, Spool)>,
+}
+
+#[utoipa::path(
+    context_path = "/api",
+    tag = "messages (System A)",
+    summary = "Send a message with one file (also under /api/v1)",
+    request_body(content = SendWithAttachmentForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "The message and its attachment", body = MessageWithAttachmentResponse),
+        (status = 400, description = "INVALID_REQUEST (not a readable multipart form); RECIPIENT_UNAVAILABLE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "RECIPIENT_BLOCKED, NOT_ASSIGNED, PATIENT_CANNOT_INITIATE, CONTACT_NOT_ALLOWED, CSRF_FAILED, ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "BOOKING_NOT_FOUND", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "FILE_TOO_LARGE (images over 5 MB, other files over 10 MB; cut off while streaming)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "UNSUPPORTED_FILE_TYPE (decided from the contents: HTML, SVG, scripts and executables never pass); UNSUPPORTED_MEDIA_TYPE (not multipart/form-data)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "EMPTY_FILE, IMAGE_DIMENSIONS_TOO_LARGE, UNREADABLE_IMAGE, VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, description = "RATE_LIMITED (with Retry-After)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+    ),
+    security(("bearer" = []), ("session_cookie" = []))
+)]
+#[post("/messages/with-attachment")]
+pub async fn send_with_attachment(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, Problem> {
+    let is_multipart = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !is_multipart {
+        return Err(Problem::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "Unsupported media type",
+            "Send the message and its file as multipart/form-data.",
+        ));
+    }
+    state.rate_limits.check_send(user.id)?;
+    let mut form = Form::default();
+    let mut multipart = Multipart::new(req.headers(), payload);
+    let mut parts = 0;
+    while let Some(field) = multipart.next().await {
+        let field = field.map_err(malformed)?;
+        parts += 1;
+        if parts > MAX_PARTS {
+            return Err(Problem::invalid_request("Too many form fields."));
+        }
+        let name = field.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "file" if form.file.is_none() => {
+                form.file = Some(receive_file(&state, field).await?);
+            }
+            "recipient_id" | "message" | "booking_id" => {
+                let value = read_text(field, &name).await?;
+                let slot = match name.as_str() {
+                    "recipient_id" => &mut form.recipient_id,
+                    "message" => &mut form.message,
+                    _ => &mut form.booking_id,
+                };
+                if slot.replace(value).is_some() {
+                    return Err(Problem::invalid_request(format!("{name} was sent twice.")));
+                }
+            }
+            "file" => return Err(Problem::invalid_request("Only one file may be attached.")),
+            _ => {
+                return Err(Problem::invalid_request(
+                    "Unexpected form field; expected recipient_id, message, booking_id and file.",
+                ));
+            }
+        }
+    }
+    let command = command(&form)?;
+    let Some((file, mut spool)) = form.file else {
+        return Err(ValidationError::Empty { field: "file" }.into());
+    };
+    let actor = user.actor();
+    let prepared = state.messaging.prepare_send(&actor, command).await?;
+    let path = spool
+        .finish()
+        .await
+        .map_err(|e| Problem::internal(&e))?
+        .to_owned();
+    let mut nonce = [0u8; 16];
+    getrandom::fill(&mut nonce).map_err(|e| Problem::internal(&e))?;
+    let (view, attachment) = state
+        .attachments
+        .send_with_attachment(&actor, prepared, SpooledUpload { file, path, nonce })
+        .await?;
+    // The spool file goes when `spool` is dropped, now that the storage has its copy.
+    drop(spool);
+    state.scan_wakeup.notify_one();
+    Ok(HttpResponse::Created().json(MessageWithAttachmentResponse {
+        message: MessageResponse::from(view),
+        attachment: attachment.into(),
+    }))
+}
+
+fn command(form: &Form) -> Result<SendCommand, Problem> {
+    let recipient_id: i64 = form
+        .recipient_id
+        .as_deref()
+        .ok_or(ValidationError::Empty {
+            field: "recipient_id",
+        })?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(ValidationError::OutOfRange {
+            field: "recipient_id",
+            min: 1,
+            max: i64::MAX,
+        })?;
+    let booking_id = match form.booking_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or(
+            ValidationError::OutOfRange {
+                field: "booking_id",
+                min: 1,
+                max: i64::MAX,
+            },
+        )?),
+    };
+    let body = MessageText::parse(form.message.as_deref().unwrap_or_default())?;
+    Ok(SendCommand {
+        recipient: RecipientRef::Id(UserId(recipient_id)),
+        body,
+        subject: None,
+        booking_id: booking_id.map(BookingId),
+        via: SendRoute::Direct,
+        client_message_id: None,
+    })
+}
+
+/// Streams the file part through the inspector into a spool file, stopping at the first chunk
+/// that breaks a rule.
+async fn receive_file(
+    state: &AppState,
+    mut field: Field,
+) -> Result<(InspectedFile, Spool), Problem> {
+    let claimed = field
+        .content_disposition()
+        .and_then(|d| d.get_filename())
+        .unwrap_or_default()
+        .to_owned();
+    let mut inspector = FileInspector::new(&claimed);
+    let mut spool = Spool::create(&state.upload_dir)
+        .await
+        .map_err(|e| Problem::internal(&e))?;
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk.map_err(malformed)?;
+        inspector.feed(&chunk)?;
+        spool
+            .write(&chunk)
+            .await
+            .map_err(|e| Problem::internal(&e))?;
+    }
+    Ok((inspector.finish()?, spool))
+}
+
+async fn read_text(mut field: Field, name: &str) -> Result<String, Problem> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk.map_err(malformed)?;
+        if bytes.len() + chunk.len() > MAX_TEXT_FIELD_BYTES {
+            return Err(Problem::new(
+                actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                "Field too large",
+                format!("{name} is too long."),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| Problem::invalid_request(format!("{name} is not UTF-8 text.")))
+}
+
+fn malformed(err: MultipartError) -> Problem {
+    Problem::invalid_request(format!("The multipart body cannot be read: {err}"))
+}
