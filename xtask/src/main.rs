@@ -1,4 +1,4 @@
-//! `cargo xtask`: developer tasks. `migrate`, `seed`, `bench db`, `audit verify` and `ci` (the
+//! `cargo xtask`: developer tasks. `migrate`, `seed`, `bench db|http|ws`, `audit verify` and `ci` (the
 //! whole test suite, provisioning PostgreSQL when it is missing).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -6,6 +6,8 @@
 mod audit;
 mod bench;
 mod bench_http;
+mod bench_ws;
+mod bench_ws_load;
 mod ci;
 mod components;
 mod seed;
@@ -55,6 +57,13 @@ enum BenchCommand {
     /// Sends per second and latency through HTTP, next to the same writes issued straight to the
     /// store and through the domain service (PostgreSQL).
     Http(bench_http::HttpArgs),
+    /// WebSockets: 10 000 held connections on one server process, memory per idle connection,
+    /// and delivery latency (HTTP send to the recipient's frame) at fixed rates (PostgreSQL).
+    /// The server and the load generator run as separate processes.
+    Ws(bench_ws::WsArgs),
+    /// The load generator of `bench ws`, run by it as a separate process.
+    #[command(name = "ws-load", hide = true)]
+    WsLoad(bench_ws_load::WsLoadArgs),
 }
 
 /// The server's default database, for commands given no URL.
@@ -98,6 +107,12 @@ async fn async_main(command: Command) -> Result<(), String> {
         Command::Bench {
             which: BenchCommand::Http(args),
         } => bench_http::http(args).await,
+        Command::Bench {
+            which: BenchCommand::Ws(args),
+        } => bench_ws::ws(args).await,
+        Command::Bench {
+            which: BenchCommand::WsLoad(args),
+        } => bench_ws_load::run(args).await,
         Command::Audit { which } => audit::run(which).await,
         Command::Ci => Err("unreachable".into()),
     }
