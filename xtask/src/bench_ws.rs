@@ -344,6 +344,25 @@ fn report(args: &WsArgs, lines: &[Value]) {
             "not met"
         }
     );
+    let half_held = u(&connect["half_held"]);
+    let marginal = u(&connect["rss_kib"]).saturating_sub(u(&connect["half_rss_kib"])) as f64
+        * 1024.0
+        / (u(&connect["held"]).saturating_sub(half_held)).max(1) as f64;
+    println!(
+        "| server RSS, first {} WebSockets | {:.1} MiB | |",
+        half_held,
+        mib(u(&connect["half_rss_kib"]))
+    );
+    println!(
+        "| **marginal per idle connection** (growth over the second half / its connections) | **{:.0} bytes = {:.1} KiB** | ≤ 16 KiB: {} |",
+        marginal,
+        marginal / 1024.0,
+        if marginal <= 16.0 * 1024.0 {
+            "met"
+        } else {
+            "not met"
+        }
+    );
     let after = per_connection(final_rss);
     println!(
         "| server RSS after the delivery phases (per connection) | {:.1} MiB ({:.1} KiB) | |",
@@ -366,11 +385,13 @@ fn report(args: &WsArgs, lines: &[Value]) {
     }
 
     println!();
+    println!();
     println!(
         "| deliveries/s target | achieved deliveries/s (sends/s) | deliveries read / expected | delivery p50 / p90 / p99 / max ms | baseline: HTTP send p50 / p90 / p99 / max ms | delivery p50 ÷ send p50 | target |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---|");
-    for phase in lines.iter().filter(|l| l["kind"] == "phase") {
+    let phases: Vec<&Value> = lines.iter().filter(|l| l["kind"] == "phase").collect();
+    for phase in &phases {
         let d = &phase["delivery_ms"];
         let s = &phase["send_ms"];
         let rate = u(&phase["target_deliveries_per_s"]);
@@ -417,6 +438,24 @@ fn report(args: &WsArgs, lines: &[Value]) {
                 phase["unknown_frames"]
             );
         }
+    }
+    println!();
+    println!(
+        "| deliveries/s target | frame read − its send's 201 read: p50 / p90 / p99 / max ms | frames read before their 201 |"
+    );
+    println!("|---:|---:|---:|");
+    for phase in &phases {
+        let a = &phase["after_answer_ms"];
+        println!(
+            "| {} | {:.2} / {:.2} / {:.2} / {:.2} | {} of {} |",
+            phase["target_deliveries_per_s"],
+            f(&a["p50"]),
+            f(&a["p90"]),
+            f(&a["p99"]),
+            f(&a["max"]),
+            phase["before_answer"],
+            phase["deliveries"]
+        );
     }
 }
 

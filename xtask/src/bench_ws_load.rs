@@ -57,6 +57,8 @@ struct Recorder {
     base: Instant,
     /// When each send's request started, as nanoseconds since `base` plus one (0: not started).
     starts: Vec<AtomicU64>,
+    /// When each send's 201 was read, in the same form.
+    answered: Vec<AtomicU64>,
     /// (send number, delivery latency in nanoseconds), one per frame read.
     samples: Mutex<Vec<(usize, u64)>>,
     delivered: AtomicUsize,
@@ -115,6 +117,7 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
     let recorder = Arc::new(Recorder {
         base: Instant::now(),
         starts: (0..capacity).map(|_| AtomicU64::new(0)).collect(),
+        answered: (0..capacity).map(|_| AtomicU64::new(0)).collect(),
         samples: Mutex::new(Vec::with_capacity(capacity * args.devices_per_user)),
         delivered: AtomicUsize::new(0),
         unknown: AtomicUsize::new(0),
@@ -133,33 +136,45 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
         "bench ws-load: opening {} WebSockets ({} in flight)",
         args.connections, args.connect_concurrency
     );
+    // In two halves, with the memory read after each: the second half's growth divided by its
+    // connections is the marginal cost, free of one-off growth (pools, runtime, allocator).
     let gate = Arc::new(Semaphore::new(args.connect_concurrency.max(1)));
-    let (ready_tx, mut ready_rx) = mpsc::channel(1024);
-    let started = Instant::now();
-    for i in 0..args.connections {
-        let token = recipients[i / args.devices_per_user].1.clone();
-        let recorder = Arc::clone(&recorder);
-        let gate = Arc::clone(&gate);
-        let ready = ready_tx.clone();
-        let port = args.port;
-        tokio::spawn(async move { device(port, token, recorder, gate, ready).await });
-    }
-    drop(ready_tx);
+    let half = args.connections / 2;
     let mut connect_times = Vec::with_capacity(args.connections);
     let mut failures = Vec::new();
-    while let Some(result) = ready_rx.recv().await {
-        match result {
-            Ok(elapsed) => connect_times.push(elapsed),
-            Err(e) => failures.push(e),
+    let mut connect_seconds = 0.0;
+    let mut half_rss = 0;
+    let mut half_held = 0;
+    for range in [0..half, half..args.connections] {
+        let (ready_tx, mut ready_rx) = mpsc::channel(1024);
+        let started = Instant::now();
+        for i in range.clone() {
+            let token = recipients[i / args.devices_per_user].1.clone();
+            let recorder = Arc::clone(&recorder);
+            let gate = Arc::clone(&gate);
+            let ready = ready_tx.clone();
+            let port = args.port;
+            tokio::spawn(async move { device(port, token, recorder, gate, ready).await });
         }
-        let done = connect_times.len() + failures.len();
-        if done % 2000 == 0 {
-            eprintln!("bench ws-load: {done} handshakes done");
+        drop(ready_tx);
+        while let Some(result) = ready_rx.recv().await {
+            match result {
+                Ok(elapsed) => connect_times.push(elapsed),
+                Err(e) => failures.push(e),
+            }
+            let done = connect_times.len() + failures.len();
+            if done % 2000 == 0 {
+                eprintln!("bench ws-load: {done} handshakes done");
+            }
+        }
+        connect_seconds += started.elapsed().as_secs_f64();
+        // Let the server finish each connection's start-up work before measuring its memory.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        if range.start == 0 {
+            half_rss = rss_kib(args.server_pid)?;
+            half_held = recorder.open.load(Ordering::Acquire);
         }
     }
-    let connect_seconds = started.elapsed().as_secs_f64();
-    // Let the server finish each connection's start-up work before measuring its memory.
-    tokio::time::sleep(Duration::from_secs(2)).await;
     emit(&json!({
         "kind": "connect",
         "requested": args.connections,
@@ -167,6 +182,8 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
         "failed": failures.len(),
         "first_failure": failures.first(),
         "seconds": connect_seconds,
+        "half_held": half_held,
+        "half_rss_kib": half_rss,
         "ms": quantiles(connect_times.iter().map(|d| d.as_nanos() as u64).collect()),
         "rss_kib": rss_kib(args.server_pid)?,
         "server_sockets": server_sockets(args.server_pid),
@@ -231,13 +248,27 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
         {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let latencies: Vec<u64> = recorder
+        let samples: Vec<(usize, u64)> = recorder
             .samples
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
             .filter(|(n, _)| (first..first + total).contains(n))
-            .map(|(_, l)| *l)
+            .copied()
+            .collect();
+        let latencies: Vec<u64> = samples.iter().map(|(_, l)| *l).collect();
+        // Frame read minus the send's 201 read (negative: the frame came first), which isolates
+        // the fan-out after the commit from the write itself.
+        let after_answer: Vec<i64> = samples
+            .iter()
+            .filter_map(|(n, latency)| {
+                let start = recorder.starts.get(*n)?.load(Ordering::Acquire);
+                let answered = recorder.answered.get(*n)?.load(Ordering::Acquire);
+                (start > 0 && answered > 0).then(|| {
+                    i64::try_from(start + latency).unwrap_or(i64::MAX)
+                        - i64::try_from(answered).unwrap_or(i64::MAX)
+                })
+            })
             .collect();
         if let Some(target) = target {
             let window = phase.window.as_secs_f64();
@@ -255,6 +286,8 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
                 "deliveries": latencies.len(),
                 "deliveries_per_s": latencies.len() as f64 / window,
                 "delivery_ms": quantiles(latencies),
+                "before_answer": after_answer.iter().filter(|d| **d < 0).count(),
+                "after_answer_ms": signed_quantiles(after_answer),
                 "send_ms": quantiles(phase.ok_sends),
                 "unknown_frames": recorder.unknown.load(Ordering::Acquire),
                 "connections_open": recorder.open.load(Ordering::Acquire),
@@ -352,6 +385,24 @@ fn server_sockets(pid: u32) -> usize {
 
 /// p50, p90, p99 and max of nanosecond samples, in milliseconds.
 fn quantiles(mut samples: Vec<u64>) -> Value {
+    samples.sort_unstable();
+    let at = |q: f64| {
+        samples
+            .get(((samples.len().saturating_sub(1)) as f64 * q).round() as usize)
+            .map(|ns| *ns as f64 / 1e6)
+            .unwrap_or(0.0)
+    };
+    json!({
+        "count": samples.len(),
+        "p50": at(0.5),
+        "p90": at(0.9),
+        "p99": at(0.99),
+        "max": samples.last().map(|ns| *ns as f64 / 1e6).unwrap_or(0.0),
+    })
+}
+
+/// p50, p90, p99 and max of signed nanosecond samples, in milliseconds.
+fn signed_quantiles(mut samples: Vec<i64>) -> Value {
     samples.sort_unstable();
     let at = |q: f64| {
         samples
@@ -692,18 +743,21 @@ async fn send_phase(
                     "POST /api/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
                     body.len()
                 );
-                let t = Instant::now();
+                let sent_at = recorder.now_nanos();
                 if let Some(slot) = recorder.starts.get(n) {
-                    slot.store(recorder.now_nanos() + 1, Ordering::Release);
+                    slot.store(sent_at + 1, Ordering::Release);
                 }
                 conn.write_all(request.as_bytes())
                     .await
                     .map_err(|e| format!("send: {e}"))?;
                 let status = read_response(&mut conn, &mut buffer).await?;
-                let elapsed = t.elapsed();
+                let answered_at = recorder.now_nanos();
                 last = tokio::time::Instant::now();
                 if status == 201 {
-                    ok.push(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX));
+                    if let Some(slot) = recorder.answered.get(n) {
+                        slot.store(answered_at + 1, Ordering::Release);
+                    }
+                    ok.push(answered_at - sent_at);
                     numbers.push(n);
                 } else {
                     errors += 1;
