@@ -262,6 +262,12 @@ fn progress(line: &Value) -> String {
             line["failed"],
             f(&line["seconds"])
         ),
+        Some("phase") if line["offline"] == true => format!(
+            "baseline, recipients offline: {:.0} sends/s, send p50 {:.2} ms, p99 {:.2} ms",
+            f(&line["sends_per_s"]),
+            f(&line["send_ms"]["p50"]),
+            f(&line["send_ms"]["p99"])
+        ),
         Some("phase") => format!(
             "{}/s: {} of {} deliveries, p50 {:.2} ms, p99 {:.2} ms",
             line["target_deliveries_per_s"],
@@ -390,7 +396,13 @@ fn report(args: &WsArgs, lines: &[Value]) {
         "| deliveries/s target | achieved deliveries/s (sends/s) | deliveries read / expected | delivery p50 / p90 / p99 / max ms | baseline: HTTP send p50 / p90 / p99 / max ms | delivery p50 ÷ send p50 | target |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---|");
-    let phases: Vec<&Value> = lines.iter().filter(|l| l["kind"] == "phase").collect();
+    let phases: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["kind"] == "phase" && l["offline"] != true)
+        .collect();
+    let offline = lines
+        .iter()
+        .find(|l| l["kind"] == "phase" && l["offline"] == true);
     for phase in &phases {
         let d = &phase["delivery_ms"];
         let s = &phase["send_ms"];
@@ -438,6 +450,18 @@ fn report(args: &WsArgs, lines: &[Value]) {
                 phase["unknown_frames"]
             );
         }
+    }
+    if let Some(phase) = offline {
+        let s = &phase["send_ms"];
+        println!(
+            "| baseline: the same sends as at {}/s, recipients offline (no socket) | — ({:.0} sends/s) | — | — | {:.2} / {:.2} / {:.2} / {:.2} | | |",
+            phase["target_deliveries_per_s"],
+            f(&phase["sends_per_s"]),
+            f(&s["p50"]),
+            f(&s["p90"]),
+            f(&s["p99"]),
+            f(&s["max"]),
+        );
     }
     println!();
     println!(

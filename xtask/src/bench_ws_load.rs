@@ -102,12 +102,20 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
         ));
     }
 
-    let per_second: Vec<f64> = std::iter::once(args.rates.first().copied().unwrap_or(1000))
+    // Warm-up, the timed rates, then the highest rate again with recipients that have no socket
+    // open (the same sends without any fan-out: the baseline for what delivery costs the writes).
+    let offline = senders.len() >= 2;
+    let highest = args.rates.iter().copied().max().unwrap_or(1000);
+    let targets: Vec<u32> = std::iter::once(args.rates.first().copied().unwrap_or(1000))
         .chain(args.rates.iter().copied())
-        .map(|r| f64::from(r) / args.devices_per_user as f64)
+        .chain(offline.then_some(highest))
+        .collect();
+    let per_second: Vec<f64> = targets
+        .iter()
+        .map(|r| f64::from(*r) / args.devices_per_user as f64)
         .collect();
     let durations: Vec<u64> = std::iter::once(args.warmup_seconds)
-        .chain(args.rates.iter().map(|_| args.seconds))
+        .chain(targets.iter().skip(1).map(|_| args.seconds))
         .collect();
     let capacity: usize = per_second
         .iter()
@@ -200,28 +208,41 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
             .map(|r| r.0)
             .collect(),
     );
+    // Each sender writes to the next sender, none of whom has a socket open.
+    let offline_ids: Arc<Vec<i64>> = Arc::new(
+        (0..senders.len())
+            .map(|k| senders[(k + 1) % senders.len()].0)
+            .collect(),
+    );
     let mut first = 0usize;
     for (index, (rate, secs)) in per_second.iter().zip(&durations).enumerate() {
         let warmup = index == 0;
+        let offline_phase = offline && index == per_second.len() - 1;
         let total = (rate * *secs as f64).round() as usize;
         if total == 0 {
             continue;
         }
-        let target = if warmup {
-            None
-        } else {
-            args.rates.get(index - 1).copied()
-        };
+        let target = (!warmup).then(|| targets[index]);
         eprintln!(
             "bench ws-load: {} {:.0} sends/s for {secs} s",
-            if warmup { "warm-up," } else { "phase," },
+            if warmup {
+                "warm-up,"
+            } else if offline_phase {
+                "baseline (recipients offline),"
+            } else {
+                "phase,"
+            },
             rate
         );
         let before = recorder.delivered.load(Ordering::Acquire);
         let phase = send_phase(
             args.port,
             &senders,
-            &recipient_ids,
+            if offline_phase {
+                &offline_ids
+            } else {
+                &recipient_ids
+            },
             &recorder,
             first,
             total,
@@ -233,6 +254,7 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
         let expected: usize = phase
             .ok_numbers
             .iter()
+            .filter(|_| !offline_phase)
             .map(|n| {
                 devices_of(
                     recipient_ids.len(),
@@ -275,6 +297,7 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
             emit(&json!({
                 "kind": "phase",
                 "target_deliveries_per_s": target,
+                "offline": offline_phase,
                 "devices_per_user": args.devices_per_user,
                 "planned_sends": total,
                 "sends_ok": phase.ok_sends.len(),
