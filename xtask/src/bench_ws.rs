@@ -402,7 +402,7 @@ fn report(args: &WsArgs, lines: &[Value]) {
         .collect();
     let offline = lines
         .iter()
-        .find(|l| l["kind"] == "phase" && l["offline"] == true);
+        .filter(|l| l["kind"] == "phase" && l["offline"] == true);
     for phase in &phases {
         let d = &phase["delivery_ms"];
         let s = &phase["send_ms"];
@@ -451,7 +451,7 @@ fn report(args: &WsArgs, lines: &[Value]) {
             );
         }
     }
-    if let Some(phase) = offline {
+    for phase in offline {
         let s = &phase["send_ms"];
         println!(
             "| baseline: the same sends as at {}/s, recipients offline (no socket) | — ({:.0} sends/s) | — | — | {:.2} / {:.2} / {:.2} / {:.2} | | |",

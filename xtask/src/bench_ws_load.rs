@@ -102,13 +102,12 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
         ));
     }
 
-    // Warm-up, the timed rates, then the highest rate again with recipients that have no socket
-    // open (the same sends without any fan-out: the baseline for what delivery costs the writes).
+    // Warm-up, the timed rates, then each rate again with recipients that have no socket open
+    // (the same sends without any fan-out: the baseline for what delivery costs the writes).
     let offline = senders.len() >= 2;
-    let highest = args.rates.iter().copied().max().unwrap_or(1000);
     let targets: Vec<u32> = std::iter::once(args.rates.first().copied().unwrap_or(1000))
         .chain(args.rates.iter().copied())
-        .chain(offline.then_some(highest))
+        .chain(args.rates.iter().copied().filter(|_| offline))
         .collect();
     let per_second: Vec<f64> = targets
         .iter()
@@ -217,7 +216,7 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
     let mut first = 0usize;
     for (index, (rate, secs)) in per_second.iter().zip(&durations).enumerate() {
         let warmup = index == 0;
-        let offline_phase = offline && index == per_second.len() - 1;
+        let offline_phase = offline && index > args.rates.len();
         let total = (rate * *secs as f64).round() as usize;
         if total == 0 {
             continue;
