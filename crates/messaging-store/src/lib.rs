@@ -45,6 +45,7 @@ pub enum DatabaseKind {
 pub struct Store {
     backend: Backend,
     queries: QueryCounter,
+    instance: std::sync::Arc<str>,
     // The URL may hold a password: it is kept for migrations and never printed.
     url: String,
 }
@@ -81,10 +82,14 @@ impl Store {
     /// [`StoreError::Backend`] when the URL cannot be used.
     pub fn connect(url: &str, pool_size: usize) -> Result<Self, StoreError> {
         let queries = QueryCounter::default();
+        let instance: std::sync::Arc<str> = std::sync::Arc::from(uuid::Uuid::new_v4().to_string());
         let backend = match Self::kind_of(url) {
-            DatabaseKind::Postgres => {
-                Backend::Postgres(pg::connect(url, pool_size.max(1), queries.clone())?)
-            }
+            DatabaseKind::Postgres => Backend::Postgres(pg::connect(
+                url,
+                pool_size.max(1),
+                queries.clone(),
+                std::sync::Arc::clone(&instance),
+            )?),
             DatabaseKind::Sqlite => {
                 let path = sqlite_path(url);
                 if let Some(parent) = std::path::Path::new(path).parent()
@@ -92,14 +97,26 @@ impl Store {
                 {
                     std::fs::create_dir_all(parent).map_err(StoreError::backend)?;
                 }
-                Backend::Sqlite(sqlite::connect(path, queries.clone())?)
+                Backend::Sqlite(sqlite::connect(
+                    path,
+                    queries.clone(),
+                    std::sync::Arc::clone(&instance),
+                )?)
             }
         };
         Ok(Self {
             backend,
             queries,
+            instance,
             url: url.to_owned(),
         })
+    }
+
+    /// This store's instance id (random per [`Store::connect`]): the origin named in the change
+    /// announcements it makes, so that a listener can tell its own process's changes apart.
+    #[must_use]
+    pub fn instance_id(&self) -> &str {
+        &self.instance
     }
 
     /// How many SQL statements this store's connections have started since it was opened; a

@@ -7,20 +7,36 @@ use messaging_domain::user::UserId;
 /// One notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
-    /// These users' streams reached these numbers (committed, readable now).
-    Appended(Vec<(UserId, StreamSeq)>),
+    /// These users' streams reached these numbers (committed, readable now), through the store
+    /// instance `origin` (compare with [`crate::Store::instance_id`]: a process hears its own
+    /// changes too).
+    Appended {
+        /// The store instance that made the change.
+        origin: String,
+        /// The entries' positions.
+        positions: Vec<(UserId, StreamSeq)>,
+    },
     /// A fleeting event, as the instance that raised it encoded it.
     Live(String),
 }
 
-/// `user:seq` pairs separated by spaces: short enough that a change's entries always fit in one
-/// notification (PostgreSQL allows 8000 bytes).
-pub(crate) fn encode_positions(appended: &[StreamEvent]) -> String {
-    appended
-        .iter()
-        .map(|e| format!("{}:{}", e.user_id.0, e.seq))
-        .collect::<Vec<_>>()
-        .join(" ")
+/// The origin, then `user:seq` pairs, separated by spaces: short enough that a change's entries
+/// always fit in one notification (PostgreSQL allows 8000 bytes).
+pub(crate) fn encode_appended(origin: &str, appended: &[StreamEvent]) -> String {
+    let mut payload = origin.to_owned();
+    for e in appended {
+        payload.push_str(&format!(" {}:{}", e.user_id.0, e.seq));
+    }
+    payload
+}
+
+/// The notice of [`encode_appended`].
+pub(crate) fn decode_appended(payload: &str) -> Notice {
+    let (origin, positions) = payload.split_once(' ').unwrap_or((payload, ""));
+    Notice::Appended {
+        origin: origin.to_owned(),
+        positions: decode_positions(positions),
+    }
 }
 
 /// The pairs of [`encode_positions`]; anything unreadable is skipped (a listener catches up from
@@ -63,11 +79,14 @@ mod tests {
                 event: Arc::clone(&event),
             })
             .collect();
-        let payload = encode_positions(&entries);
-        assert_eq!(payload, "2:7 3:12");
+        let payload = encode_appended("inst-1", &entries);
+        assert_eq!(payload, "inst-1 2:7 3:12");
         assert_eq!(
-            decode_positions(&payload),
-            vec![(UserId(2), 7), (UserId(3), 12)]
+            decode_appended(&payload),
+            Notice::Appended {
+                origin: "inst-1".into(),
+                positions: vec![(UserId(2), 7), (UserId(3), 12)],
+            }
         );
         assert_eq!(decode_positions("x:1 4:y 5:6 :"), vec![(UserId(5), 6)]);
     }

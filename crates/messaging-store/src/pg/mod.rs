@@ -42,11 +42,15 @@ pub(crate) const LIVE_CHANNEL: &str = "messaging_live";
 /// Announces appended entries to every listening instance. `pg_notify` is transactional: the
 /// announcement goes out when the caller's transaction commits, and never if it rolls back, so a
 /// listener that hears `user:seq` can read that entry at once.
-async fn notify_appended(conn: &mut Conn, appended: &[StreamEvent]) -> Result<(), DbError> {
+async fn notify_appended(
+    conn: &mut Conn,
+    origin: &str,
+    appended: &[StreamEvent],
+) -> Result<(), DbError> {
     if appended.is_empty() {
         return Ok(());
     }
-    let payload = crate::listen::encode_positions(appended);
+    let payload = crate::listen::encode_appended(origin, appended);
     diesel::sql_query("SELECT pg_notify($1, $2)")
         .bind::<Text, _>(EVENTS_CHANNEL)
         .bind::<Text, _>(payload)
@@ -87,9 +91,7 @@ pub(crate) async fn listen(
         while let Some(next) = notifications.next().await {
             let Ok(notification) = next else { break };
             let notice = if notification.channel == EVENTS_CHANNEL {
-                crate::listen::Notice::Appended(crate::listen::decode_positions(
-                    &notification.payload,
-                ))
+                crate::listen::decode_appended(&notification.payload)
             } else {
                 crate::listen::Notice::Live(notification.payload)
             };
@@ -110,7 +112,12 @@ async fn establish(url: &str, counter: QueryCounter) -> diesel::ConnectionResult
 }
 
 /// Opens a pool of at most `max_size` connections.
-pub(crate) fn connect(url: &str, max_size: usize, counter: QueryCounter) -> Result<Db, StoreError> {
+pub(crate) fn connect(
+    url: &str,
+    max_size: usize,
+    counter: QueryCounter,
+    origin: std::sync::Arc<str>,
+) -> Result<Db, StoreError> {
     let mut config = ManagerConfig::default();
     config.custom_setup = Box::new(move |url| establish(url, counter.clone()).boxed());
     let manager = AsyncDieselConnectionManager::<Conn>::new_with_config(url, config);
@@ -118,7 +125,7 @@ pub(crate) fn connect(url: &str, max_size: usize, counter: QueryCounter) -> Resu
         .max_size(max_size)
         .build()
         .map_err(StoreError::backend)?;
-    Ok(Db::new(pool))
+    Ok(Db::new(pool, origin))
 }
 
 /// Applies pending migrations on a connection of its own.

@@ -74,6 +74,7 @@ impl Db {
         plan: EventPlan<Message>,
     ) -> Result<Recorded<(Message, Attachment)>, StoreError> {
         let mut conn = self.conn().await?;
+        let origin = std::sync::Arc::clone(&self.origin);
         let (message, row, events) = conn
             .transaction::<_, DbError, _>(async move |conn| {
                 let message = insert_message_in(conn, &new, message_audit).await?;
@@ -103,7 +104,7 @@ impl Db {
                 audit.object_id = Some(row.id);
                 insert_audit(conn, &audit).await?;
                 let message = Message::from(message);
-                let events = append_events(conn, plan(&message), new.created_at).await?;
+                let events = append_events(conn, &origin, plan(&message), new.created_at).await?;
                 Ok((message, row, events))
             })
             .await?;
@@ -178,6 +179,7 @@ impl Db {
         plan: EventPlan<Attachment>,
     ) -> Result<Recorded<Attachment>, StoreError> {
         let mut conn = self.conn().await?;
+        let origin = std::sync::Arc::clone(&self.origin);
         let recorded = conn
             .transaction::<_, DbError, _>(async move |conn| {
                 let row: AttachmentRow = diesel::update(attachments::table.find(id.0))
@@ -190,7 +192,7 @@ impl Db {
                     .await?;
                 insert_audit(conn, &audit).await?;
                 let attachment = row.into_attachment()?;
-                let events = append_events(conn, plan(&attachment), at).await?;
+                let events = append_events(conn, &origin, plan(&attachment), at).await?;
                 Ok(Recorded {
                     value: attachment,
                     events,

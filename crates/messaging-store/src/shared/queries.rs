@@ -231,6 +231,8 @@ struct RefreshRow {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<Conn>,
+    /// This process's store instance, named in its change announcements (see `notify_appended`).
+    origin: std::sync::Arc<str>,
 }
 
 impl std::fmt::Debug for Db {
@@ -326,6 +328,7 @@ async fn find_conversation(
 /// user-id order whatever the audience order, so two changes crossing cannot deadlock.
 async fn append_events(
     conn: &mut Conn,
+    origin: &str,
     planned: Vec<Outgoing>,
     at: DateTime<Utc>,
 ) -> Result<Vec<StreamEvent>, DbError> {
@@ -371,7 +374,7 @@ async fn append_events(
             event,
         });
     }
-    notify_appended(conn, &appended).await?;
+    notify_appended(conn, origin, &appended).await?;
     Ok(appended)
 }
 
@@ -534,8 +537,8 @@ async fn insert_message_in(
 }
 
 impl Db {
-    pub fn new(pool: Pool<Conn>) -> Self {
-        Self { pool }
+    pub fn new(pool: Pool<Conn>, origin: std::sync::Arc<str>) -> Self {
+        Self { pool, origin }
     }
 
     async fn conn(&self) -> Result<Object<Conn>, StoreError> {
@@ -944,11 +947,12 @@ impl Db {
         plan: EventPlan<Message>,
     ) -> Result<Recorded<Message>, StoreError> {
         let mut conn = self.conn().await?;
+        let origin = std::sync::Arc::clone(&self.origin);
         let row = conn
             .transaction::<_, DbError, _>(async move |conn| {
                     let row = insert_message_in(conn, &new, audit).await?;
                     let message = Message::from(row);
-                    let events = append_events(conn, plan(&message), new.created_at).await?;
+                    let events = append_events(conn, &origin, plan(&message), new.created_at).await?;
                     Ok(Recorded { value: message, events })
                 })
             .await?;
@@ -993,6 +997,7 @@ impl Db {
         plan: EventPlan<Message>,
     ) -> Result<Recorded<Message>, StoreError> {
         let mut conn = self.conn().await?;
+        let origin = std::sync::Arc::clone(&self.origin);
         let recorded = conn
             .transaction::<_, DbError, _>(async move |conn| {
                     let row: MessageRow = diesel::update(messages::table.find(id.0))
@@ -1002,7 +1007,7 @@ impl Db {
                         .await?;
                     insert_audit(conn, &audit).await?;
                     let message = Message::from(row);
-                    let events = append_events(conn, plan(&message), at).await?;
+                    let events = append_events(conn, &origin, plan(&message), at).await?;
                     Ok(Recorded { value: message, events })
                 })
             .await?;
@@ -1017,6 +1022,7 @@ impl Db {
         plan: EventPlan<Message>,
     ) -> Result<Recorded<Message>, StoreError> {
         let mut conn = self.conn().await?;
+        let origin = std::sync::Arc::clone(&self.origin);
         let recorded = conn
             .transaction::<_, DbError, _>(async move |conn| {
                     let changed: Option<MessageRow> = diesel::update(
@@ -1037,7 +1043,7 @@ impl Db {
                             }
                             insert_audit(conn, &audit).await?;
                             let message = Message::from(row);
-                            let events = append_events(conn, plan(&message), at).await?;
+                            let events = append_events(conn, &origin, plan(&message), at).await?;
                             Ok(Recorded { value: message, events })
                         }
                         // Already read: the first read time stays.
@@ -1055,6 +1061,7 @@ impl Db {
         plan: EventPlan<Message>,
     ) -> Result<Recorded<bool>, StoreError> {
         let mut conn = self.conn().await?;
+        let origin = std::sync::Arc::clone(&self.origin);
         let recorded = conn
             .transaction::<_, DbError, _>(async move |conn| {
                     let message = Message::from(load_message(conn, id.0).await?);
@@ -1068,7 +1075,7 @@ impl Db {
                         .await?;
                     match inserted {
                         1 => {
-                            let events = append_events(conn, plan(&message), at).await?;
+                            let events = append_events(conn, &origin, plan(&message), at).await?;
                             Ok(Recorded { value: true, events })
                         }
                         _ => {
@@ -1091,6 +1098,7 @@ impl Db {
         plan: EventPlan<u64>,
     ) -> Result<Recorded<u64>, StoreError> {
         let mut conn = self.conn().await?;
+        let origin = std::sync::Arc::clone(&self.origin);
         let recorded = conn
             .transaction::<_, DbError, _>(async move |conn| {
                     let conversations = member_conversations(conn, reader.0, other.0, booking).await?;
@@ -1122,7 +1130,7 @@ impl Db {
                         return Ok(Recorded::quiet(0));
                     }
                     insert_audit(conn, &audit).await?;
-                    let events = append_events(conn, plan(&count), at).await?;
+                    let events = append_events(conn, &origin, plan(&count), at).await?;
                     Ok(Recorded { value: count, events })
                 })
             .await?;
@@ -1139,6 +1147,7 @@ impl Db {
         plan: EventPlan<Message>,
     ) -> Result<Recorded<Message>, StoreError> {
         let mut conn = self.conn().await?;
+        let origin = std::sync::Arc::clone(&self.origin);
         let recorded = conn
             .transaction::<_, DbError, _>(async move |conn| {
                     let before = load_message(conn, id.0).await?;
@@ -1219,7 +1228,7 @@ impl Db {
                         return Ok(Recorded::quiet(message));
                     }
                     insert_audit(conn, &audit).await?;
-                    let events = append_events(conn, plan(&message), at).await?;
+                    let events = append_events(conn, &origin, plan(&message), at).await?;
                     Ok(Recorded { value: message, events })
                 })
             .await?;

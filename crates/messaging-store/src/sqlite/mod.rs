@@ -25,7 +25,11 @@ async fn lock_audit_chain(_conn: &mut Conn, _actor: Option<i64>) -> Result<(), D
 }
 
 /// SQLite serves one process, which delivers its own events in-process: nobody to announce to.
-async fn notify_appended(_conn: &mut Conn, _appended: &[StreamEvent]) -> Result<(), DbError> {
+async fn notify_appended(
+    _conn: &mut Conn,
+    _origin: &str,
+    _appended: &[StreamEvent],
+) -> Result<(), DbError> {
     Ok(())
 }
 
@@ -52,7 +56,11 @@ async fn establish(
 
 /// Opens the database file (created when missing). The pool holds one connection: SQLite has one
 /// writer at a time, and one connection avoids lock upgrades failing between two of ours.
-pub(crate) fn connect(path: &str, counter: crate::QueryCounter) -> Result<Db, StoreError> {
+pub(crate) fn connect(
+    path: &str,
+    counter: crate::QueryCounter,
+    origin: std::sync::Arc<str>,
+) -> Result<Db, StoreError> {
     let mut config = ManagerConfig::default();
     config.custom_setup = Box::new(move |url| establish(url, Some(counter.clone())).boxed());
     let manager = AsyncDieselConnectionManager::<Conn>::new_with_config(path, config);
@@ -60,7 +68,7 @@ pub(crate) fn connect(path: &str, counter: crate::QueryCounter) -> Result<Db, St
         .max_size(1)
         .build()
         .map_err(StoreError::backend)?;
-    Ok(Db::new(pool))
+    Ok(Db::new(pool, origin))
 }
 
 /// Applies pending migrations on a connection of its own.

@@ -204,7 +204,11 @@ pub async fn postgres_announces_committed_entries_to_listeners(store: &Store) {
         .unwrap();
     let second = next_notice(&mut notices).await;
     let sorted = |notice: Notice| match notice {
-        Notice::Appended(mut positions) => {
+        Notice::Appended {
+            origin,
+            mut positions,
+        } => {
+            assert_eq!(origin, store.instance_id(), "the change names its store");
             positions.sort();
             positions
         }

@@ -27,6 +27,8 @@ use tokio::sync::{Notify, mpsc, watch};
 
 /// How long an instance's presence rows count without a heartbeat: three missed beats.
 pub const PRESENCE_STALE_SECS: i64 = 90;
+/// How long this instance's own change announcements wait before they wake its sockets.
+const OWN_NOTICE_DELAY: Duration = Duration::from_secs(1);
 /// How often each instance refreshes its presence rows.
 const PRESENCE_HEARTBEAT: Duration = Duration::from_secs(30);
 
@@ -34,7 +36,7 @@ const PRESENCE_HEARTBEAT: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone)]
 pub enum Signal {
     /// A committed entry of the connection's user's stream.
-    Stored(StreamEvent),
+    Stored(Arc<StreamEvent>),
     /// The user's stream reached at least this number (read it from the store).
     Wake(StreamSeq),
     /// A rendered fleeting frame.
@@ -114,7 +116,8 @@ impl Hub {
         let (outgoing_live, outgoing_live_rx) = mpsc::channel(4096);
         Self {
             inner: Arc::new(Inner {
-                instance: uuid::Uuid::new_v4().to_string(),
+                // The store's id is the origin its change announcements carry.
+                instance: store.instance_id().to_owned(),
                 store,
                 queue_capacity: queue_capacity.max(8),
                 connections: Mutex::new(HashMap::new()),
@@ -233,7 +236,20 @@ impl Hub {
 
     fn handle_notice(&self, notice: Notice) {
         match notice {
-            Notice::Appended(positions) => {
+            Notice::Appended { origin, positions } if origin == self.inner.instance => {
+                // This process's own change, already handed over in-process right after its
+                // commit. The announcement only backs that up (a request cancelled between its
+                // commit and its hand-over), so it is acted on a little later, when it normally
+                // finds every socket past it and costs no read.
+                let hub = self.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(OWN_NOTICE_DELAY).await;
+                    for (user, seq) in positions {
+                        hub.offer(user, &Signal::Wake(seq));
+                    }
+                });
+            }
+            Notice::Appended { positions, .. } => {
                 for (user, seq) in positions {
                     self.offer(user, &Signal::Wake(seq));
                 }
@@ -371,7 +387,7 @@ impl EventPublisher for Hub {
     fn publish(&self, events: Vec<StreamEvent>) {
         for event in events {
             let user = event.user_id;
-            self.offer(user, &Signal::Stored(event));
+            self.offer(user, &Signal::Stored(Arc::new(event)));
         }
     }
 

@@ -112,6 +112,7 @@ server_tests!(realtime in realtime_tests:
     credentials_origins_and_tickets_are_checked,
     keep_alive_pings_pongs_idle_and_expiring_tokens,
     a_slow_consumer_is_cut_off_and_resumes_without_loss,
+    local_deliveries_cost_no_database_reads,
 );
 
 #[actix_web::test]

@@ -608,3 +608,37 @@ pub async fn a_slow_consumer_is_cut_off_and_resumes_without_loss(app: &TestApp) 
     ws.expect_silence(200).await;
     slow.stop().await;
 }
+
+/// A delivery to a socket on the instance that made the change costs no database read: the
+/// entry is handed over in-process, and the instance's own change announcement (PostgreSQL) does
+/// not send the socket back to the store. The same sends to a user with no socket are the
+/// baseline.
+pub async fn local_deliveries_cost_no_database_reads(app: &TestApp) {
+    let amy = app.register("amy").await;
+    let bea = app.register("bea").await;
+    let cal = app.register("cal").await;
+    // Each pair has its conversation already, so both series of sends do the same writes.
+    app.send(&amy, &bea, "hello").await;
+    app.send(&amy, &cal, "hello").await;
+    let mut bea_ws = app.ws_for(&bea, "").await;
+
+    let before = app.store.queries_executed();
+    for i in 0..5 {
+        app.send(&amy, &bea, &format!("online {i}")).await;
+        assert_eq!(bea_ws.next_json().await["message"], format!("online {i}"));
+    }
+    // Give the announcements time to arrive (and be ignored).
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let online = app.store.queries_executed() - before;
+
+    let before = app.store.queries_executed();
+    for i in 0..5 {
+        app.send(&amy, &cal, &format!("offline {i}")).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let offline = app.store.queries_executed() - before;
+    assert_eq!(
+        online, offline,
+        "queries with the recipient online vs offline"
+    );
+}
