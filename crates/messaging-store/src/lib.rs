@@ -390,6 +390,18 @@ impl Store {
         }
     }
 
+    /// The newest entry numbers of several users' streams (users with an empty stream are left
+    /// out), in one query per 500 users.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the database fails.
+    pub async fn latest_seqs(
+        &self,
+        users: &[UserId],
+    ) -> Result<Vec<(UserId, StreamSeq)>, StoreError> {
+        on_db!(self, db => db.latest_seqs(users).await)
+    }
+
     /// Sends a fleeting event to every listening instance; nothing to do on SQLite.
     ///
     /// # Errors

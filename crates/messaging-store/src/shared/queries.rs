@@ -1626,6 +1626,23 @@ impl Db {
         Ok(latest_seq(&mut conn, user.0).await?.unsigned_abs())
     }
 
+    pub async fn latest_seqs(&self, users: &[UserId]) -> Result<Vec<(UserId, StreamSeq)>, StoreError> {
+        let mut conn = self.conn().await?;
+        let mut found = Vec::with_capacity(users.len());
+        // In chunks, so that no statement carries more parameters than SQLite allows.
+        for chunk in users.chunks(500) {
+            let ids: Vec<i64> = chunk.iter().map(|u| u.0).collect();
+            let rows: Vec<(i64, i64)> = event_heads::table
+                .filter(event_heads::user_id.eq_any(ids))
+                .select((event_heads::user_id, event_heads::last_seq))
+                .load(&mut *conn)
+                .await
+                .map_err(DbError::from)?;
+            found.extend(rows.into_iter().map(|(u, s)| (UserId(u), s.unsigned_abs())));
+        }
+        Ok(found)
+    }
+
     pub async fn prune_events(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let mut conn = self.conn().await?;
         let removed = diesel::delete(user_events::table.filter(user_events::at.lt(before)))

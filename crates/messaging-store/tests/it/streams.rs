@@ -121,6 +121,14 @@ pub async fn streams_number_entries_per_user_without_gaps_and_replay_exactly(sto
     assert_eq!(replay(store, a.id, 5).await, Replay::Events(Vec::new()));
     assert_eq!(store.latest_seq(a.id).await.unwrap(), 5);
     assert_eq!(store.latest_seq(c.id).await.unwrap(), 1);
+    // The heads of several streams at once; a user with no stream is left out.
+    let nobody = user(store, "stream_nobody", Role::Student).await;
+    let mut heads = store
+        .latest_seqs(&[a.id, b.id, c.id, nobody.id])
+        .await
+        .unwrap();
+    heads.sort();
+    assert_eq!(heads, vec![(a.id, 5), (b.id, 4), (c.id, 1)]);
     // A position this stream never reached means the client's state is not this stream's.
     assert_eq!(replay(store, a.id, 9).await, Replay::Resync { latest: 5 });
     // The limit holds.

@@ -268,12 +268,24 @@ impl Hub {
         }
     }
 
-    /// Wakes every connection here to check its stream (after the listener reconnected, when
-    /// notifications may have been missed).
-    fn wake_all(&self) {
+    /// Wakes the connections here whose streams moved while nobody listened (after the listener
+    /// reconnected, when notifications may have been missed). One read of the stream heads for
+    /// all of them; a socket that is already there does nothing, so a reconnect with thousands
+    /// of sockets open costs a few queries, not one per socket.
+    async fn wake_all(&self) {
         let users: Vec<UserId> = self.lock().keys().copied().collect();
-        for user in users {
-            self.offer(user, &Signal::Wake(StreamSeq::MAX));
+        match self.inner.store.latest_seqs(&users).await {
+            Ok(heads) => {
+                for (user, seq) in heads {
+                    self.offer(user, &Signal::Wake(seq));
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read stream heads; waking every socket");
+                for user in users {
+                    self.offer(user, &Signal::Wake(StreamSeq::MAX));
+                }
+            }
         }
     }
 
@@ -305,7 +317,7 @@ impl Hub {
                 Ok(None) => return, // SQLite: one process, in-process delivery only.
                 Ok(Some(mut notices)) => {
                     tracing::info!("listening for other instances' events");
-                    self.wake_all();
+                    self.wake_all().await;
                     loop {
                         tokio::select! {
                             notice = notices.recv() => match notice {
