@@ -512,7 +512,15 @@ pub async fn keep_alive_pings_pongs_idle_and_expiring_tokens(app: &TestApp) {
     assert_eq!(ws.close_code_within(Duration::from_secs(6)).await, 4000);
 
     // A client that keeps answering stays until its token expires: token_expired, then 4001.
-    let mut ws = quick.ws_for(&amy, "").await;
+    // (A fresh login: the first token may be close to its end by now.)
+    let fresh = TestUser {
+        id: amy.id,
+        token: quick.login("amy").await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    };
+    let mut ws = quick.ws_for(&fresh, "").await;
     let frame = ws.next_json().await; // answers pings while waiting
     assert_eq!(frame["type"], "token_expired", "{frame}");
     assert_eq!(ws.close_code().await, 4001);
@@ -637,8 +645,10 @@ pub async fn local_deliveries_cost_no_database_reads(app: &TestApp) {
     }
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let offline = app.store.queries_executed() - before;
-    assert_eq!(
-        online, offline,
-        "queries with the recipient online vs offline"
+    // A replay per delivery would add at least 5 reads (one per message); the slack of 2 covers
+    // the background tasks (the presence heartbeat every 30 s) landing in one of the windows.
+    assert!(
+        online <= offline + 2,
+        "queries with the recipient online ({online}) vs offline ({offline})"
     );
 }
