@@ -12,7 +12,7 @@ pub mod frames;
 pub mod socket;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -43,29 +43,44 @@ pub enum Signal {
     Live(Arc<str>),
 }
 
+/// Why the hub dropped a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kick {
+    /// It fell a whole queue behind (close 4008; the client resumes with `since`).
+    TooSlow,
+    /// Its user's account was deactivated (close 1008).
+    AccountInactive,
+}
+
 /// The hub's side of one connection.
 #[derive(Debug)]
 pub struct ConnectionHandle {
     id: u64,
     queue: mpsc::Sender<Signal>,
-    kicked: AtomicBool,
+    /// 0 while connected, else 1 + the [`Kick`] reason.
+    kicked: AtomicU8,
     kick: Notify,
 }
 
 impl ConnectionHandle {
-    /// Resolves once the hub dropped this connection for falling a whole queue behind.
-    pub async fn kicked(&self) {
+    /// Resolves, with the reason, once the hub dropped this connection.
+    pub async fn kicked(&self) -> Kick {
         loop {
             let notified = self.kick.notified();
-            if self.kicked.load(Ordering::Acquire) {
-                return;
+            match self.kicked.load(Ordering::Acquire) {
+                0 => notified.await,
+                1 => return Kick::TooSlow,
+                _ => return Kick::AccountInactive,
             }
-            notified.await;
         }
     }
 
-    fn kick(&self) {
-        self.kicked.store(true, Ordering::Release);
+    fn kick(&self, why: Kick) {
+        let code = match why {
+            Kick::TooSlow => 1,
+            Kick::AccountInactive => 2,
+        };
+        self.kicked.store(code, Ordering::Release);
         self.kick.notify_one();
     }
 }
@@ -77,6 +92,9 @@ struct LiveNotice {
     origin: String,
     audience: Vec<i64>,
     frame: String,
+    /// Instead of a frame: close the audience's sockets (their accounts were deactivated).
+    #[serde(default)]
+    disconnect: bool,
 }
 
 /// Routes events to this instance's WebSockets.
@@ -148,7 +166,7 @@ impl Hub {
         let handle = Arc::new(ConnectionHandle {
             id: self.inner.next_id.fetch_add(1, Ordering::Relaxed),
             queue,
-            kicked: AtomicBool::new(false),
+            kicked: AtomicU8::new(0),
             kick: Notify::new(),
         });
         let mut connections = self.lock();
@@ -217,13 +235,41 @@ impl Hub {
         list.retain(|handle| match handle.queue.try_send(signal.clone()) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
-                handle.kick();
+                handle.kick(Kick::TooSlow);
                 false
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
         });
         if list.is_empty() {
             connections.remove(&user);
+        }
+    }
+
+    /// Closes every socket of `user` on this instance.
+    fn close_local(&self, user: UserId, why: Kick) {
+        if let Some(list) = self.lock().remove(&user) {
+            for handle in list {
+                handle.kick(why);
+            }
+        }
+    }
+
+    /// Closes every socket of a deactivated user, on every instance (close 1008): a socket
+    /// outlives the token or session it was opened with, so deactivation must reach it.
+    pub fn disconnect_user(&self, user: UserId) {
+        self.close_local(user, Kick::AccountInactive);
+        if self.inner.store.kind() == messaging_store::DatabaseKind::Postgres {
+            let notice = LiveNotice {
+                origin: self.inner.instance.clone(),
+                audience: vec![user.0],
+                frame: String::new(),
+                disconnect: true,
+            };
+            if self.inner.outgoing_live.try_send(notice).is_err() {
+                tracing::warn!(
+                    "live event queue full; other instances keep a deactivated user's sockets"
+                );
+            }
         }
     }
 
@@ -263,7 +309,13 @@ impl Hub {
                     return;
                 }
                 let audience: Vec<UserId> = live.audience.into_iter().map(UserId).collect();
-                self.deliver_live(&audience, &Arc::from(live.frame));
+                if live.disconnect {
+                    for user in audience {
+                        self.close_local(user, Kick::AccountInactive);
+                    }
+                } else {
+                    self.deliver_live(&audience, &Arc::from(live.frame));
+                }
             }
         }
     }
@@ -412,6 +464,7 @@ impl EventPublisher for Hub {
                 origin: self.inner.instance.clone(),
                 audience: audience.iter().map(|u| u.0).collect(),
                 frame: frame.to_string(),
+                disconnect: false,
             };
             if self.inner.outgoing_live.try_send(notice).is_err() {
                 tracing::warn!("live event queue full; dropped one fleeting event");

@@ -15,7 +15,7 @@ use messaging_domain::user::{User, UserId};
 use tokio::time::Instant;
 
 use super::frames::{self, ClientFrame};
-use super::{ConnectionHandle, Hub, PRESENCE_STALE_SECS, Signal};
+use super::{ConnectionHandle, Hub, Kick, PRESENCE_STALE_SECS, Signal};
 use crate::state::AppState;
 
 /// Close code: the client was silent too long.
@@ -24,6 +24,8 @@ pub const CLOSE_IDLE: u16 = 4000;
 pub const CLOSE_TOKEN_EXPIRED: u16 = 4001;
 /// Close code: the page's origin may not open WebSockets here.
 pub const CLOSE_BAD_ORIGIN: u16 = 4003;
+/// Close code: policy violation (here: the account was deactivated while connected).
+pub const CLOSE_POLICY: u16 = 1008;
 /// Close code: the client fell a whole queue behind; reconnect with `since`.
 pub const CLOSE_TOO_SLOW: u16 = 4008;
 
@@ -134,7 +136,7 @@ pub async fn serve(
                     Some(signal) => conn.on_signal(signal).await?,
                     None => return Err(conn.too_slow()),
                 },
-                () = handle.kicked() => return Err(conn.too_slow()),
+                why = handle.kicked() => return Err(conn.kicked(why)),
                 message = stream.next() => {
                     last_heard = Instant::now();
                     match message {
@@ -207,7 +209,14 @@ impl Connection {
         let handle = Arc::clone(&self.handle);
         tokio::select! {
             sent = self.session.text(text) => sent.map_err(|_| End::Gone),
-            () = handle.kicked() => Err(self.too_slow()),
+            why = handle.kicked() => Err(self.kicked(why)),
+        }
+    }
+
+    fn kicked(&self, why: Kick) -> End {
+        match why {
+            Kick::TooSlow => self.too_slow(),
+            Kick::AccountInactive => End::Close(CLOSE_POLICY, "account inactive".into()),
         }
     }
 

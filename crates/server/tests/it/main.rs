@@ -113,6 +113,7 @@ server_tests!(realtime in realtime_tests:
     keep_alive_pings_pongs_idle_and_expiring_tokens,
     a_slow_consumer_is_cut_off_and_resumes_without_loss,
     local_deliveries_cost_no_database_reads,
+    deactivating_a_user_closes_their_sockets,
 );
 
 #[actix_web::test]

@@ -559,8 +559,48 @@ pub async fn two_instances_deliver_across_each_other(app: &TestApp) {
         .get(&format!("/api/users/{}/presence", amy.id), Some(&bea.token))
         .await;
     assert_eq!(body["status"], "online", "{body}");
+    // Deactivating Bea through the first instance closes her sockets on both.
+    let admin = app
+        .user_with_role("root_rt", messaging_domain::user::Role::Admin)
+        .await;
+    let (status, body) = app
+        .patch(
+            &format!("/api/admin/users/{}", bea.id),
+            &admin.token,
+            Some(json!({"is_active": false})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(bea_here.close_code().await, 1008);
+    assert_eq!(bea_there.close_code().await, 1008);
     drop(amy_other);
     other.stop().await;
+}
+
+pub async fn deactivating_a_user_closes_their_sockets(app: &TestApp) {
+    let admin = app
+        .user_with_role("root_rt", messaging_domain::user::Role::Admin)
+        .await;
+    let amy = app.register("amy").await;
+    let bea = app.register("bea").await;
+    let mut amy_ws = app.ws_for(&amy, "").await;
+    let mut bea_phone = app.ws_for(&bea, "").await;
+    let mut bea_laptop = app.ws_for(&bea, "").await;
+    let (status, body) = app
+        .patch(
+            &format!("/api/admin/users/{}", bea.id),
+            &admin.token,
+            Some(json!({"is_active": false})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(bea_phone.close_code().await, 1008);
+    assert_eq!(bea_laptop.close_code().await, 1008);
+    // Her token, still unexpired, opens no new socket; Amy's socket is untouched.
+    let mut again = app.ws(&format!("/ws?token={}", bea.token), &[]).await;
+    assert_eq!(again.close_code().await, 1008);
+    amy_ws.send_json(json!({"type": "ping"})).await;
+    assert_eq!(amy_ws.next_json().await["type"], "pong");
 }
 
 /// A consumer that stops reading is cut off (4008) once its queue is full, and resumes with

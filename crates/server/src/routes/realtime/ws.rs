@@ -18,11 +18,8 @@ use messaging_domain::user::User;
 
 use crate::auth::{SESSION_COOKIE, client_addr, session_user, token_hash};
 use crate::problem::Problem;
-use crate::realtime::socket::{self, CLOSE_BAD_ORIGIN, Opened};
+use crate::realtime::socket::{self, CLOSE_BAD_ORIGIN, CLOSE_POLICY, Opened};
 use crate::state::AppState;
-
-/// Policy violation: bad or missing credentials, or an unusable `since`.
-const CLOSE_POLICY: u16 = 1008;
 
 /// The upgrade handler, for every WebSocket path.
 ///
