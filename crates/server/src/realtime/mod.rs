@@ -37,8 +37,6 @@ const PRESENCE_HEARTBEAT: Duration = Duration::from_secs(30);
 pub enum Signal {
     /// A committed entry of the connection's user's stream.
     Stored(Arc<StreamEvent>),
-    /// The user's stream reached at least this number (read it from the store).
-    Wake(StreamSeq),
     /// A rendered fleeting frame.
     Live(Arc<str>),
 }
@@ -60,6 +58,11 @@ pub struct ConnectionHandle {
     /// 0 while connected, else 1 + the [`Kick`] reason.
     kicked: AtomicU8,
     kick: Notify,
+    /// The highest stream number announced for this user and not yet looked at (0: none).
+    /// Wake-ups are folded here instead of queued, so a burst of announcements cannot fill
+    /// the queue of a socket that is busy replaying.
+    wake: AtomicU64,
+    woken: Notify,
 }
 
 impl ConnectionHandle {
@@ -73,6 +76,22 @@ impl ConnectionHandle {
                 _ => return Kick::AccountInactive,
             }
         }
+    }
+
+    /// Resolves with the highest announced stream number once there is one to look at.
+    pub async fn woken(&self) -> StreamSeq {
+        loop {
+            let seq = self.wake.swap(0, Ordering::AcqRel);
+            if seq > 0 {
+                return seq;
+            }
+            self.woken.notified().await;
+        }
+    }
+
+    fn wake(&self, seq: StreamSeq) {
+        self.wake.fetch_max(seq, Ordering::AcqRel);
+        self.woken.notify_one();
     }
 
     fn kick(&self, why: Kick) {
@@ -168,6 +187,8 @@ impl Hub {
             queue,
             kicked: AtomicU8::new(0),
             kick: Notify::new(),
+            wake: AtomicU64::new(0),
+            woken: Notify::new(),
         });
         let mut connections = self.lock();
         let list = connections.entry(user).or_default();
@@ -273,6 +294,15 @@ impl Hub {
         }
     }
 
+    /// Tells every socket of `user` here that the stream reached `seq` (it reads what it misses).
+    fn wake(&self, user: UserId, seq: StreamSeq) {
+        if let Some(list) = self.lock().get(&user) {
+            for handle in list {
+                handle.wake(seq);
+            }
+        }
+    }
+
     fn deliver_live(&self, audience: &[UserId], frame: &Arc<str>) {
         let signal = Signal::Live(Arc::clone(frame));
         for user in audience {
@@ -291,13 +321,13 @@ impl Hub {
                 tokio::spawn(async move {
                     tokio::time::sleep(OWN_NOTICE_DELAY).await;
                     for (user, seq) in positions {
-                        hub.offer(user, &Signal::Wake(seq));
+                        hub.wake(user, seq);
                     }
                 });
             }
             Notice::Appended { positions, .. } => {
                 for (user, seq) in positions {
-                    self.offer(user, &Signal::Wake(seq));
+                    self.wake(user, seq);
                 }
             }
             Notice::Live(payload) => {
@@ -329,13 +359,13 @@ impl Hub {
         match self.inner.store.latest_seqs(&users).await {
             Ok(heads) => {
                 for (user, seq) in heads {
-                    self.offer(user, &Signal::Wake(seq));
+                    self.wake(user, seq);
                 }
             }
             Err(err) => {
                 tracing::warn!(error = %err, "cannot read stream heads; waking every socket");
                 for user in users {
-                    self.offer(user, &Signal::Wake(StreamSeq::MAX));
+                    self.wake(user, StreamSeq::MAX);
                 }
             }
         }

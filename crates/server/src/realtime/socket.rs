@@ -137,6 +137,11 @@ pub async fn serve(
                     None => return Err(conn.too_slow()),
                 },
                 why = handle.kicked() => return Err(conn.kicked(why)),
+                seq = handle.woken() => {
+                    if seq > conn.cursor {
+                        conn.catch_up().await?;
+                    }
+                }
                 message = stream.next() => {
                     last_heard = Instant::now();
                     match message {
@@ -234,8 +239,7 @@ impl Connection {
                 self.send(frames::stored(&entry)).await
             }
             Signal::Stored(entry) if entry.seq > self.cursor => self.catch_up().await,
-            Signal::Wake(seq) if seq > self.cursor => self.catch_up().await,
-            Signal::Stored(_) | Signal::Wake(_) => Ok(()),
+            Signal::Stored(_) => Ok(()),
             Signal::Live(frame) => self.send(frame.to_string()).await,
         }
     }
