@@ -18,9 +18,10 @@ use messaging_domain::service::{Actor, RecipientRef, SendCommand, SendRoute};
 use messaging_domain::text::MessageText;
 use messaging_domain::user::{Role, UserId};
 use messaging_store::Store;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
+use crate::http1::read_response;
 use crate::seed::describe;
 
 #[derive(Debug, Args)]
@@ -345,47 +346,6 @@ async fn run_http_phase(
         }));
     }
     collect("HTTP: POST /api/messages", started, tasks).await
-}
-
-/// Reads one HTTP/1.1 response with a Content-Length body; returns its status.
-async fn read_response(conn: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<u16, String> {
-    buffer.clear();
-    let mut chunk = [0u8; 4096];
-    loop {
-        if let Some(end) = find(buffer, b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buffer[..end]).to_string();
-            let status: u16 = head
-                .split_whitespace()
-                .nth(1)
-                .and_then(|s| s.parse().ok())
-                .ok_or("unreadable status line")?;
-            let length: usize = head
-                .lines()
-                .find_map(|l| {
-                    let (name, value) = l.split_once(':')?;
-                    name.eq_ignore_ascii_case("content-length")
-                        .then(|| value.trim().parse().ok())?
-                })
-                .unwrap_or(0);
-            while buffer.len() < end + 4 + length {
-                let n = conn.read(&mut chunk).await.map_err(|e| e.to_string())?;
-                if n == 0 {
-                    return Err("connection closed".into());
-                }
-                buffer.extend_from_slice(&chunk[..n]);
-            }
-            return Ok(status);
-        }
-        let n = conn.read(&mut chunk).await.map_err(|e| e.to_string())?;
-        if n == 0 {
-            return Err("connection closed".into());
-        }
-        buffer.extend_from_slice(&chunk[..n]);
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// What the domain appends for a send: the message to both parties' streams (the public faces are

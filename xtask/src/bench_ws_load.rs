@@ -15,9 +15,11 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc};
+
+use crate::http1::{find, read_more, read_response};
 
 #[derive(Debug, Args)]
 pub struct WsLoadArgs {
@@ -691,20 +693,6 @@ fn close_reason(payload: &[u8]) -> String {
     )
 }
 
-async fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<(), String> {
-    let mut chunk = [0u8; 2048];
-    let n = stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
-    if n == 0 {
-        return Err("connection closed".into());
-    }
-    buffer.extend_from_slice(&chunk[..n]);
-    Ok(())
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
 // ---- Senders ----
 
 struct SendPhase {
@@ -812,34 +800,6 @@ async fn send_phase(
         phase.window = phase.window.max(last - started);
     }
     Ok(phase)
-}
-
-/// Reads one HTTP/1.1 response with a Content-Length body into `buffer`; returns its status.
-async fn read_response(conn: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<u16, String> {
-    buffer.clear();
-    loop {
-        if let Some(end) = find(buffer, b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buffer[..end]).to_string();
-            let status: u16 = head
-                .split_whitespace()
-                .nth(1)
-                .and_then(|s| s.parse().ok())
-                .ok_or("unreadable status line")?;
-            let length: usize = head
-                .lines()
-                .find_map(|l| {
-                    let (name, value) = l.split_once(':')?;
-                    name.eq_ignore_ascii_case("content-length")
-                        .then(|| value.trim().parse().ok())?
-                })
-                .unwrap_or(0);
-            while buffer.len() < end + 4 + length {
-                read_more(conn, buffer).await?;
-            }
-            return Ok(status);
-        }
-        read_more(conn, buffer).await?;
-    }
 }
 
 #[cfg(test)]

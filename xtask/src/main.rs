@@ -10,6 +10,7 @@ mod bench_ws;
 mod bench_ws_load;
 mod ci;
 mod components;
+mod http1;
 mod seed;
 
 use clap::{Parser, Subcommand};
