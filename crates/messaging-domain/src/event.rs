@@ -103,6 +103,33 @@ impl DomainEvent {
         }
     }
 
+    /// The message this event is about, if any.
+    #[must_use]
+    pub fn message_id(&self) -> Option<MessageId> {
+        match self {
+            Self::MessageSent { view, .. } | Self::MessageEdited { view } => Some(view.message.id),
+            Self::MessageRead { message_id, .. }
+            | Self::MessageDeleted { message_id, .. }
+            | Self::MessageDelivered { message_id, .. }
+            | Self::AttachmentScanned { message_id, .. } => Some(*message_id),
+            Self::ThreadRead { .. } => None,
+        }
+    }
+
+    /// Removes what was said (body and subject) from an event about a message that was deleted
+    /// for everyone, so that replaying the stream later does not hand it out again. Returns
+    /// whether the event carried any.
+    pub fn redact(&mut self) -> bool {
+        match self {
+            Self::MessageSent { view, .. } | Self::MessageEdited { view } => {
+                view.message.body.clear();
+                view.message.subject = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// This event addressed to its audience, less `muted` (a user who blocked, or was blocked
     /// by, the one who caused it: blocked users receive nothing from each other).
     #[must_use]

@@ -10,9 +10,13 @@ CREATE TABLE user_events (
     seq     BIGINT NOT NULL,
     at      TIMESTAMPTZ NOT NULL,
     payload TEXT NOT NULL,
+    -- The message the event is about, so that a delete for everyone can redact the body kept
+    -- in earlier entries (a device replaying later must not receive it).
+    message_id BIGINT,
     PRIMARY KEY (user_id, seq)
 );
 CREATE INDEX user_events_at ON user_events (at);
+CREATE INDEX user_events_message_id ON user_events (message_id) WHERE message_id IS NOT NULL;
 
 -- When the first device of the recipient received a message (a delivery receipt).
 CREATE TABLE message_deliveries (

@@ -364,6 +364,7 @@ async fn append_events(
                 user_events::seq.eq(seq),
                 user_events::at.eq(at),
                 user_events::payload.eq(payload.as_str()),
+                user_events::message_id.eq(event.message_id().map(|m| m.0)),
             ))
             .execute(conn)
             .await?;
@@ -376,6 +377,30 @@ async fn append_events(
     }
     notify_appended(conn, origin, &appended).await?;
     Ok(appended)
+}
+
+/// Blanks the body and subject kept in stream entries about a message deleted for everyone, in
+/// the delete's transaction: a device that replays its stream later gets the entries (their
+/// numbers stay) but not what was said.
+async fn redact_stream_entries(conn: &mut Conn, message: i64) -> Result<(), DbError> {
+    let rows: Vec<(i64, i64, String)> = user_events::table
+        .filter(user_events::message_id.eq(message))
+        .select((user_events::user_id, user_events::seq, user_events::payload))
+        .load(conn)
+        .await?;
+    for (user, seq, payload) in rows {
+        let mut event: DomainEvent =
+            serde_json::from_str(&payload).map_err(|_| DbError::Corrupt("user_events"))?;
+        if event.redact() {
+            let payload =
+                serde_json::to_string(&event).map_err(|_| DbError::Corrupt("user_events"))?;
+            diesel::update(user_events::table.find((user, seq)))
+                .set(user_events::payload.eq(payload))
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 async fn load_message(conn: &mut Conn, id: i64) -> Result<MessageRow, DbError> {
@@ -1226,6 +1251,9 @@ impl Db {
                     let message = Message::from(load_message(conn, id.0).await?);
                     if changed.is_none() {
                         return Ok(Recorded::quiet(message));
+                    }
+                    if scope == DeleteScope::ForEveryone {
+                        redact_stream_entries(conn, id.0).await?;
                     }
                     insert_audit(conn, &audit).await?;
                     let events = append_events(conn, &origin, plan(&message), at).await?;

@@ -170,6 +170,7 @@ pub mod schema {
             seq -> BigInt,
             at -> Ts,
             payload -> Text,
+            message_id -> Nullable<BigInt>,
         }
     }
 

@@ -289,3 +289,41 @@ pub async fn presence_spans_instances_until_they_leave_or_go_stale(store: &Store
         .unwrap();
     assert!(!store.presence_online(a.id, recent).await.unwrap());
 }
+
+pub async fn a_delete_for_everyone_redacts_the_body_kept_in_the_streams(store: &Store) {
+    use messaging_domain::message::DeleteScope;
+    let a = user(store, "redact_a", Role::Student).await;
+    let b = user(store, "redact_b", Role::Tutor).await;
+    let gone = send_with_events(store, &a, &b, "sent to the wrong person", None)
+        .await
+        .unwrap();
+    send_with_events(store, &a, &b, "this one stays", None)
+        .await
+        .unwrap();
+    let gone_id = match &*gone[0].event {
+        DomainEvent::MessageSent { view, .. } => view.message.id,
+        other => panic!("{other:?}"),
+    };
+    store
+        .delete_message(
+            gone_id,
+            a.id,
+            DeleteScope::ForEveryone,
+            Utc::now(),
+            audit(AuditAction::MessageDeletedForEveryone, Some(a.id)),
+            crate::support::no_events(),
+        )
+        .await
+        .unwrap();
+    for who in [a.id, b.id] {
+        let Replay::Events(all) = replay(store, who, 0).await else {
+            panic!()
+        };
+        // The entries (and their numbers) stay; what was said does not.
+        assert_eq!(
+            bodies(&all),
+            vec![(1, String::new()), (2, "this one stays".into())],
+            "{who:?}"
+        );
+    }
+}
