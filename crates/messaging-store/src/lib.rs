@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use messaging_domain::StoreError;
-use messaging_domain::accounts::NewAccount;
+use messaging_domain::accounts::{AccountStatus, NewAccount, SessionKey, TicketRecord};
 use messaging_domain::attachment::{Attachment, AttachmentId, NewAttachment, ScanStatus};
 use messaging_domain::audit::{AuditAction, AuditRecord};
 use messaging_domain::event::{EventPlan, Recorded, Replay, StreamSeq};
@@ -16,7 +16,7 @@ use messaging_domain::message::{
     NewReport, Report, SearchResults, ThreadSummary, UnreadCounts,
 };
 use messaging_domain::ports::{
-    Accounts, Administration, AttachmentRepository, AuditLog, Directory, EventLog,
+    AccountStatuses, Accounts, Administration, AttachmentRepository, AuditLog, Directory, EventLog,
     MessageRepository, RefreshOutcome, RefreshTokenRecord, SessionRecord, UploadStep,
 };
 use messaging_domain::text::{Page, PageSize, SearchQuery};
@@ -449,31 +449,6 @@ impl Store {
     ) -> Result<bool, StoreError> {
         on_db!(self, db => db.presence_online(user, since).await)
     }
-
-    /// Stores a WebSocket ticket (its hash) for `user` until `expires_at`.
-    ///
-    /// # Errors
-    /// [`StoreError::Backend`] when the database fails.
-    pub async fn insert_ws_ticket(
-        &self,
-        ticket_hash: String,
-        user: UserId,
-        expires_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        on_db!(self, db => db.insert_ws_ticket(ticket_hash, user, expires_at).await)
-    }
-
-    /// Redeems a ticket once: its user, unless it is unknown, expired or used.
-    ///
-    /// # Errors
-    /// [`StoreError::Backend`] when the database fails.
-    pub async fn redeem_ws_ticket(
-        &self,
-        ticket_hash: String,
-        now: DateTime<Utc>,
-    ) -> Result<Option<UserId>, StoreError> {
-        on_db!(self, db => db.redeem_ws_ticket(ticket_hash, now).await)
-    }
 }
 
 fn sqlite_path(url: &str) -> &str {
@@ -780,6 +755,40 @@ impl Accounts for Store {
 
     async fn revoke_session(&self, id_hash: String, now: DateTime<Utc>) -> Result<(), StoreError> {
         on_db!(self, db => db.revoke_session(id_hash, now).await)
+    }
+
+    async fn credentials_by_id(&self, user: UserId) -> Result<Option<(User, String)>, StoreError> {
+        on_db!(self, db => db.credentials_by_id(user).await)
+    }
+
+    async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: String,
+        keep: Option<SessionKey>,
+        now: DateTime<Utc>,
+        audit: AuditRecord,
+    ) -> Result<(), StoreError> {
+        on_db!(self, db => db.set_password(user, password_hash, keep, now, audit).await)
+    }
+
+    async fn insert_ws_ticket(&self, ticket: TicketRecord) -> Result<(), StoreError> {
+        on_db!(self, db => db.insert_ws_ticket(ticket).await)
+    }
+
+    async fn redeem_ws_ticket(
+        &self,
+        ticket_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TicketRecord>, StoreError> {
+        on_db!(self, db => db.redeem_ws_ticket(ticket_hash, now).await)
+    }
+}
+
+#[async_trait]
+impl AccountStatuses for Store {
+    async fn account_status(&self, user: UserId) -> Result<Option<AccountStatus>, StoreError> {
+        on_db!(self, db => db.account_status(user).await)
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
 use chrono::Utc;
 use futures_util::StreamExt;
+use messaging_domain::accounts::SessionKey;
 use messaging_domain::event::{LiveEvent, Replay, StreamSeq};
 use messaging_domain::message::MessageId;
 use messaging_domain::ports::EventLog;
@@ -24,8 +25,12 @@ pub const CLOSE_IDLE: u16 = 4000;
 pub const CLOSE_TOKEN_EXPIRED: u16 = 4001;
 /// Close code: the page's origin may not open WebSockets here.
 pub const CLOSE_BAD_ORIGIN: u16 = 4003;
-/// Close code: policy violation (here: the account was deactivated while connected).
+/// Close code: policy violation (here: the account was deactivated, or the session the socket
+/// was opened through logged out, while connected).
 pub const CLOSE_POLICY: u16 = 1008;
+/// Close code: the server cannot serve the socket now (its database is unreachable); try again
+/// later.
+pub const CLOSE_TRY_AGAIN: u16 = 1013;
 /// Close code: the client fell a whole queue behind; reconnect with `since`.
 pub const CLOSE_TOO_SLOW: u16 = 4008;
 
@@ -48,8 +53,11 @@ pub struct KeepAlive {
 pub struct Opened {
     /// The user.
     pub user: User,
-    /// When the access token it was opened with expires (tickets and sessions: never).
+    /// When the credential it was opened with stops holding (an access token's expiry, a
+    /// browser session's absolute lifetime).
     pub expires_at: Option<chrono::DateTime<Utc>>,
+    /// The browser session it was opened through, if any: logging out of it closes the socket.
+    pub session: Option<SessionKey>,
     /// The caller's address, for the audit log.
     pub client_addr: Option<String>,
     /// Replay entries after this position first.
@@ -94,7 +102,7 @@ pub async fn serve(
 ) {
     let hub = state.hub.clone();
     let user = opened.user.id;
-    let mut registration = hub.register(user);
+    let mut registration = hub.register(user, opened.session.clone());
     let mut shutdown = hub.shutting_down();
     if registration.first_here {
         came_online(&state, &hub, user).await;
@@ -222,6 +230,7 @@ impl Connection {
         match why {
             Kick::TooSlow => self.too_slow(),
             Kick::AccountInactive => End::Close(CLOSE_POLICY, "account inactive".into()),
+            Kick::CredentialRevoked => End::Close(CLOSE_POLICY, "credentials revoked".into()),
         }
     }
 

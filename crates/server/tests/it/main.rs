@@ -7,6 +7,7 @@ mod api;
 mod attachments;
 mod audit;
 mod fuzz;
+mod lockout;
 mod observability;
 mod openapi;
 mod process;
@@ -83,6 +84,17 @@ server_tests!(
     anonymous_callers_get_401_on_every_protected_route,
     a_retried_send_returns_the_original_message,
     the_contact_rules_hold_on_every_send_path,
+);
+
+server_tests!(
+    lockout in lockout_tests:
+    a_deactivated_account_is_refused_on_every_route_at_once,
+    a_deactivated_admin_loses_admin_reads_and_writes,
+    a_role_change_takes_effect_without_a_new_token,
+    a_signed_token_naming_no_user_is_401_not_500,
+    two_concurrent_refreshes_of_one_token_are_a_reuse,
+    a_password_change_keeps_this_session_and_ends_every_other_credential,
+    logging_out_closes_the_sockets_opened_through_that_session_only,
 );
 
 server_tests!(
