@@ -44,6 +44,7 @@ pub enum DatabaseKind {
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    outage: std::sync::Arc<Outage>,
     queries: QueryCounter,
     instance: std::sync::Arc<str>,
     // The URL may hold a password: it is kept for migrations and never printed.
@@ -66,12 +67,54 @@ impl std::fmt::Debug for Store {
 
 /// Runs the same call on whichever backend the store has.
 macro_rules! on_db {
-    ($self:ident, $db:ident => $call:expr) => {
-        match &$self.backend {
+    ($self:ident, $db:ident => $call:expr) => {{
+        let result = match &$self.backend {
             Backend::Postgres($db) => $call,
             Backend::Sqlite($db) => $call,
+        };
+        $self.outage.observe(&result);
+        result
+    }};
+}
+
+/// Whether the database is out of reach, so that an outage is logged once when it starts and once
+/// when it ends, not once per failed request.
+#[derive(Debug, Default)]
+struct Outage {
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl Outage {
+    fn observe<T>(&self, result: &Result<T, StoreError>) {
+        use std::sync::atomic::Ordering;
+        match result {
+            Err(StoreError::Unavailable(cause)) => {
+                if !self.down.swap(true, Ordering::AcqRel) {
+                    tracing::error!(
+                        error = %error_chain(cause.as_ref()),
+                        "database unreachable; answering 503 until it is back"
+                    );
+                }
+            }
+            Ok(_) => {
+                if self.down.load(Ordering::Acquire) && self.down.swap(false, Ordering::AcqRel) {
+                    tracing::warn!("database reachable again");
+                }
+            }
+            Err(_) => {}
         }
-    };
+    }
+}
+
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 impl Store {
@@ -106,6 +149,7 @@ impl Store {
         };
         Ok(Self {
             backend,
+            outage: std::sync::Arc::default(),
             queries,
             instance,
             url: url.to_owned(),

@@ -82,6 +82,18 @@ impl Problem {
         )
     }
 
+    /// 503 while the database cannot be reached, with `Retry-After`.
+    #[must_use]
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "DATABASE_UNAVAILABLE",
+            "Service unavailable",
+            "The database cannot be reached right now; try again shortly.",
+        )
+        .with_retry_after(5)
+    }
+
     /// 401 for a missing or unusable access token.
     #[must_use]
     pub fn unauthenticated(detail: &str) -> Self {
@@ -158,6 +170,15 @@ impl ResponseError for Problem {
     }
 }
 
+/// Logs a background task's store failure at warning level, unless the database is simply out of
+/// reach: the store logs that once per outage, and a task retrying every few seconds would
+/// otherwise log it again each time.
+pub fn warn_unless_outage(err: &StoreError, message: &'static str) {
+    if !matches!(err, StoreError::Unavailable(_)) {
+        tracing::warn!(error = %error_chain(err), "{message}");
+    }
+}
+
 /// An error and all its causes on one line, for the logs.
 #[must_use]
 pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
@@ -185,7 +206,13 @@ impl From<ValidationError> for Problem {
 
 impl From<StoreError> for Problem {
     fn from(err: StoreError) -> Self {
-        Problem::internal(&err)
+        match err {
+            // The store logs an outage once when it begins; each request only says try later.
+            StoreError::Unavailable(_) => Problem::unavailable(),
+            StoreError::NotFound | StoreError::Duplicate(_) | StoreError::Backend(_) => {
+                Problem::internal(&err)
+            }
+        }
     }
 }
 

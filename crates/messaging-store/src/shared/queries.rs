@@ -567,7 +567,7 @@ impl Db {
     }
 
     async fn conn(&self) -> Result<Object<Conn>, StoreError> {
-        self.pool.get().await.map_err(StoreError::backend)
+        self.pool.get().await.map_err(crate::error::pool_error)
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {

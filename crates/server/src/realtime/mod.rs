@@ -387,7 +387,10 @@ impl Hub {
                 }
             }
             Err(err) => {
-                tracing::warn!(error = %err, "cannot read stream heads; waking every socket");
+                crate::problem::warn_unless_outage(
+                    &err,
+                    "cannot read stream heads; waking every socket",
+                );
                 for user in users {
                     self.wake(user, StreamSeq::MAX);
                 }
@@ -418,10 +421,14 @@ impl Hub {
 
     async fn listen_forever(&self) {
         let mut shutdown = self.shutting_down();
+        // Retries come every second while the database is away: the first failure is logged, the
+        // rest are not until listening works again.
+        let mut failing = false;
         loop {
             match self.inner.store.listen().await {
                 Ok(None) => return, // SQLite: one process, in-process delivery only.
                 Ok(Some(mut notices)) => {
+                    failing = false;
                     tracing::info!("listening for other instances' events");
                     self.wake_all().await;
                     loop {
@@ -435,7 +442,15 @@ impl Hub {
                     }
                     tracing::warn!("lost the event listener connection; reconnecting");
                 }
-                Err(err) => tracing::warn!(error = %err, "cannot listen for events; retrying"),
+                Err(err) => {
+                    if !failing {
+                        tracing::warn!(
+                            error = %crate::problem::error_chain(&err),
+                            "cannot listen for events; retrying every second"
+                        );
+                    }
+                    failing = true;
+                }
             }
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -451,7 +466,7 @@ impl Hub {
             };
             // Fleeting by nature: a failure costs one typing indicator, not data.
             if let Err(err) = self.inner.store.notify_live(&payload).await {
-                tracing::warn!(error = %err, "cannot forward a live event");
+                crate::problem::warn_unless_outage(&err, "cannot forward a live event");
             }
         }
     }
@@ -471,7 +486,7 @@ impl Hub {
                 .presence_touch(&self.inner.instance, &users, Utc::now())
                 .await
             {
-                tracing::warn!(error = %err, "presence heartbeat failed");
+                crate::problem::warn_unless_outage(&err, "presence heartbeat failed");
             }
         }
         if let Err(err) = self
@@ -495,7 +510,7 @@ impl Hub {
             match self.inner.store.prune_events(Utc::now() - retention).await {
                 Ok(0) => {}
                 Ok(removed) => tracing::info!(removed, "pruned old stream entries"),
-                Err(err) => tracing::warn!(error = %err, "cannot prune stream entries"),
+                Err(err) => crate::problem::warn_unless_outage(&err, "cannot prune stream entries"),
             }
         }
     }

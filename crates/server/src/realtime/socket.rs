@@ -202,10 +202,21 @@ async fn event_log_latest(conn: &Connection) -> Result<StreamSeq, End> {
     super::event_log(&conn.hub)
         .latest_seq(conn.user)
         .await
-        .map_err(|err| {
-            tracing::error!(error = %err, "cannot read the event stream");
+        .map_err(store_failed)
+}
+
+/// The close for a store failure: 1013 (try again later) while the database is out of reach,
+/// which the store logs once per outage; 1011 with the cause logged otherwise.
+fn store_failed(err: messaging_domain::StoreError) -> End {
+    match err {
+        messaging_domain::StoreError::Unavailable(_) => {
+            End::Close(CLOSE_TRY_AGAIN, "try again later".into())
+        }
+        other => {
+            tracing::error!(error = %crate::problem::error_chain(&other), "cannot read the event stream");
             End::Close(u16::from(CloseCode::Error), "server error".into())
-        })
+        }
+    }
 }
 
 async fn sleep_until(at: Option<Instant>) {
@@ -259,10 +270,7 @@ impl Connection {
             let replay = super::event_log(&self.hub)
                 .events_after(self.user, self.cursor, REPLAY_BATCH)
                 .await
-                .map_err(|err| {
-                    tracing::error!(error = %err, "cannot read the event stream");
-                    End::Close(u16::from(CloseCode::Error), "server error".into())
-                })?;
+                .map_err(store_failed)?;
             match replay {
                 Replay::Events(entries) => {
                     let full = entries.len() == REPLAY_BATCH as usize;

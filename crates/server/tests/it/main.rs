@@ -10,6 +10,7 @@ mod fuzz;
 mod lockout;
 mod observability;
 mod openapi;
+mod outage;
 mod process;
 mod rate_limits;
 mod raw_ws;

@@ -149,8 +149,14 @@ impl Credentials {
             .authenticate(credential)
             .await
             .map_err(|err| match err {
+                AuthError::Store(messaging_domain::StoreError::Unavailable(_)) => {
+                    (CLOSE_TRY_AGAIN, "try again later")
+                }
                 AuthError::Store(err) => {
-                    tracing::error!(error = %err, "cannot check a connecting socket's credentials");
+                    tracing::error!(
+                        error = %crate::problem::error_chain(&err),
+                        "cannot check a connecting socket's credentials"
+                    );
                     (CLOSE_TRY_AGAIN, "try again later")
                 }
                 AuthError::AccountInactive => (CLOSE_POLICY, "account inactive"),
@@ -163,7 +169,12 @@ impl Credentials {
             .user(principal.user_id)
             .await
             .map_err(|err| {
-                tracing::error!(error = %err, "cannot load the connecting user");
+                if !matches!(err, messaging_domain::StoreError::Unavailable(_)) {
+                    tracing::error!(
+                        error = %crate::problem::error_chain(&err),
+                        "cannot load the connecting user"
+                    );
+                }
                 (CLOSE_TRY_AGAIN, "try again later")
             })?
             .ok_or((CLOSE_POLICY, "invalid credentials"))?;
