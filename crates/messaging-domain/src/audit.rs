@@ -61,6 +61,8 @@ pub enum AuditAction {
     AttachmentDownloaded,
     /// The virus scanner decided about a file.
     AttachmentScanned,
+    /// A user changed their password (their other sessions and tokens were revoked).
+    PasswordChanged,
 }
 
 impl AuditAction {
@@ -95,6 +97,7 @@ impl AuditAction {
             Self::AttachmentUploaded => "attachment.uploaded",
             Self::AttachmentDownloaded => "attachment.downloaded",
             Self::AttachmentScanned => "attachment.scanned",
+            Self::PasswordChanged => "auth.password_changed",
         }
     }
 }

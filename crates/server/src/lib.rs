@@ -1,6 +1,7 @@
 //! The messaging service's HTTP server: settings, start-up, authentication, and one handler per
 //! route. Business rules live in `messaging-domain`; SQL lives in `messaging-store`.
 
+pub mod admin_cli;
 pub mod attachments;
 pub mod auth;
 pub mod clock;
@@ -8,6 +9,7 @@ pub mod dto;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
+pub mod password_hasher;
 pub mod problem;
 pub mod rate_limit;
 pub mod realtime;
@@ -16,3 +18,4 @@ pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod web;

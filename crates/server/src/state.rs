@@ -27,6 +27,17 @@ pub type Attachments = messaging_domain::attachment_service::AttachmentService<
 /// The admin use cases as the server builds them.
 pub type Admin = AdminService<Store, Store, SystemClock>;
 
+/// The directory, patient list, user list and "who am I" use cases.
+pub type People = messaging_domain::people::PeopleService<Store, Store>;
+
+/// The password use case.
+pub type Passwords = messaging_domain::password::PasswordService<
+    Store,
+    crate::password_hasher::Argon2Hasher,
+    Store,
+    SystemClock,
+>;
+
 /// Shared state, cloned into each worker.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -54,4 +65,8 @@ pub struct AppState {
     pub scan_wakeup: Arc<tokio::sync::Notify>,
     /// Where uploads are spooled while they stream in.
     pub upload_dir: std::path::PathBuf,
+    /// Finding people and the caller's own account.
+    pub people: Arc<People>,
+    /// Changing passwords.
+    pub passwords: Arc<Passwords>,
 }
