@@ -22,6 +22,9 @@ export const app = {
   config: {},
   threads: [],
   people: new Map(),
+  // Messages of mine a device of the recipient received, as delivery receipts came in (history
+  // answers carry read marks but not delivery).
+  delivered: new Set(),
   notifications: [],
   live: null,
   view: null,
@@ -97,14 +100,12 @@ function updateBadges() {
   const badge = document.getElementById('notif-badge');
   if (badge) {
     const n = app.unreadNotifications();
-    badge.textContent = n > 0 ? String(n) : '';
+    replace(badge, n > 0 ? String(n) : '', h('span', { class: 'visually-hidden' }, ' new'));
     badge.hidden = n === 0;
-    const link = badge.parentElement;
-    if (link) link.setAttribute('aria-label', n > 0 ? `Notifications, ${n} unread` : 'Notifications');
   }
   const chatsBadge = document.getElementById('chats-badge');
   if (chatsBadge) {
-    chatsBadge.textContent = unread > 0 ? String(unread) : '';
+    replace(chatsBadge, unread > 0 ? String(unread) : '', h('span', { class: 'visually-hidden' }, ' unread'));
     chatsBadge.hidden = unread === 0;
   }
 }
@@ -180,6 +181,9 @@ function onEvent(frame) {
     case 'message_sent':
       if (frame.recipient) app.people.set(frame.recipient.id, frame.recipient);
       app.scheduleThreads();
+      break;
+    case 'delivery_receipt':
+      app.delivered.add(frame.message_id);
       break;
     case 'message_deleted':
     case 'message_edited':

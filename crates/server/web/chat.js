@@ -124,8 +124,10 @@ function openConversation(pane, app, { otherId, bookingId, focusMessage }) {
 
   // History.
   const olderButton = h('button', { type: 'button', class: 'small older', hidden: true, onclick: () => loadOlder() }, 'Load older messages');
-  const log = h('ol', { class: 'messages', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-labelledby': 'conversation-title' });
-  const scroller = h('div', { class: 'scroller', tabindex: '0', 'aria-label': 'Message history' }, olderButton, log);
+  const log = h('ol', { class: 'messages' });
+  // New messages are announced to screen readers as they are added (a polite live log).
+  const region = h('div', { role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-labelledby': 'conversation-title' }, log);
+  const scroller = h('div', { class: 'scroller', tabindex: '0', role: 'region', 'aria-label': 'Message history' }, olderButton, region);
   scroller.addEventListener('scroll', () => {
     if (scroller.scrollTop < 40 && hasMore && !loadingOlder) loadOlder();
   });
@@ -257,7 +259,7 @@ function openConversation(pane, app, { otherId, bookingId, focusMessage }) {
     if (data.failed) return ['failed', 'Not sent'];
     if (data.pending) return ['sending', 'Sending…'];
     if (data.is_read || data.read_at) return ['read', '✓✓ Read'];
-    if (data.delivered) return ['delivered', '✓✓ Delivered'];
+    if (data.delivered || app.delivered.has(data.id)) return ['delivered', '✓✓ Delivered'];
     return ['sent', '✓ Sent'];
   }
 

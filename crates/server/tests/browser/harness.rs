@@ -107,6 +107,7 @@ impl Driver {
                 },
             }),
         );
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = ClientBuilder::rustls()
             .expect("TLS roots")
             .capabilities(caps)
