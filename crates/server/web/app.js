@@ -207,7 +207,7 @@ async function loadNotifications() {
         id: c.last_message_id,
         other_id: c.other_user_id,
         booking_id: c.booking_id,
-        text: notificationText(c.with_user_display || c.with_user, c.subject, c.preview),
+        text: notificationText(app.people.has(c.other_user_id) ? displayName(app.people.get(c.other_user_id)) : c.with_user, c.subject, c.preview),
         at: c.last_message_at,
         read: false,
       }));
@@ -230,7 +230,8 @@ async function signedIn() {
     },
   });
   app.live.start();
-  await Promise.all([app.refreshThreads(), loadNotifications()]);
+  await app.refreshThreads();
+  await loadNotifications();
   updateBadges();
 }
 

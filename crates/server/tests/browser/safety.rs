@@ -128,15 +128,6 @@ pub async fn markup_in_messages_subjects_names_and_file_names_renders_inertly(
         .as_str()
         .unwrap()
         .to_owned();
-    let (status, body) = app
-        .post(
-            "/api/messages/send",
-            Some(&mallory),
-            json!({"recipient": "bob", "subject": "<script>window.__xss=2</script>",
-                   "content": "<img src=x onerror=\"window.__xss=3\"> & <b>bold</b>"}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
 
     // A file whose name is markup, sent from Mallory's browser.
     let files = std::env::temp_dir().join(format!("messaging-xss-{}", uuid::Uuid::new_v4()));
@@ -149,11 +140,26 @@ pub async fn markup_in_messages_subjects_names_and_file_names_renders_inertly(
     m.wait_for_text(".msg.mine .attachment .file-name", "onerror").await;
     m.close().await;
 
+    // The last message, so that it is the one the notification names.
+    let (status, body) = app
+        .post(
+            "/api/messages/send",
+            Some(&mallory),
+            json!({"recipient": "bob", "subject": "<script>window.__xss=2</script>",
+                   "content": "<img src=x onerror=\"window.__xss=3\"> & <b>bold</b>"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+
     let b = driver.browser(&app.base, 1280, 900).await;
     b.log_in("bob", PASSWORD).await;
     b.wait_for_text(".thread-name", "<img src=x onerror=window.__xss=1>").await;
     b.open("/#/notifications").await;
-    b.wait_for_text(".notification-text", "<script>window.__xss=2</script>").await;
+    b.wait_for_text(
+        ".notification-text",
+        "New message from <img src=x onerror=window.__xss=1>: <script>window.__xss=2</script>",
+    )
+    .await;
     b.click(".notification a").await;
     b.wait_for_text(".msg.theirs .subject", "<script>window.__xss=2</script>").await;
     b.wait_for_text(".msg.theirs .body", "<img src=x onerror=\"window.__xss=3\"> & <b>bold</b>")
