@@ -20,7 +20,7 @@ async fn register(browser: &Browser, username: &str, first_name: &str) {
     browser.click("form button[type=submit]").await;
     browser
         .wait_until(
-            "document.querySelector('#bar') && !document.querySelector('#bar').hidden",
+            "!document.querySelector('#bar').hidden && location.hash === '#/' && document.querySelector('.chat-layout')",
             "the app after registering",
         )
         .await;

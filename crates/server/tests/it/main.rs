@@ -6,6 +6,7 @@
 mod api;
 mod attachments;
 mod audit;
+mod client_api;
 mod fuzz;
 mod observability;
 mod openapi;
@@ -83,6 +84,16 @@ server_tests!(
     anonymous_callers_get_401_on_every_protected_route,
     a_retried_send_returns_the_original_message,
     the_contact_rules_hold_on_every_send_path,
+);
+
+server_tests!(
+    client_api in client_api_tests:
+    me_shows_the_caller_their_role_and_settings,
+    a_password_change_needs_the_current_password_and_revokes_other_sessions,
+    the_directory_lists_only_whom_the_caller_may_start_a_conversation_with,
+    clinicians_get_their_patients_with_last_message_and_unread_count,
+    admins_list_and_search_users_and_verify_the_audit_log,
+    the_web_client_is_served_with_a_strict_policy_and_versioned_assets,
 );
 
 server_tests!(
