@@ -43,7 +43,16 @@ pub fn run_tests(database_url: &str, nextest: bool) -> Result<(), String> {
             "1",
         ]);
     } else {
-        test.args(["test", "-p", "server", "--test", "browser", "--", "--test-threads", "1"]);
+        test.args([
+            "test",
+            "-p",
+            "server",
+            "--test",
+            "browser",
+            "--",
+            "--test-threads",
+            "1",
+        ]);
     }
     test.env("TEST_DATABASE_URL", database_url)
         .env("MESSAGING_REQUIRE_POSTGRES", "1")

@@ -5,9 +5,7 @@ use chrono::{DateTime, Utc};
 use messaging_domain::StoreError;
 use messaging_domain::audit::AuditRecord;
 use messaging_domain::password::PasswordStore;
-use messaging_domain::people::{
-    DirectoryScope, NameQuery, PatientSummary, People, UserFilter,
-};
+use messaging_domain::people::{DirectoryScope, NameQuery, PatientSummary, People, UserFilter};
 use messaging_domain::text::Page;
 use messaging_domain::user::{User, UserId, UserSummary};
 

@@ -374,7 +374,7 @@ function openConversation(pane, app, { otherId, bookingId, focusMessage }) {
         { class: 'meta' },
         h('time', { datetime: data.created_at, title: fullTime(data.created_at) }, shortTime(data.created_at)),
         data.is_edited ? h('span', { class: 'edited' }, 'edited') : null,
-        mine ? h('span', { class: `status status-${statusKey}`, 'data-status': statusKey }, statusText) : null,
+        mine ? h('span', { class: `receipt receipt-${statusKey}`, 'data-status': statusKey }, statusText) : null,
         data.failed ? h('button', { type: 'button', class: 'small', onclick: () => retry(entry) }, 'Retry') : null,
       ),
     );
@@ -434,6 +434,10 @@ function openConversation(pane, app, { otherId, bookingId, focusMessage }) {
 
   function scrollToBottom() {
     scroller.scrollTop = scroller.scrollHeight;
+    // Again once the layout has settled (wrapped lines, the header's final height).
+    requestAnimationFrame(() => {
+      scroller.scrollTop = scroller.scrollHeight;
+    });
   }
 
   /** Adds or updates a message from the server (history, an answer, or a frame). */

@@ -7,6 +7,10 @@ use messaging_domain::people::{
 };
 use messaging_domain::user::UserSummary;
 
+/// The newest visible message of a clinician's thread with a patient: id, sender, body, subject,
+/// time.
+type LastMessageColumns = (i64, i64, String, Option<String>, DateTime<Utc>);
+
 /// `%words%` with LIKE's own wildcards escaped, for a case-insensitive substring match.
 fn like_pattern(query: &NameQuery) -> String {
     let mut pattern = String::from("%");
@@ -93,7 +97,7 @@ impl Db {
         // One query: the assignments, each patient, the clinician's thread row with them (the
         // clinical side has no bookings, so the pair's conversation is the one without), and
         // the newest message of it the clinician can still see.
-        let rows: Vec<(UserRow, Option<i32>, Option<(i64, i64, String, Option<String>, DateTime<Utc>)>)> =
+        let rows: Vec<(UserRow, Option<i32>, Option<LastMessageColumns>)> =
             care_assignments::table
                 .inner_join(users::table.on(users::id.eq(care_assignments::patient_id)))
                 .left_join(

@@ -21,8 +21,11 @@ pub async fn an_admin_changes_a_role_and_a_deactivated_users_browser_is_logged_o
     a.wait_for_text("#admin-users", "una").await;
     a.assert_accessible("the admin page").await;
     a.fill("#admin-q", "una\u{E007}").await;
-    a.wait_until("document.querySelectorAll('#admin-users tr').length === 1", "only una listed")
-        .await;
+    a.wait_until(
+        "document.querySelectorAll('#admin-users tr').length === 1",
+        "only una listed",
+    )
+    .await;
     a.js(
         "const s = document.querySelector('tr[data-user=una] select'); s.value = 'tutor'; return true;",
         vec![],
@@ -34,9 +37,14 @@ pub async fn an_admin_changes_a_role_and_a_deactivated_users_browser_is_logged_o
     assert_eq!(user.role, Role::Tutor);
 
     a.click_text("tr[data-user=una] button", "Deactivate").await;
-    a.wait_for_text("#admin-status", "una is now deactivated").await;
+    a.wait_for_text("#admin-status", "una is now deactivated")
+        .await;
     // Una's open page is closed out at once (her socket is closed with 1008).
-    u.wait_until("document.querySelector('#login-username')", "Una's login screen").await;
+    u.wait_until(
+        "document.querySelector('#login-username')",
+        "Una's login screen",
+    )
+    .await;
     u.wait_for_text(".notice", "signed out").await;
 
     a.click_text("button", "Verify the hash chains").await;

@@ -52,10 +52,20 @@ pub async fn two_people_register_and_chat_live_with_a_third_window_echoing(
 ) {
     let alice = driver.browser(&app.base, WIDTH, HEIGHT).await;
     alice.open("/").await;
-    alice.wait_until("document.querySelector('#login-username')", "the login form").await;
+    alice
+        .wait_until(
+            "document.querySelector('#login-username')",
+            "the login form",
+        )
+        .await;
     alice.assert_accessible("the login page").await;
     alice.click_text("a", "Create an account").await;
-    alice.wait_until("document.querySelector('#reg-username')", "the registration form").await;
+    alice
+        .wait_until(
+            "document.querySelector('#reg-username')",
+            "the registration form",
+        )
+        .await;
     alice.assert_accessible("the registration page").await;
     register(&alice, "alice", "Alice").await;
 
@@ -67,7 +77,12 @@ pub async fn two_people_register_and_chat_live_with_a_third_window_echoing(
 
     // Alice writes to Bob by his user name.
     alice.open("/#/new").await;
-    alice.wait_until("document.querySelector('#to-username')", "the new-conversation page").await;
+    alice
+        .wait_until(
+            "document.querySelector('#to-username')",
+            "the new-conversation page",
+        )
+        .await;
     alice.assert_accessible("the new-conversation page").await;
     alice.fill("#to-username", "bob").await;
     alice.fill("#to-message", "Hello Bob!").await;
@@ -75,14 +90,22 @@ pub async fn two_people_register_and_chat_live_with_a_third_window_echoing(
     alice.wait_for_text(".msg.mine .body", "Hello Bob!").await;
 
     // Bob is elsewhere: the message is delivered (his device got it) but not read.
-    bob.wait_until("document.title === '(1) Messages'", "the unread count in the title").await;
+    bob.wait_until(
+        "document.title === '(1) Messages'",
+        "the unread count in the title",
+    )
+    .await;
     bob.wait_for_text(".thread .badge", "1").await;
     alice
-        .wait_until("document.querySelector('.msg.mine [data-status=delivered]')", "the delivered mark")
+        .wait_until(
+            "document.querySelector('.msg.mine [data-status=delivered]')",
+            "the delivered mark",
+        )
         .await;
     bob.wait_for_text("#notif-badge", "1").await;
     bob.click("a[data-nav='#/notifications']").await;
-    bob.wait_for_text(".notification-text", "New message from Alice: Hello Bob!").await;
+    bob.wait_for_text(".notification-text", "New message from Alice: Hello Bob!")
+        .await;
     bob.assert_accessible("the notification list").await;
 
     // Bob opens the conversation: it is read, and Alice sees so.
@@ -90,9 +113,16 @@ pub async fn two_people_register_and_chat_live_with_a_third_window_echoing(
     bob.wait_for_text(".msg.theirs .body", "Hello Bob!").await;
     bob.assert_accessible("a conversation").await;
     alice
-        .wait_until("document.querySelector('.msg.mine [data-status=read]')", "the read mark")
+        .wait_until(
+            "document.querySelector('.msg.mine [data-status=read]')",
+            "the read mark",
+        )
         .await;
-    bob.wait_until("document.title === 'Messages'", "the title without unread messages").await;
+    bob.wait_until(
+        "document.title === 'Messages'",
+        "the title without unread messages",
+    )
+    .await;
 
     // Alice types: Bob sees it. Shift+Enter breaks the line, Enter sends.
     let compose = alice.element("#compose").await;
@@ -102,9 +132,13 @@ pub async fn two_people_register_and_chat_live_with_a_third_window_echoing(
         .send_keys("\u{E008}\u{E007}\u{E000}Second line\u{E007}")
         .await
         .unwrap();
-    bob.wait_for_text(".msg.theirs .body", "Are you there?\nSecond line").await;
-    bob.wait_until("document.querySelector('.typing').textContent === ''", "the typing line to clear")
+    bob.wait_for_text(".msg.theirs .body", "Are you there?\nSecond line")
         .await;
+    bob.wait_until(
+        "document.querySelector('.typing').textContent === ''",
+        "the typing line to clear",
+    )
+    .await;
     alice
         .wait_until(
             "Array.from(document.querySelectorAll('.msg.mine')).pop().querySelector('[data-status=read]')",
@@ -116,10 +150,15 @@ pub async fn two_people_register_and_chat_live_with_a_third_window_echoing(
     let alice_again = driver.browser(&app.base, WIDTH, HEIGHT).await;
     alice_again.log_in("alice", PASSWORD).await;
     alice_again.open_conversation(bob_id).await;
-    alice_again.wait_for_text(".msg.theirs .body, .msg.mine .body", "Second line").await;
+    alice_again
+        .wait_for_text(".msg.theirs .body, .msg.mine .body", "Second line")
+        .await;
     alice.send_message("Echo to my other window").await;
-    alice_again.wait_for_text(".msg.mine .body", "Echo to my other window").await;
-    bob.wait_for_text(".msg.theirs .body", "Echo to my other window").await;
+    alice_again
+        .wait_for_text(".msg.mine .body", "Echo to my other window")
+        .await;
+    bob.wait_for_text(".msg.theirs .body", "Echo to my other window")
+        .await;
     // Exactly once in each window: the optimistic copy settled, the echo did not double it.
     for browser in [&alice, &alice_again, &bob] {
         let shown = bodies(browser).await;
@@ -136,7 +175,10 @@ pub async fn two_people_register_and_chat_live_with_a_third_window_echoing(
     bob.close().await;
 }
 
-pub async fn a_dropped_connection_catches_up_exactly_on_reconnect(app: &TestApp, driver: &mut Driver) {
+pub async fn a_dropped_connection_catches_up_exactly_on_reconnect(
+    app: &TestApp,
+    driver: &mut Driver,
+) {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     app.send(&alice, &bob, "first").await;
@@ -147,7 +189,10 @@ pub async fn a_dropped_connection_catches_up_exactly_on_reconnect(app: &TestApp,
 
     // The network goes away (as the browser reports it): the page says it is reconnecting.
     browser
-        .js("window.dispatchEvent(new Event('offline')); return true;", vec![])
+        .js(
+            "window.dispatchEvent(new Event('offline')); return true;",
+            vec![],
+        )
         .await;
     browser.wait_for_text("#status", "Reconnecting").await;
     for n in 1..=3 {
@@ -158,11 +203,19 @@ pub async fn a_dropped_connection_catches_up_exactly_on_reconnect(app: &TestApp,
 
     // Back online: exactly what was missed, in order, once.
     browser
-        .js("window.dispatchEvent(new Event('online')); return true;", vec![])
+        .js(
+            "window.dispatchEvent(new Event('online')); return true;",
+            vec![],
+        )
         .await;
-    browser.wait_for_text(".msg.theirs .body", "while away 3").await;
     browser
-        .wait_until("document.querySelector('#status').hidden", "the reconnecting line to go")
+        .wait_for_text(".msg.theirs .body", "while away 3")
+        .await;
+    browser
+        .wait_until(
+            "document.querySelector('#status').hidden",
+            "the reconnecting line to go",
+        )
         .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(
@@ -188,8 +241,11 @@ pub async fn edits_and_deletes_for_everyone_reach_the_other_browser(
 
     a.send_message("Meet at 5").await;
     b.wait_for_text(".msg.theirs .body", "Meet at 5").await;
-    a.wait_until("document.querySelector('.msg.mine[data-id] details.actions')", "the sent message")
-        .await;
+    a.wait_until(
+        "document.querySelector('.msg.mine[data-id] details.actions')",
+        "the sent message",
+    )
+    .await;
 
     // Alice edits within the window, from the keyboard.
     a.click(".msg.mine details.actions summary").await;
@@ -199,12 +255,15 @@ pub async fn edits_and_deletes_for_everyone_reach_the_other_browser(
     editor.send_keys("Meet at 6\u{E007}").await.unwrap();
     b.wait_for_text(".msg.theirs .body", "Meet at 6").await;
     b.wait_for_text(".msg.theirs .edited", "edited").await;
-    b.assert_accessible("a conversation with an edited message").await;
+    b.assert_accessible("a conversation with an edited message")
+        .await;
 
     // Then deletes it for everyone.
     a.click(".msg.mine details.actions summary").await;
-    a.click_text(".msg.mine .action-list button", "Delete for everyone").await;
-    b.wait_for_text(".msg.theirs .body.gone", "This message was deleted.").await;
+    a.click_text(".msg.mine .action-list button", "Delete for everyone")
+        .await;
+    b.wait_for_text(".msg.theirs .body.gone", "This message was deleted.")
+        .await;
     let shown = bodies(&b).await;
     assert!(!shown.to_string().contains("Meet at"), "{shown}");
     a.close().await;
@@ -226,15 +285,22 @@ pub async fn search_finds_a_message_and_opens_it_in_its_conversation(
     browser.log_in("bob", PASSWORD).await;
     browser.open("/#/search").await;
     browser.fill("#search-q", "pineapple\u{E007}").await;
-    browser.wait_for_text("#search-results mark", "pineapple").await;
-    browser.wait_for_text("[role=status]", "1 message found").await;
+    browser
+        .wait_for_text("#search-results mark", "pineapple")
+        .await;
+    browser
+        .wait_for_text("[role=status]", "1 message found")
+        .await;
     browser.assert_accessible("search results").await;
     browser.click("#search-results a.result").await;
     browser
         .wait_for_text(".msg.focused .body", "The pineapple plan is on")
         .await;
     let focused = browser
-        .js("return document.activeElement.classList.contains('focused')", vec![])
+        .js(
+            "return document.activeElement.classList.contains('focused')",
+            vec![],
+        )
         .await;
     assert_eq!(focused, json!(true));
     browser.close().await;

@@ -22,32 +22,54 @@ pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> String {
     path.display().to_string()
 }
 
-pub async fn an_attachment_is_uploaded_previewed_and_downloaded(app: &TestApp, driver: &mut Driver) {
+pub async fn an_attachment_is_uploaded_previewed_and_downloaded(
+    app: &TestApp,
+    driver: &mut Driver,
+) {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     app.send(&bob, &alice, "Send me the notes?").await;
     let files = std::env::temp_dir().join(format!("messaging-files-{}", uuid::Uuid::new_v4()));
     let png = write_file(&files, "dot.png", PNG);
     let notes = write_file(&files, "notes.txt", b"Meeting notes: bring the atlas.\n");
-    let page = write_file(&files, "page.html", b"<!doctype html><html><body>hi</body></html>");
+    let page = write_file(
+        &files,
+        "page.html",
+        b"<!doctype html><html><body>hi</body></html>",
+    );
 
     let a = driver.browser(&app.base, 1280, 900).await;
     a.log_in("alice", PASSWORD).await;
     a.open_conversation(bob.id).await;
-    a.element("#compose-file").await.send_keys(&png).await.unwrap();
+    a.element("#compose-file")
+        .await
+        .send_keys(&png)
+        .await
+        .unwrap();
     a.wait_for_text(".file-chip .file-name", "dot.png").await;
     a.send_message("A picture").await;
-    a.wait_for_text(".msg.mine .attachment .file-name", "dot.png").await;
-    a.element("#compose-file").await.send_keys(&notes).await.unwrap();
+    a.wait_for_text(".msg.mine .attachment .file-name", "dot.png")
+        .await;
+    a.element("#compose-file")
+        .await
+        .send_keys(&notes)
+        .await
+        .unwrap();
     a.wait_for_text(".file-chip .file-name", "notes.txt").await;
     a.send_message("The notes").await;
-    a.wait_for_text(".msg.mine .attachment .file-name", "notes.txt").await;
+    a.wait_for_text(".msg.mine .attachment .file-name", "notes.txt")
+        .await;
 
     // A type the service refuses: the reason is shown and nothing is sent.
-    a.element("#compose-file").await.send_keys(&page).await.unwrap();
+    a.element("#compose-file")
+        .await
+        .send_keys(&page)
+        .await
+        .unwrap();
     a.send_message("A web page").await;
     a.wait_for_text("#compose-error", "cannot be sent").await;
-    a.assert_accessible("a conversation with attachments and a refusal").await;
+    a.assert_accessible("a conversation with attachments and a refusal")
+        .await;
 
     let b = driver.browser(&app.base, 1280, 900).await;
     b.log_in("bob", PASSWORD).await;
@@ -64,7 +86,8 @@ pub async fn an_attachment_is_uploaded_previewed_and_downloaded(app: &TestApp, d
         )
         .await;
     assert!(!bodies.to_string().contains("A web page"), "{bodies}");
-    b.click_text(".attachment button.download", "notes.txt").await;
+    b.click_text(".attachment button.download", "notes.txt")
+        .await;
     let downloaded = b.downloads.join("notes.txt");
     let started = std::time::Instant::now();
     while !downloaded.is_file() {

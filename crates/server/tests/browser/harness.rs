@@ -143,8 +143,11 @@ impl Browser {
             .goto(&format!("{}{path}", self.base))
             .await
             .unwrap();
-        self.wait_until("document.body.dataset.ready === 'true'", "the client to boot")
-            .await;
+        self.wait_until(
+            "document.body.dataset.ready === 'true'",
+            "the client to boot",
+        )
+        .await;
     }
 
     /// Runs `script` (a function body; `arguments` holds `args`) and returns its value.
@@ -155,7 +158,8 @@ impl Browser {
     /// Waits until the JavaScript expression `condition` is truthy; on timeout fails with the
     /// page's text.
     pub async fn wait_until(&self, condition: &str, what: &str) {
-        let script = format!("try {{ return Boolean({condition}); }} catch (e) {{ return false; }}");
+        let script =
+            format!("try {{ return Boolean({condition}); }} catch (e) {{ return false; }}");
         let started = Instant::now();
         loop {
             if self.client.execute(&script, vec![]).await.unwrap() == Value::Bool(true) {
@@ -237,8 +241,11 @@ impl Browser {
             .goto(&format!("{}/#/c/{other_id}", self.base))
             .await
             .unwrap();
-        self.wait_until("document.body.dataset.ready === 'true' && document.querySelector('#compose')", "the conversation")
-            .await;
+        self.wait_until(
+            "document.body.dataset.ready === 'true' && document.querySelector('#compose')",
+            "the conversation",
+        )
+        .await;
     }
 
     /// Writes a message in the open conversation and sends it with Enter.
@@ -250,7 +257,9 @@ impl Browser {
 
     /// Runs axe-core on the page as it is and fails on any serious or critical violation.
     pub async fn assert_accessible(&self, page: &str) {
-        let loaded = self.js("return typeof window.axe === 'object'", vec![]).await;
+        let loaded = self
+            .js("return typeof window.axe === 'object'", vec![])
+            .await;
         if loaded != Value::Bool(true) {
             // Injected through WebDriver, not through the page: the page's CSP does not apply.
             self.js(&format!("{AXE}\n;return true;"), vec![]).await;
@@ -288,5 +297,8 @@ pub fn check_axe_checksum() {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(AXE.as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    assert_eq!(hex, AXE_SHA256, "vendor/axe.min.js differs from VENDORED.md");
+    assert_eq!(
+        hex, AXE_SHA256,
+        "vendor/axe.min.js differs from VENDORED.md"
+    );
 }

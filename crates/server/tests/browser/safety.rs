@@ -21,32 +21,46 @@ pub async fn a_clinician_sees_only_assigned_patients_and_a_patient_cannot_start_
         .assign_clinician(UserId(clinician.id), UserId(assigned.id), Utc::now())
         .await
         .unwrap();
-    app.send(&clinician, &assigned, "How are you feeling?").await;
+    app.send(&clinician, &assigned, "How are you feeling?")
+        .await;
 
     let c = driver.browser(&app.base, 1280, 900).await;
     c.log_in("drgrey", PASSWORD).await;
     c.open("/#/new").await;
     c.wait_for_text("#patient-list", "pat_assigned").await;
-    c.wait_for_text("#patient-list .preview", "You: How are you feeling?").await;
+    c.wait_for_text("#patient-list .preview", "You: How are you feeling?")
+        .await;
     c.wait_for_text("#people-results", "pat_assigned").await;
     c.assert_accessible("a clinician's patient list").await;
-    let page = c.js("return document.querySelector('main').textContent", vec![]).await;
+    let page = c
+        .js("return document.querySelector('main').textContent", vec![])
+        .await;
     assert!(!page.to_string().contains("pat_other"), "{page}");
     c.close().await;
 
     let p = driver.browser(&app.base, 1280, 900).await;
     p.log_in("pat_other", PASSWORD).await;
     p.open("/#/new").await;
-    p.wait_for_text(".notice", "cannot start a conversation").await;
+    p.wait_for_text(".notice", "cannot start a conversation")
+        .await;
     p.wait_for_text("#people-results", "Nobody").await;
-    let form = p.js("return document.querySelector('#to-form') === null", vec![]).await;
-    assert_eq!(form, json!(true), "a patient gets no form to write to a user name");
-    p.assert_accessible("a patient's new-conversation page").await;
+    let form = p
+        .js("return document.querySelector('#to-form') === null", vec![])
+        .await;
+    assert_eq!(
+        form,
+        json!(true),
+        "a patient gets no form to write to a user name"
+    );
+    p.assert_accessible("a patient's new-conversation page")
+        .await;
     // Even at the conversation's address, the send is refused and says why.
     p.open_conversation(clinician.id).await;
     p.send_message("Hello doctor").await;
-    p.wait_for_text("#compose-error", "cannot start a conversation").await;
-    p.wait_for_text(".msg.mine [data-status=failed]", "Not sent").await;
+    p.wait_for_text("#compose-error", "cannot start a conversation")
+        .await;
+    p.wait_for_text(".msg.mine [data-status=failed]", "Not sent")
+        .await;
     p.close().await;
 }
 
@@ -135,9 +149,14 @@ pub async fn markup_in_messages_subjects_names_and_file_names_renders_inertly(
     let m = driver.browser(&app.base, 1280, 900).await;
     m.log_in("mallory", PASSWORD).await;
     m.open_conversation(bob.id).await;
-    m.element("#compose-file").await.send_keys(&evil).await.unwrap();
+    m.element("#compose-file")
+        .await
+        .send_keys(&evil)
+        .await
+        .unwrap();
     m.send_message("see file").await;
-    m.wait_for_text(".msg.mine .attachment .file-name", "onerror").await;
+    m.wait_for_text(".msg.mine .attachment .file-name", "onerror")
+        .await;
     m.close().await;
 
     // The last message, so that it is the one the notification names.
@@ -153,7 +172,8 @@ pub async fn markup_in_messages_subjects_names_and_file_names_renders_inertly(
 
     let b = driver.browser(&app.base, 1280, 900).await;
     b.log_in("bob", PASSWORD).await;
-    b.wait_for_text(".thread-name", "<img src=x onerror=window.__xss=1>").await;
+    b.wait_for_text(".thread-name", "<img src=x onerror=window.__xss=1>")
+        .await;
     b.open("/#/notifications").await;
     b.wait_for_text(
         ".notification-text",
@@ -161,10 +181,18 @@ pub async fn markup_in_messages_subjects_names_and_file_names_renders_inertly(
     )
     .await;
     b.click(".notification a").await;
-    b.wait_for_text(".msg.theirs .subject", "<script>window.__xss=2</script>").await;
-    b.wait_for_text(".msg.theirs .body", "<img src=x onerror=\"window.__xss=3\"> & <b>bold</b>")
+    b.wait_for_text(".msg.theirs .subject", "<script>window.__xss=2</script>")
         .await;
-    b.wait_for_text(".msg.theirs .attachment .file-name", "onerror=window.__xss=4").await;
+    b.wait_for_text(
+        ".msg.theirs .body",
+        "<img src=x onerror=\"window.__xss=3\"> & <b>bold</b>",
+    )
+    .await;
+    b.wait_for_text(
+        ".msg.theirs .attachment .file-name",
+        "onerror=window.__xss=4",
+    )
+    .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let inert = b
         .js(

@@ -66,24 +66,62 @@ pub async fn take(app: &TestApp, driver: &mut Driver, dir: &Path) {
     let sara = person(app, "sara", "Sara", "Okafor", Role::Tutor).await;
     let _admin = person(app, "admin", "Ada", "Admin", Role::Admin).await;
     app.store
-        .create_booking(UserId(alice.id), UserId(tom.id), BookingState::Scheduled, Utc::now())
+        .create_booking(
+            UserId(alice.id),
+            UserId(tom.id),
+            BookingState::Scheduled,
+            Utc::now(),
+        )
         .await
         .unwrap();
     app.store
-        .create_booking(UserId(alice.id), UserId(sara.id), BookingState::Requested, Utc::now())
+        .create_booking(
+            UserId(alice.id),
+            UserId(sara.id),
+            BookingState::Requested,
+            Utc::now(),
+        )
         .await
         .unwrap();
-    send(app, &sara, &alice, "Hi Alice, I can do Thursdays after 4pm. Does that suit you?").await;
-    send(app, &alice, &tom, "Hello Tom! Could we go over chapter 3 before the exam?").await;
-    send(app, &tom, &alice, "Of course. Bring the exercises you found hardest.").await;
-    send(app, &tom, &alice, "And the atlas, we will need it for the maps part.").await;
+    send(
+        app,
+        &sara,
+        &alice,
+        "Hi Alice, I can do Thursdays after 4pm. Does that suit you?",
+    )
+    .await;
+    send(
+        app,
+        &alice,
+        &tom,
+        "Hello Tom! Could we go over chapter 3 before the exam?",
+    )
+    .await;
+    send(
+        app,
+        &tom,
+        &alice,
+        "Of course. Bring the exercises you found hardest.",
+    )
+    .await;
+    send(
+        app,
+        &tom,
+        &alice,
+        "And the atlas, we will need it for the maps part.",
+    )
+    .await;
     send(app, &alice, &tom, "Great, see you on Tuesday at 5.").await;
     send(app, &tom, &alice, "Tuesday at 5 it is.\nI booked room B12.").await;
 
     for (width, height, suffix) in [(1280, 800, "desktop"), (390, 844, "phone")] {
         let b = driver.browser(&app.base, width, height).await;
         b.open("/#/login").await;
-        b.wait_until("document.querySelector('#login-username')", "the login form").await;
+        b.wait_until(
+            "document.querySelector('#login-username')",
+            "the login form",
+        )
+        .await;
         shoot(&b, dir, &format!("login-{suffix}")).await;
 
         b.log_in("alice", PASSWORD).await;
@@ -106,7 +144,11 @@ pub async fn take(app: &TestApp, driver: &mut Driver, dir: &Path) {
         shoot(&b, dir, &format!("new-conversation-{suffix}")).await;
 
         b.open("/#/notifications").await;
-        b.wait_until("document.querySelector('#notification-list')", "notifications").await;
+        b.wait_until(
+            "document.querySelector('#notification-list')",
+            "notifications",
+        )
+        .await;
         shoot(&b, dir, &format!("notifications-{suffix}")).await;
         b.close().await;
 

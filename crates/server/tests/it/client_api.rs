@@ -24,13 +24,25 @@ pub async fn me_shows_the_caller_their_role_and_settings(app: &TestApp) {
     let (status, me) = app.get("/api/me", Some(&ada.token)).await;
     assert_eq!(status, 200, "{me}");
     assert_eq!(
-        (me["id"].as_i64(), me["username"].as_str(), me["email"].as_str()),
+        (
+            me["id"].as_i64(),
+            me["username"].as_str(),
+            me["email"].as_str()
+        ),
         (Some(ada.id), Some("ada"), Some("ada@example.com"))
     );
-    assert_eq!((me["role"].as_str(), me["presence_visible"].as_bool()), (Some("student"), Some(true)));
+    assert_eq!(
+        (me["role"].as_str(), me["presence_visible"].as_bool()),
+        (Some("student"), Some(true))
+    );
     assert_eq!(me["edit_window_seconds"], 900);
     let status = app
-        .request("PUT", "/api/me/presence", Some(&ada.token), Some(json!({"visible": false})))
+        .request(
+            "PUT",
+            "/api/me/presence",
+            Some(&ada.token),
+            Some(json!({"visible": false})),
+        )
         .await
         .0;
     assert_eq!(status, 204);
@@ -46,34 +58,65 @@ pub async fn a_password_change_needs_the_current_password_and_revokes_other_sess
     let ada = app.register("ada").await;
     let tokens = app.login("ada").await;
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
-    let change = |current: &str, new: &str| {
-        json!({"current_password": current, "new_password": new})
-    };
+    let change =
+        |current: &str, new: &str| json!({"current_password": current, "new_password": new});
     let (status, body) = app
-        .request("PUT", "/api/me/password", Some(&ada.token), Some(change("wrong one", "new password 1")))
+        .request(
+            "PUT",
+            "/api/me/password",
+            Some(&ada.token),
+            Some(change("wrong one", "new password 1")),
+        )
         .await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("WRONG_PASSWORD")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("WRONG_PASSWORD"))
+    );
     let (status, body) = app
-        .request("PUT", "/api/me/password", Some(&ada.token), Some(change(PASSWORD, "short")))
+        .request(
+            "PUT",
+            "/api/me/password",
+            Some(&ada.token),
+            Some(change(PASSWORD, "short")),
+        )
         .await;
-    assert_eq!((status, body["field"].as_str()), (422, Some("new_password")));
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("new_password"))
+    );
     // Neither refusal changed anything: the old password still logs in.
     app.login("ada").await;
 
     let (status, body) = app
-        .request("PUT", "/api/me/password", Some(&ada.token), Some(change(PASSWORD, "new password 1")))
+        .request(
+            "PUT",
+            "/api/me/password",
+            Some(&ada.token),
+            Some(change(PASSWORD, "new password 1")),
+        )
         .await;
     assert_eq!(status, 204, "{body}");
     let (status, _) = app
         .post("/api/auth/refresh", None, json!({"refresh_token": refresh}))
         .await;
-    assert_eq!(status, 401, "refresh tokens issued before the change are revoked");
+    assert_eq!(
+        status, 401,
+        "refresh tokens issued before the change are revoked"
+    );
     let (status, _) = app
-        .post("/api/auth/login", None, json!({"username": "ada", "password": PASSWORD}))
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"username": "ada", "password": PASSWORD}),
+        )
         .await;
     assert_eq!(status, 401);
     let (status, _) = app
-        .post("/api/auth/login", None, json!({"username": "ada", "password": "new password 1"}))
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"username": "ada", "password": "new password 1"}),
+        )
         .await;
     assert_eq!(status, 200);
 }
@@ -89,11 +132,21 @@ pub async fn the_directory_lists_only_whom_the_caller_may_start_a_conversation_w
     let admin = app.user_with_role("root", Role::Admin).await;
     let now = Utc::now();
     app.store
-        .create_booking(UserId(student.id), UserId(booked.id), BookingState::Requested, now)
+        .create_booking(
+            UserId(student.id),
+            UserId(booked.id),
+            BookingState::Requested,
+            now,
+        )
         .await
         .unwrap();
     app.store
-        .create_booking(UserId(student.id), UserId(cancelled.id), BookingState::Cancelled, now)
+        .create_booking(
+            UserId(student.id),
+            UserId(cancelled.id),
+            BookingState::Cancelled,
+            now,
+        )
         .await
         .unwrap();
     app.store
@@ -118,10 +171,21 @@ pub async fn the_directory_lists_only_whom_the_caller_may_start_a_conversation_w
     assert!(people(admin.token.clone(), "?q=%25").await.is_empty());
 
     // A deactivated user is never listed.
-    app.store.set_user_active(UserId(booked.id), false).await.unwrap();
+    app.store
+        .set_user_active(UserId(booked.id), false)
+        .await
+        .unwrap();
     assert!(people(student.token.clone(), "").await.is_empty());
-    let (status, body) = app.get(&format!("/api/people?q={}", "x".repeat(101)), Some(&admin.token)).await;
-    assert_eq!((status, body["code"].as_str()), (422, Some("VALIDATION_FAILED")));
+    let (status, body) = app
+        .get(
+            &format!("/api/people?q={}", "x".repeat(101)),
+            Some(&admin.token),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("VALIDATION_FAILED"))
+    );
 }
 
 pub async fn clinicians_get_their_patients_with_last_message_and_unread_count(app: &TestApp) {
@@ -139,7 +203,9 @@ pub async fn clinicians_get_their_patients_with_last_message_and_unread_count(ap
     app.send(&talking, &clinician, "Better, thanks").await;
     app.send(&talking, &clinician, "Slept well too").await;
 
-    let (status, body) = app.get("/api/clinician/patients", Some(&clinician.token)).await;
+    let (status, body) = app
+        .get("/api/clinician/patients", Some(&clinician.token))
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(usernames(&body, "patients"), ["pat_quiet", "pat_talking"]);
     let entry = |name: &str| {
@@ -158,8 +224,13 @@ pub async fn clinicians_get_their_patients_with_last_message_and_unread_count(ap
     assert_eq!(talking_entry["last_message"]["sender_id"], talking.id);
     assert_eq!(talking_entry["unread_count"], 2);
 
-    let (status, body) = app.get("/api/clinician/patients", Some(&talking.token)).await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("CLINICIAN_ONLY")));
+    let (status, body) = app
+        .get("/api/clinician/patients", Some(&talking.token))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("CLINICIAN_ONLY"))
+    );
 }
 
 pub async fn admins_list_and_search_users_and_verify_the_audit_log(app: &TestApp) {
@@ -171,13 +242,21 @@ pub async fn admins_list_and_search_users_and_verify_the_audit_log(app: &TestApp
     assert_eq!(status, 200, "{body}");
     assert_eq!(usernames(&body, "users"), ["root", "stella", "theo"]);
     assert_eq!(body["users"][1]["email"], "stella@example.com");
-    let (_, body) = app.get("/api/admin/users?q=STELLA%40example", Some(&admin.token)).await;
+    let (_, body) = app
+        .get("/api/admin/users?q=STELLA%40example", Some(&admin.token))
+        .await;
     assert_eq!(usernames(&body, "users"), ["stella"]);
-    let (_, body) = app.get("/api/admin/users?role=tutor", Some(&admin.token)).await;
+    let (_, body) = app
+        .get("/api/admin/users?role=tutor", Some(&admin.token))
+        .await;
     assert_eq!(usernames(&body, "users"), ["theo"]);
-    let (_, body) = app.get("/api/admin/users?limit=1&page=2", Some(&admin.token)).await;
+    let (_, body) = app
+        .get("/api/admin/users?limit=1&page=2", Some(&admin.token))
+        .await;
     assert_eq!(usernames(&body, "users"), ["stella"]);
-    let (status, body) = app.get("/api/admin/users?role=wizard", Some(&admin.token)).await;
+    let (status, body) = app
+        .get("/api/admin/users?role=wizard", Some(&admin.token))
+        .await;
     assert_eq!((status, body["field"].as_str()), (422, Some("role")));
     let (status, body) = app.get("/api/admin/users", Some(&student.token)).await;
     assert_eq!((status, body["code"].as_str()), (403, Some("ADMIN_ONLY")));
@@ -186,7 +265,9 @@ pub async fn admins_list_and_search_users_and_verify_the_audit_log(app: &TestApp
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["intact"], true);
     assert!(body["checked"].as_u64().unwrap() > 0, "{body}");
-    let (status, _) = app.get("/api/admin/audit/verify", Some(&student.token)).await;
+    let (status, _) = app
+        .get("/api/admin/audit/verify", Some(&student.token))
+        .await;
     assert_eq!(status, 403);
 }
 
@@ -208,7 +289,10 @@ pub async fn the_web_client_is_served_with_a_strict_policy_and_versioned_assets(
     assert!(policy.contains("connect-src 'self' ws://"), "{policy}");
     assert_eq!(header("cache-control"), "no-cache");
     let html = String::from_utf8(page.body().await.unwrap().to_vec()).unwrap();
-    assert!(!html.contains("<script>") && !html.contains("style="), "no inline script or style");
+    assert!(
+        !html.contains("<script>") && !html.contains("style="),
+        "no inline script or style"
+    );
     let start = html.find("/assets/").unwrap();
     let script = &html[start..start + html[start..].find('"').unwrap()];
     assert!(script.ends_with("/icon.svg") || script.ends_with(".js") || script.ends_with(".css"));
@@ -220,10 +304,29 @@ pub async fn the_web_client_is_served_with_a_strict_policy_and_versioned_assets(
         .await
         .unwrap();
     assert_eq!(asset.status().as_u16(), 200);
-    assert!(asset.headers().get("cache-control").unwrap().to_str().unwrap().contains("immutable"));
-    assert!(asset.headers().get("content-type").unwrap().to_str().unwrap().starts_with("text/javascript"));
+    assert!(
+        asset
+            .headers()
+            .get("cache-control")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    assert!(
+        asset
+            .headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
     let js = String::from_utf8(asset.body().await.unwrap().to_vec()).unwrap();
-    assert!(!js.contains("innerHTML"), "user text is never parsed as HTML");
+    assert!(
+        !js.contains("innerHTML"),
+        "user text is never parsed as HTML"
+    );
     let stale = client
         .get(format!("{}/assets/0000/app.js", app.base))
         .send()

@@ -49,10 +49,7 @@ pub struct PatientsResponse {
     security(("bearer" = []), ("session_cookie" = []))
 )]
 #[get("/clinician/patients")]
-pub async fn patients(
-    state: web::Data<AppState>,
-    user: AuthUser,
-) -> Result<HttpResponse, Problem> {
+pub async fn patients(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, Problem> {
     let patients = state.people.clinician_patients(&user.actor()).await?;
     Ok(HttpResponse::Ok().json(PatientsResponse {
         patients: patients
