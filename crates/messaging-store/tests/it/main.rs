@@ -9,6 +9,7 @@
 
 mod attachments;
 mod contract;
+mod people;
 mod streams;
 mod support;
 
@@ -66,6 +67,16 @@ contract_tests!(
     a_failed_upload_leaves_no_message_behind,
     scan_decisions_are_stored_and_leave_the_queue,
 );
+
+mod people_tests {
+    contract_tests!(
+        people:
+        each_directory_scope_finds_only_its_people,
+        assigned_patients_come_with_the_last_visible_message_and_unread_count,
+        the_user_list_filters_by_words_and_role_and_pages,
+        a_password_change_revokes_other_sessions_and_every_refresh_token,
+    );
+}
 
 mod stream_tests {
     contract_tests!(
