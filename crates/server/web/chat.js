@@ -812,7 +812,7 @@ function openConversation(pane, app, { otherId, bookingId, focusMessage }) {
         if (entry) {
           entry.data.read_at = frame.read_at;
           entry.data.is_read = true;
-          redraw(entry);
+          if (!entry.editing) redraw(entry);
         }
         return;
       }
@@ -821,7 +821,7 @@ function openConversation(pane, app, { otherId, bookingId, focusMessage }) {
         for (const entry of entries.values()) {
           if (isMine(entry.data) && !entry.data.is_read && !entry.data.pending && !entry.data.deleted) {
             entry.data.is_read = true;
-            redraw(entry);
+            if (!entry.editing) redraw(entry);
           }
         }
         return;
@@ -829,7 +829,7 @@ function openConversation(pane, app, { otherId, bookingId, focusMessage }) {
         const entry = entries.get(frame.message_id);
         if (entry && !entry.data.delivered) {
           entry.data.delivered = true;
-          redraw(entry);
+          if (!entry.editing) redraw(entry);
         }
         return;
       }

@@ -203,9 +203,21 @@ impl Browser {
         field.send_keys(text).await.unwrap();
     }
 
-    /// Clicks an element.
+    /// Clicks an element. A live page redraws messages as receipts arrive, so an element found a
+    /// moment ago may have been replaced: look it up again then.
     pub async fn click(&self, css: &str) {
-        self.element(css).await.click().await.unwrap();
+        for attempt in 0.. {
+            match self.element(css).await.click().await {
+                Ok(()) => return,
+                Err(fantoccini::error::CmdError::Standard(e))
+                    if e.error == fantoccini::error::ErrorStatus::StaleElementReference
+                        && attempt < 5 =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("cannot click {css}: {e}"),
+            }
+        }
     }
 
     /// Clicks the first element matching `css` whose text contains `text`.
