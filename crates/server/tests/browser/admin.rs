@@ -14,6 +14,9 @@ pub async fn an_admin_changes_a_role_and_a_deactivated_users_browser_is_logged_o
     let una = app.register("una").await;
     let u = driver.browser(&app.base, 1280, 900).await;
     u.log_in("una", PASSWORD).await;
+    u.open("/#/settings").await;
+    u.wait_for_text("h2", "Change password").await;
+    u.assert_accessible("the settings page").await;
 
     let a = driver.browser(&app.base, 1280, 900).await;
     a.log_in("root", PASSWORD).await;
