@@ -8,6 +8,7 @@ mod bench;
 mod bench_http;
 mod bench_ws;
 mod bench_ws_load;
+mod browser;
 mod ci;
 mod components;
 mod http1;
@@ -49,6 +50,13 @@ enum Command {
     /// Runs the whole test suite as CI does: provisions PostgreSQL when missing, runs every test
     /// (PostgreSQL tests required, not skipped), then clippy and rustfmt.
     Ci,
+    /// Screenshots of the main screens of the web client, desktop and phone width (PNG), taken
+    /// in Debian's chromium (installed when missing).
+    Screenshots {
+        /// Where the PNGs go.
+        #[arg(long, default_value = "docs/screenshots")]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +84,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ci => ci::run(),
+        Command::Screenshots { out } => browser::screenshots(&out),
         command => match tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -115,6 +124,6 @@ async fn async_main(command: Command) -> Result<(), String> {
             which: BenchCommand::WsLoad(args),
         } => bench_ws_load::run(args).await,
         Command::Audit { which } => audit::run(which).await,
-        Command::Ci => Err("unreachable".into()),
+        Command::Ci | Command::Screenshots { .. } => Err("unreachable".into()),
     }
 }

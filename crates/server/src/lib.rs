@@ -2,6 +2,7 @@
 //! route. Business rules live in `messaging-domain`; SQL lives in `messaging-store`.
 
 pub mod accounts;
+pub mod admin_cli;
 pub mod attachments;
 pub mod auth;
 pub mod clock;
@@ -17,3 +18,4 @@ pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod web;
