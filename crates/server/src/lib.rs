@@ -7,6 +7,7 @@ pub mod attachments;
 pub mod auth;
 pub mod clock;
 pub mod dto;
+pub mod forwarded;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;

@@ -180,6 +180,10 @@ impl Application {
             messaging: Arc::new(messaging),
             admin: Arc::new(admin),
             accounts: Arc::new(accounts),
+            trusted_proxies: Arc::new(
+                crate::forwarded::TrustedProxies::parse(&settings.trusted_proxies)
+                    .map_err(|_| StartupError::Setting("trusted_proxies"))?,
+            ),
             store,
             tokens: Arc::new(tokens),
             default_role,

@@ -49,6 +49,8 @@ pub struct AppState {
     pub admin: Arc<Admin>,
     /// The account use cases (and every request's authentication).
     pub accounts: Arc<AccountUseCases>,
+    /// The proxies whose forwarded headers are believed.
+    pub trusted_proxies: Arc<crate::forwarded::TrustedProxies>,
     /// The store, for accounts and readiness.
     pub store: Store,
     /// Token signing keys and lifetimes.

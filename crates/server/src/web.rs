@@ -125,8 +125,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn index(req: HttpRequest, client: web::Data<WebClient>) -> HttpResponse {
-    let info = req.connection_info();
-    let policy = client.policy(info.scheme(), info.host());
+    let origin = crate::forwarded::request_origin(&req);
+    let policy = client.policy(&origin.scheme, &origin.host);
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CONTENT_SECURITY_POLICY, policy))

@@ -13,6 +13,7 @@ mod observability;
 mod openapi;
 mod outage;
 mod process;
+mod proxies;
 mod rate_limits;
 mod raw_ws;
 mod realtime;
