@@ -496,6 +496,60 @@ impl Store {
     }
 }
 
+/// One rate-limit quota to take a request from: `burst` requests at once, refilled one per
+/// `interval`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateQuota {
+    /// What is limited, e.g. `send:42`.
+    pub key: String,
+    /// The time one request's allowance takes to refill.
+    pub interval: std::time::Duration,
+    /// How many requests may come at once.
+    pub burst: u32,
+}
+
+impl Store {
+    /// Whether this store can hold rate limits for every instance on it (PostgreSQL). SQLite
+    /// serves one process, whose memory is the right place for them.
+    #[must_use]
+    pub fn shares_rate_limits(&self) -> bool {
+        self.kind() == DatabaseKind::Postgres
+    }
+
+    /// Takes one request from each quota, all or nothing, in the database every instance shares:
+    /// `None` when allowed, `Some(wait)` until the same request would pass when a quota is spent.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails; [`StoreError::Backend`] on SQLite, which keeps
+    /// no shared limits (see [`Store::shares_rate_limits`]).
+    pub async fn take_rate(
+        &self,
+        quotas: Vec<RateQuota>,
+    ) -> Result<Option<std::time::Duration>, StoreError> {
+        let result = match &self.backend {
+            Backend::Postgres(db) => db.rate_take(quotas).await,
+            Backend::Sqlite(_) => Err(StoreError::Backend(
+                "SQLite keeps no shared rate limits".into(),
+            )),
+        };
+        self.outage.observe(&result);
+        result
+    }
+
+    /// Forgets shared rate-limit keys whose quotas have refilled; returns how many (0 on SQLite).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn sweep_rate_limits(&self) -> Result<u64, StoreError> {
+        let result = match &self.backend {
+            Backend::Postgres(db) => db.rate_sweep().await,
+            Backend::Sqlite(_) => Ok(0),
+        };
+        self.outage.observe(&result);
+        result
+    }
+}
+
 fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))

@@ -3,8 +3,10 @@
 //! with a burst, and a daily allowance); login per client address and per lower-cased username;
 //! registration per client address.
 //!
-//! Each limit is a GCRA limiter from `governor`, keyed and kept in this process's memory, so
-//! several instances each enforce the full limits on their own. A refused check is a 429
+//! Each limit is a GCRA limiter. On SQLite (one process) it is `governor`'s, keyed and kept in this
+//! process's memory. On PostgreSQL the same limits are kept in the database every instance shares
+//! (`Store::take_rate`, one statement per check), so several instances together allow what one
+//! would, not N times as much. A refused check is a 429
 //! `RATE_LIMITED` problem whose `Retry-After` header and `retry_after` member give the whole
 //! seconds (at least one) until the same request would pass.
 //!
@@ -24,6 +26,7 @@ use actix_web::http::StatusCode;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use messaging_domain::user::UserId;
+use messaging_store::{RateQuota, Store};
 use sha2::{Digest, Sha256};
 
 use crate::problem::Problem;
@@ -45,6 +48,8 @@ type UsernameKey = [u8; 16];
 
 /// The limiters of every rate-limited action. A missing limiter (a setting of 0) is no limit.
 pub struct RateLimits {
+    /// Set on PostgreSQL: the limits are then kept there, for every instance at once.
+    shared: Option<Shared>,
     send_rate: Option<Limiter<UserId>>,
     send_daily: Option<Limiter<UserId>>,
     login_by_addr: Option<Limiter<IpAddr>>,
@@ -71,6 +76,7 @@ impl RateLimits {
             Quota::per_second(rate).allow_burst(burst)
         });
         Self {
+            shared: None,
             send_rate: send_rate.map(Limiter::keyed),
             send_daily: limiter(settings.send_per_day, DAY),
             login_by_addr: limiter(settings.login_per_minute, MINUTE),
@@ -80,11 +86,32 @@ impl RateLimits {
         }
     }
 
+    /// The same limits, kept in `store` for every instance on it when the store can (PostgreSQL).
+    #[must_use]
+    pub fn shared_through(mut self, store: &Store, settings: &Settings) -> Self {
+        if store.shares_rate_limits() {
+            self.shared = Some(Shared::new(store.clone(), settings));
+        }
+        self
+    }
+
     /// Counts one message sent by `user` (on any send route).
     ///
     /// # Errors
-    /// 429 `RATE_LIMITED` when either of the user's send quotas is spent.
-    pub fn check_send(&self, user: UserId) -> Result<(), Problem> {
+    /// 429 `RATE_LIMITED` when either of the user's send quotas is spent; 503 when the shared
+    /// limits cannot be read.
+    pub async fn check_send(&self, user: UserId) -> Result<(), Problem> {
+        if let Some(shared) = &self.shared {
+            let quotas = [
+                shared
+                    .send_rate
+                    .map(|q| q.named(format!("send:{}", user.0))),
+                shared
+                    .send_daily
+                    .map(|q| q.named(format!("send-day:{}", user.0))),
+            ];
+            return shared.take(quotas, "send").await;
+        }
         // The short quota goes first: when it refuses, the daily allowance is left untouched,
         // and a per-second cell spent on a send the daily quota then refuses is back in seconds.
         check(self.send_rate.as_ref(), &user, "send")?;
@@ -96,7 +123,24 @@ impl RateLimits {
     ///
     /// # Errors
     /// 429 `RATE_LIMITED` when the address's or the username's quota is spent.
-    pub fn check_login(&self, client_addr: Option<&str>, username: &str) -> Result<(), Problem> {
+    pub async fn check_login(
+        &self,
+        client_addr: Option<&str>,
+        username: &str,
+    ) -> Result<(), Problem> {
+        if let Some(shared) = &self.shared {
+            let addr = client_addr.and_then(address_key);
+            let quotas = [
+                shared
+                    .login_by_addr
+                    .zip(addr)
+                    .map(|(q, a)| q.named(format!("login-addr:{a}"))),
+                shared
+                    .login_by_username
+                    .map(|q| q.named(format!("login-name:{}", hex(&username_key(username))))),
+            ];
+            return shared.take(quotas, "login").await;
+        }
         // The address goes first, so that a client refused for its address cannot also use up
         // the quota of the accounts it is guessing at.
         if let Some(addr) = client_addr.and_then(address_key) {
@@ -114,7 +158,24 @@ impl RateLimits {
     ///
     /// # Errors
     /// 429 `RATE_LIMITED` when the address's or the username's quota is spent.
-    pub fn check_register(&self, client_addr: Option<&str>, username: &str) -> Result<(), Problem> {
+    pub async fn check_register(
+        &self,
+        client_addr: Option<&str>,
+        username: &str,
+    ) -> Result<(), Problem> {
+        if let Some(shared) = &self.shared {
+            let addr = client_addr.and_then(address_key);
+            let quotas = [
+                shared
+                    .register_by_addr
+                    .zip(addr)
+                    .map(|(q, a)| q.named(format!("register-addr:{a}"))),
+                shared
+                    .register_by_username
+                    .map(|q| q.named(format!("register-name:{}", hex(&username_key(username))))),
+            ];
+            return shared.take(quotas, "register").await;
+        }
         if let Some(addr) = client_addr.and_then(address_key) {
             check(self.register_by_addr.as_ref(), &addr, "register")?;
         }
@@ -165,9 +226,96 @@ impl RateLimits {
                     break;
                 };
                 limits.sweep();
+                if let Some(shared) = &limits.shared
+                    && let Err(err) = shared.store.sweep_rate_limits().await
+                {
+                    crate::problem::warn_unless_outage(&err, "cannot sweep shared rate limits");
+                }
             }
         });
     }
+}
+
+/// A quota's shape: `burst` requests at once, one more every `interval`.
+#[derive(Debug, Clone, Copy)]
+struct Spec {
+    interval: Duration,
+    burst: u32,
+}
+
+impl Spec {
+    /// `count` per `period`, all of them at once if need be; `None` for a count of 0.
+    fn per(count: u32, period: Duration) -> Option<Self> {
+        (count > 0).then(|| Self {
+            interval: period / count,
+            burst: count,
+        })
+    }
+
+    fn named(self, key: String) -> RateQuota {
+        RateQuota {
+            key,
+            interval: self.interval,
+            burst: self.burst,
+        }
+    }
+}
+
+/// The limits as kept in the shared store.
+struct Shared {
+    store: Store,
+    send_rate: Option<Spec>,
+    send_daily: Option<Spec>,
+    login_by_addr: Option<Spec>,
+    login_by_username: Option<Spec>,
+    register_by_addr: Option<Spec>,
+    register_by_username: Option<Spec>,
+}
+
+impl Shared {
+    fn new(store: Store, settings: &Settings) -> Self {
+        let send_rate = (settings.send_per_second > 0).then(|| Spec {
+            interval: Duration::from_secs(1) / settings.send_per_second,
+            burst: if settings.send_burst > 0 {
+                settings.send_burst
+            } else {
+                settings.send_per_second
+            },
+        });
+        Self {
+            store,
+            send_rate,
+            send_daily: Spec::per(settings.send_per_day, DAY),
+            login_by_addr: Spec::per(settings.login_per_minute, MINUTE),
+            login_by_username: Spec::per(settings.login_per_minute_per_username, MINUTE),
+            register_by_addr: Spec::per(settings.register_per_hour, HOUR),
+            register_by_username: Spec::per(settings.register_per_hour_per_username, HOUR),
+        }
+    }
+
+    /// Takes one request from every quota given, all or nothing.
+    async fn take<const N: usize>(
+        &self,
+        quotas: [Option<RateQuota>; N],
+        action: &'static str,
+    ) -> Result<(), Problem> {
+        let quotas: Vec<RateQuota> = quotas.into_iter().flatten().collect();
+        if quotas.is_empty() {
+            return Ok(());
+        }
+        match self.store.take_rate(quotas).await? {
+            None => Ok(()),
+            Some(wait) => {
+                let seconds = retry_after_seconds(wait);
+                tracing::info!(action, retry_after = seconds, "rate limit reached");
+                Err(rate_limited(seconds))
+            }
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A limiter allowing `count` per `period`, all of them at once if need be, refilled steadily

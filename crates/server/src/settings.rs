@@ -87,7 +87,8 @@ pub struct Settings {
     pub log_format: LogFormat,
 
     /// Messages one user may send per second once their burst is spent (0: no per-second limit).
-    /// Every rate limit is kept in this process's memory, so each instance enforces it alone.
+    /// On PostgreSQL every rate limit is kept in the database, so it holds for all instances
+    /// together; on SQLite (one process) in memory.
     #[arg(long, env = "MESSAGING_SEND_PER_SECOND", default_value_t = 1)]
     pub send_per_second: u32,
 

@@ -148,7 +148,9 @@ impl Application {
             },
         );
         // The limiters are shared by every worker, so a limit holds across the whole process.
-        let rate_limits = Arc::new(crate::rate_limit::RateLimits::new(&settings));
+        let rate_limits = Arc::new(
+            crate::rate_limit::RateLimits::new(&settings).shared_through(&store, &settings),
+        );
         rate_limits.start_sweeping();
         let link_key = crate::auth::derived_key(
             settings.jwt_secret.as_deref(),

@@ -142,7 +142,52 @@ struct CountRow {
     total: i64,
 }
 
+#[derive(QueryableByName)]
+struct WaitRow {
+    #[diesel(sql_type = BigInt)]
+    wait_us: i64,
+}
+
 impl Db {
+    /// Takes one request from each quota `(key, interval, burst)`, all or nothing, on the rows
+    /// every instance shares; `Some(wait)` when one of them is spent.
+    pub async fn rate_take(
+        &self,
+        mut quotas: Vec<crate::RateQuota>,
+    ) -> Result<Option<std::time::Duration>, StoreError> {
+        // One lock order for every caller.
+        quotas.sort_by(|a, b| a.key.cmp(&b.key));
+        let keys: Vec<String> = quotas.iter().map(|q| q.key.clone()).collect();
+        let intervals: Vec<i64> = quotas
+            .iter()
+            .map(|q| i64::try_from(q.interval.as_micros()).unwrap_or(i64::MAX))
+            .collect();
+        let bursts: Vec<i32> = quotas
+            .iter()
+            .map(|q| i32::try_from(q.burst.max(1)).unwrap_or(i32::MAX))
+            .collect();
+        let mut conn = self.conn().await?;
+        let row: WaitRow = diesel::sql_query("SELECT messaging_rate_take($1, $2, $3) AS wait_us")
+            .bind::<diesel::sql_types::Array<Text>, _>(keys)
+            .bind::<diesel::sql_types::Array<BigInt>, _>(intervals)
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Integer>, _>(bursts)
+            .get_result(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok((row.wait_us > 0)
+            .then(|| std::time::Duration::from_micros(u64::try_from(row.wait_us).unwrap_or(0))))
+    }
+
+    /// Forgets every key whose quota has refilled (its arrival time is past).
+    pub async fn rate_sweep(&self) -> Result<u64, StoreError> {
+        let mut conn = self.conn().await?;
+        let removed = diesel::sql_query("DELETE FROM rate_limits WHERE tat < now()")
+            .execute(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(removed as u64)
+    }
+
     /// Ranked full-text search over what `user` can see: the caller's own search keys (GIN) find
     /// the matches, `ts_rank` over the message's tsvector orders them.
     pub async fn search(

@@ -7,6 +7,8 @@ use actix_web::http::{StatusCode, header};
 
 use messaging_domain::user::UserId;
 
+use futures_util::FutureExt;
+
 use super::{RateLimits, address_key, retry_after_seconds, username_key};
 use crate::settings::Settings;
 
@@ -48,6 +50,11 @@ fn usernames_are_keyed_without_case_or_surrounding_spaces() {
     assert_ne!(username_key("alice"), username_key("alicia"));
 }
 
+/// The local limiters never wait: their futures are ready at once.
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    future.now_or_never().expect("a local check never waits")
+}
+
 fn settings(adjust: impl FnOnce(&mut Settings)) -> Settings {
     let mut settings = Settings::defaults();
     adjust(&mut settings);
@@ -61,7 +68,7 @@ fn a_zero_setting_turns_its_limit_off() {
         s.send_per_day = 0;
     }));
     for _ in 0..1000 {
-        assert!(limits.check_send(UserId(1)).is_ok());
+        assert!(block_on(limits.check_send(UserId(1))).is_ok());
     }
     assert_eq!(limits.tracked_keys(), 0);
 }
@@ -72,9 +79,11 @@ fn a_refused_send_is_a_429_with_retry_after() {
         s.send_per_second = 1;
         s.send_burst = 2;
     }));
-    assert!(limits.check_send(UserId(1)).is_ok());
-    assert!(limits.check_send(UserId(1)).is_ok());
-    let refused = limits.check_send(UserId(1)).unwrap_err().error_response();
+    assert!(block_on(limits.check_send(UserId(1))).is_ok());
+    assert!(block_on(limits.check_send(UserId(1))).is_ok());
+    let refused = block_on(limits.check_send(UserId(1)))
+        .unwrap_err()
+        .error_response();
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry_after = refused.headers().get(header::RETRY_AFTER).unwrap();
     assert_eq!(
@@ -82,7 +91,7 @@ fn a_refused_send_is_a_429_with_retry_after() {
         "one send a second refills within a second"
     );
     assert!(
-        limits.check_send(UserId(2)).is_ok(),
+        block_on(limits.check_send(UserId(2))).is_ok(),
         "another user is not limited"
     );
 }
@@ -97,7 +106,7 @@ fn sweeping_forgets_keys_whose_allowance_has_refilled() {
         s.send_per_day = 0;
     }));
     for user in 0..100 {
-        assert!(limits.check_send(UserId(user)).is_ok());
+        assert!(block_on(limits.check_send(UserId(user))).is_ok());
     }
     assert_eq!(limits.tracked_keys(), 100);
     std::thread::sleep(Duration::from_millis(50));

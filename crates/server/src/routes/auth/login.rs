@@ -43,7 +43,8 @@ pub async fn login(
     // tells a guesser nothing.
     state
         .rate_limits
-        .check_login(client_addr(&req).as_deref(), &body.username)?;
+        .check_login(client_addr(&req).as_deref(), &body.username)
+        .await?;
     let password = body.password.expose().to_owned();
     if body.cookie {
         let session_id = random_token().map_err(|e| Problem::internal(&e))?;

@@ -51,7 +51,8 @@ pub async fn register(
 ) -> Result<HttpResponse, Problem> {
     state
         .rate_limits
-        .check_register(client_addr(&req).as_deref(), &body.username)?;
+        .check_register(client_addr(&req).as_deref(), &body.username)
+        .await?;
     let body = body.into_inner();
     let form = Registration {
         username: Username::parse(&body.username)?,

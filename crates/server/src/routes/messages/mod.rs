@@ -41,7 +41,7 @@ pub(crate) async fn send_command<B>(
 where
     SendCommand: TryFrom<B, Error = ValidationError>,
 {
-    state.rate_limits.check_send(user.id)?;
+    state.rate_limits.check_send(user.id).await?;
     let command = SendCommand {
         client_message_id: client_message_id(req, client_field.as_deref())?,
         ..SendCommand::try_from(body)?

@@ -46,7 +46,7 @@ pub async fn reply(
     req: HttpRequest,
     body: web::Json<ReplyRequest>,
 ) -> Result<HttpResponse, Problem> {
-    state.rate_limits.check_send(user.id)?;
+    state.rate_limits.check_send(user.id).await?;
     let text = MessageText::parse_field(&body.content, "content")?;
     let view = state
         .messaging

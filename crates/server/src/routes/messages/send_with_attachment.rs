@@ -98,7 +98,7 @@ pub async fn send_with_attachment(
             "Send the message and its file as multipart/form-data.",
         ));
     }
-    state.rate_limits.check_send(user.id)?;
+    state.rate_limits.check_send(user.id).await?;
     let mut form = Form::default();
     let mut multipart = Multipart::new(req.headers(), payload);
     let mut parts = 0;
