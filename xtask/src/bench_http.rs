@@ -209,11 +209,30 @@ pub async fn http(args: HttpArgs) -> Result<(), String> {
 
     let http_phase = run_http_phase(port, &ids, &tokens, args.concurrency, duration).await?;
 
+    // The same sends through a second instance on the same database with the send limits on (so
+    // generous that nothing is refused): what checking the shared limits costs a send.
+    let mut limited = server::settings::Settings::defaults();
+    limited.listen = "127.0.0.1:0".into();
+    limited.data_dir = data_dir.clone();
+    limited.database_url = Some(args.database_url.clone());
+    limited.jwt_secret = Some(SECRET.into());
+    limited.send_per_second = 1_000_000;
+    limited.send_burst = 1_000_000;
+    limited.send_per_day = u32::MAX;
+    let limited_app = server::startup::Application::build(limited)
+        .await
+        .map_err(|e| format!("server: {e}"))?;
+    let limited_port = limited_app.port();
+    tokio::spawn(limited_app.run_until_stopped());
+    let mut limited_phase =
+        run_http_phase(limited_port, &ids, &tokens, args.concurrency, duration).await?;
+    limited_phase.name = "HTTP: POST /api/messages, shared rate limits checked";
+
     let ceiling = store_phase.rate();
     println!();
     println!("| path | sends/s | p50 ms | p99 ms | share of the store ceiling |");
     println!("|---|---:|---:|---:|---:|");
-    for phase in [&store_phase, &service_phase, &http_phase] {
+    for phase in [&store_phase, &service_phase, &http_phase, &limited_phase] {
         println!(
             "| {} | {:.0} | {:.2} | {:.2} | {:.0} % |",
             phase.name,
