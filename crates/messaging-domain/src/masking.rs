@@ -307,6 +307,12 @@ static ORDINARY: LazyLock<HashSet<&'static str>> =
 /// text.
 #[must_use]
 pub fn mask_pii(text: &str) -> String {
+    // Letters alone (most names, most single words) hold nothing any rule looks for: every rule
+    // needs a digit, a space, an `@`, a dot or a colon. Names are masked each time they are read,
+    // so this case is worth its line.
+    if text.chars().all(|c| c.is_alphabetic() || c == '\'') {
+        return text.to_owned();
+    }
     let text = apply(text, &EMAIL, Rule::Match(mask_email));
     let text = apply(
         &text,
@@ -455,18 +461,33 @@ fn mask_email(found: Match<'_>, _text: &str) -> Option<Replacement> {
     // Neither part holds an `@`, and the top-level domain holds no dot.
     let (local, rest) = found.as_str().split_once('@')?;
     let (domain, tld) = rest.rsplit_once('.')?;
-    let (local, domain) = (masked_part(local), masked_part(domain));
-    whole_match(found, format!("{local}@{domain}.{tld}"))
+    let mut with = String::with_capacity(found.len());
+    push_masked_part(&mut with, local);
+    with.push('@');
+    push_masked_part(&mut with, domain);
+    with.push('.');
+    with.push_str(tld);
+    whole_match(found, with)
 }
 
 /// The first character of `part` followed by `***`. A part that is already only stars is kept as
 /// it is, and one that starts with a star becomes `***`, so that masking a masked address neither
 /// grows nor shrinks it.
 fn masked_part(part: &str) -> String {
+    let mut out = String::with_capacity(part.len().max(4));
+    push_masked_part(&mut out, part);
+    out
+}
+
+/// Appends [`masked_part`] of `part` to `out`.
+fn push_masked_part(out: &mut String, part: &str) {
     match part.chars().next() {
-        _ if part.chars().all(|c| c == '*') => part.to_owned(),
-        Some(first) if first != '*' => format!("{first}{HIDDEN}"),
-        _ => HIDDEN.to_owned(),
+        _ if part.bytes().all(|b| b == b'*') => out.push_str(part),
+        Some(first) if first != '*' => {
+            out.push(first);
+            out.push_str(HIDDEN);
+        }
+        _ => out.push_str(HIDDEN),
     }
 }
 

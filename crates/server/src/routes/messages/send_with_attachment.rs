@@ -137,7 +137,10 @@ pub async fn send_with_attachment(
         return Err(ValidationError::Empty { field: "file" }.into());
     };
     let actor = user.actor();
-    let prepared = state.messaging.prepare_send(&actor, command).await?;
+    let prepared = state
+        .messaging
+        .prepare_send(&actor, command, file.name.clone())
+        .await?;
     let path = spool
         .finish()
         .await
