@@ -16,7 +16,7 @@ use crate::message::{
 };
 use crate::ports::{Clock, Directory, EventPublisher, MessageRepository};
 use crate::text::{BodyPolicy, ClientMessageId, MessageText, Page, PageSize, SearchQuery, Subject};
-use crate::user::{BookingId, Role, User, UserId, UserSummary, must_mask_between};
+use crate::user::{BookingId, CareAssignment, Role, User, UserId, UserSummary, must_mask_between};
 
 #[cfg(test)]
 mod tests;
@@ -1140,24 +1140,30 @@ where
             .directory
             .blocks_between(sender.id, recipient.id)
             .await?;
-        let clinician_assigned = if needed.assignment {
-            self.directory.is_assigned(sender.id, recipient.id).await?
-        } else {
-            false
+        let care = match needed.care {
+            Some((clinician, patient)) => {
+                self.directory.care_assignment(clinician, patient).await?
+            }
+            None => CareAssignment::Never,
         };
-        let started_by_clinician = if needed.started_by {
-            self.repo
-                .conversations_between(sender.id, recipient.id)
-                .await?
-                .iter()
-                .any(|c| c.started_by == recipient.id)
-        } else {
-            false
-        };
+        let (started_by_clinician, share_a_conversation) =
+            if contact::conversations_matter(sender, recipient, care) {
+                let conversations = self
+                    .repo
+                    .conversations_between(sender.id, recipient.id)
+                    .await?;
+                (
+                    conversations.iter().any(|c| c.started_by == recipient.id),
+                    !conversations.is_empty(),
+                )
+            } else {
+                (false, false)
+            };
         Ok(ContactFacts {
             blocks,
-            clinician_assigned,
+            care,
             started_by_clinician,
+            share_a_conversation,
         })
     }
 

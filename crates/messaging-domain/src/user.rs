@@ -225,6 +225,19 @@ impl Booking {
     }
 }
 
+/// Where a clinician and a patient stand with each other: whether the patient is assigned to the
+/// clinician now, was once, or never was.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum CareAssignment {
+    /// Never assigned.
+    #[default]
+    Never,
+    /// Assigned once, unassigned since.
+    Former,
+    /// Assigned now.
+    Current,
+}
+
 /// Who has blocked whom between two users.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BlockState {

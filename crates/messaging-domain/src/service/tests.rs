@@ -17,7 +17,7 @@ use super::*;
 use crate::event::{LiveEvent, Recorded, StreamEvent};
 use crate::message::{Conversation, ConversationId};
 use crate::ports::{MockClock, MockDirectory, MockEventPublisher, MockMessageRepository};
-use crate::user::{BlockState, Booking, BookingState, Role};
+use crate::user::{BlockState, Booking, BookingState, CareAssignment, Role};
 
 // --- fixtures ------------------------------------------------------------------------------------
 
@@ -156,6 +156,8 @@ struct World {
     blocks: Vec<(UserId, UserId)>,
     /// (clinician, patient)
     assignments: Vec<(UserId, UserId)>,
+    /// (clinician, patient) pairs assigned once and unassigned since
+    former_assignments: Vec<(UserId, UserId)>,
     conversations: Vec<Conversation>,
     messages: Vec<Message>,
     /// `bookings_between` returns every booking of either user, as a careless adapter might.
@@ -182,6 +184,7 @@ fn world() -> World {
         bookings: Vec::new(),
         blocks: Vec::new(),
         assignments: Vec::new(),
+        former_assignments: Vec::new(),
         conversations: Vec::new(),
         messages: Vec::new(),
         sloppy_bookings_between: false,
@@ -208,6 +211,11 @@ impl World {
 
     fn assign(mut self, clinician: UserId, patient: UserId) -> Self {
         self.assignments.push((clinician, patient));
+        self
+    }
+
+    fn formerly_assigned(mut self, clinician: UserId, patient: UserId) -> Self {
+        self.former_assignments.push((clinician, patient));
         self
     }
 
@@ -475,8 +483,16 @@ fn directory(world: &Arc<World>) -> MockDirectory {
     });
     let w = Arc::clone(world);
     directory
-        .expect_is_assigned()
-        .returning(move |clinician, patient| Ok(w.assignments.contains(&(clinician, patient))));
+        .expect_care_assignment()
+        .returning(move |clinician, patient| {
+            Ok(if w.assignments.contains(&(clinician, patient)) {
+                CareAssignment::Current
+            } else if w.former_assignments.contains(&(clinician, patient)) {
+                CareAssignment::Former
+            } else {
+                CareAssignment::Never
+            })
+        });
     let w = Arc::clone(world);
     directory
         .expect_blocks_between()
@@ -845,6 +861,33 @@ fn unknown_inactive_self_and_blocking_recipients_are_refused_with_one_identical_
             STUDENT,
             RecipientRef::Id(OTHER_TUTOR),
         ),
+        // Roles are not told: the other side of the service, and a clinician or patient the
+        // sender has nothing to do with, are nobody.
+        (
+            "a patient, to a student",
+            STUDENT,
+            RecipientRef::Id(PATIENT),
+        ),
+        (
+            "a clinician by username, to a tutor",
+            TUTOR,
+            RecipientRef::Username("clinician4".to_owned()),
+        ),
+        (
+            "a student, to a clinician",
+            CLINICIAN,
+            RecipientRef::Id(STUDENT),
+        ),
+        (
+            "a stranger patient, to a clinician",
+            CLINICIAN,
+            RecipientRef::Id(PATIENT),
+        ),
+        (
+            "a stranger clinician by username, to a patient",
+            PATIENT,
+            RecipientRef::Username("clinician4".to_owned()),
+        ),
     ];
     let mut displays = Vec::new();
     for (case, sender, recipient) in cases {
@@ -913,9 +956,9 @@ fn an_unknown_or_inactive_sender_cannot_send() {
 #[test]
 fn the_tutoring_and_clinical_sides_cannot_message_each_other_but_admins_reach_everyone() {
     let cases = [
-        (STUDENT, PATIENT, "Contact(NotAllowed)"),
-        (TUTOR, CLINICIAN, "Contact(NotAllowed)"),
-        (CLINICIAN, STUDENT, "Contact(NotAllowed)"),
+        (STUDENT, PATIENT, "Contact(RecipientUnavailable)"),
+        (TUTOR, CLINICIAN, "Contact(RecipientUnavailable)"),
+        (CLINICIAN, STUDENT, "Contact(RecipientUnavailable)"),
         (ADMIN, PATIENT, "Ok"),
         (ADMIN, STUDENT, "Ok"),
         (STUDENT, ADMIN, "Ok"),
@@ -936,10 +979,22 @@ fn the_tutoring_and_clinical_sides_cannot_message_each_other_but_admins_reach_ev
 #[test]
 fn a_clinician_may_message_only_a_patient_assigned_to_them() {
     let cases = [
-        ("not assigned", world(), "Contact(NotAssigned)"),
+        // A patient the clinician has nothing to do with looks like nobody.
+        ("never assigned", world(), "Contact(RecipientUnavailable)"),
         (
             "assigned to another clinician",
             world().assign(ADMIN, PATIENT),
+            "Contact(RecipientUnavailable)",
+        ),
+        // A patient the clinician knows is told apart.
+        (
+            "assigned once, not now",
+            world().formerly_assigned(CLINICIAN, PATIENT),
+            "Contact(NotAssigned)",
+        ),
+        (
+            "a conversation, never assigned",
+            world().conversation(CLINICIAN, PATIENT, CLINICIAN),
             "Contact(NotAssigned)",
         ),
         ("assigned", world().assign(CLINICIAN, PATIENT), "Ok"),
@@ -955,7 +1010,22 @@ fn a_clinician_may_message_only_a_patient_assigned_to_them() {
 #[test]
 fn a_patient_may_message_a_clinician_only_in_a_conversation_the_clinician_started() {
     let cases = [
-        ("no conversation", world(), "Contact(PatientCannotInitiate)"),
+        // A clinician the patient has nothing to do with looks like nobody.
+        (
+            "a stranger, no conversation",
+            world(),
+            "Contact(RecipientUnavailable)",
+        ),
+        (
+            "their clinician, no conversation",
+            world().assign(CLINICIAN, PATIENT),
+            "Contact(PatientCannotInitiate)",
+        ),
+        (
+            "their former clinician, no conversation",
+            world().formerly_assigned(CLINICIAN, PATIENT),
+            "Contact(PatientCannotInitiate)",
+        ),
         (
             "conversation started by the patient",
             world().conversation(PATIENT, CLINICIAN, PATIENT),
@@ -1219,7 +1289,7 @@ fn only_clinicians_and_admins_may_use_the_clinician_route() {
 
 #[test]
 fn the_clinician_route_still_applies_the_contact_rules() {
-    let h = Harness::new(world());
+    let h = Harness::new(world().formerly_assigned(CLINICIAN, PATIENT));
     let result = h.send(CLINICIAN, via_clinician_route(to(PATIENT, "hello")));
     check(
         "unassigned",

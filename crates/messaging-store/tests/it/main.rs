@@ -54,6 +54,7 @@ contract_tests!(
     unread_counts_are_grouped_by_sender,
     a_reused_refresh_token_revokes_its_whole_family,
     blocks_bookings_and_assignments_are_read_back,
+    an_ended_care_assignment_is_remembered_and_can_be_renewed,
     editing_replaces_the_body_and_marks_it_edited,
     audit_chain_verifies_after_several_actions,
     audit_entries_filter_by_actor_action_object_and_time,
