@@ -127,7 +127,7 @@ pub async fn http(args: HttpArgs) -> Result<(), String> {
     let now = Utc::now().timestamp();
     let tokens: Vec<String> = ids
         .iter()
-        .map(|id| keys.issue_access(*id, Role::Student, now))
+        .map(|id| keys.issue_access(*id, Role::Student, 0, now))
         .collect::<Result<_, _>>()
         .map_err(|e| e.to_string())?;
     let ids = Arc::new(ids);

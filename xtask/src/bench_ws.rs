@@ -148,7 +148,7 @@ pub async fn ws(args: WsArgs) -> Result<(), String> {
         for (kind, ids) in [("recipient", &recipient_ids), ("sender", &sender_ids)] {
             for id in ids {
                 let token = keys
-                    .issue_access(*id, Role::Student, now)
+                    .issue_access(*id, Role::Student, 0, now)
                     .map_err(|e| format!("token: {e}"))?;
                 writeln!(out, "{kind} {} {token}", id.0).map_err(|e| e.to_string())?;
             }

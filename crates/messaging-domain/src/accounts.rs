@@ -127,3 +127,123 @@ pub struct NewAccount {
     /// The role the account starts with.
     pub role: Role,
 }
+
+/// A password as typed, checked against the policy (8 to 128 characters). Its `Debug` never shows
+/// it, and it is only ever handed to a [`crate::ports::PasswordHasher`].
+#[derive(Clone)]
+pub struct Password(String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+impl Password {
+    /// The fewest characters a new password may have.
+    pub const MIN: usize = 8;
+    /// The most characters a password may have (argon2 takes any length, but a bound keeps a
+    /// request's cost bounded).
+    pub const MAX: usize = 128;
+
+    /// Checks a new password against the policy.
+    ///
+    /// # Errors
+    /// [`ValidationError`] for the given field (`password`, `new_password`).
+    pub fn parse_new(raw: String, field: &'static str) -> Result<Self, ValidationError> {
+        let length = raw.chars().count();
+        if length < Self::MIN {
+            return Err(ValidationError::TooShort {
+                field,
+                min: Self::MIN,
+            });
+        }
+        if length > Self::MAX {
+            return Err(ValidationError::TooLong {
+                field,
+                max: Self::MAX,
+            });
+        }
+        Ok(Self(raw))
+    }
+
+    /// A password presented to log in (or to confirm a change). No policy applies beyond the upper
+    /// bound: an old password that a later policy would refuse must still log in. A longer one
+    /// cannot match any stored hash, so it is `None` and never hashed.
+    #[must_use]
+    pub fn presented(raw: String) -> Option<Self> {
+        (raw.chars().count() <= Self::MAX).then_some(Self(raw))
+    }
+
+    /// The password itself; only a hasher reads it.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What authentication needs to know of an account, read on every authenticated request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountStatus {
+    /// The account's current role (not the one a token was issued with).
+    pub role: Role,
+    /// Whether the account may act at all.
+    pub active: bool,
+    /// Raised whenever every credential issued so far must stop working (deactivation, a password
+    /// change); an access token or ticket carries the version it was issued under.
+    pub credential_version: i64,
+}
+
+/// A browser session: the cookie's id is never stored, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SessionKey(pub String);
+
+/// Who an authenticated request or socket acts as, decided by
+/// [`crate::service::accounts::AccountService::authenticate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The user.
+    pub user_id: crate::user::UserId,
+    /// Their role now.
+    pub role: Role,
+    /// The account's credential version now (a ticket minted for this principal carries it).
+    pub credential_version: i64,
+    /// The browser session behind the credential, if it came from one (a session cookie, or a
+    /// ticket minted through one): logging out of it ends what it opened.
+    pub session: Option<SessionKey>,
+    /// When the credential stops holding, where the domain knows it (a session's absolute
+    /// lifetime); an access token's own expiry is known to the adapter that checked it.
+    pub valid_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A credential whose form the adapter has checked (signature, expiry), for the domain to decide
+/// whether the account behind it may act.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A signed access token naming a user and the credential version it was issued under.
+    AccessToken {
+        /// The user it names.
+        user_id: crate::user::UserId,
+        /// The account's credential version at issue.
+        version: i64,
+    },
+    /// A browser session, by the hash of its id.
+    Session(SessionKey),
+    /// A single-use WebSocket ticket, by the hash of the ticket.
+    Ticket(String),
+}
+
+/// A WebSocket ticket as stored: its hash, never the ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketRecord {
+    /// SHA-256 of the ticket, hex.
+    pub ticket_hash: String,
+    /// Who may redeem it.
+    pub user_id: crate::user::UserId,
+    /// The account's credential version when it was minted.
+    pub credential_version: i64,
+    /// The browser session it was minted through, if any.
+    pub session: Option<SessionKey>,
+    /// When it stops being redeemable.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}

@@ -5,7 +5,7 @@ use thiserror::Error;
 
 use crate::audit::{AuditAction, AuditRecord};
 use crate::error::StoreError;
-use crate::ports::{Administration, Clock, Directory};
+use crate::ports::{Administration, Clock, Directory, EventPublisher};
 use crate::service::Actor;
 use crate::user::{Booking, BookingId, BookingState, Role, User, UserId};
 
@@ -35,28 +35,32 @@ pub enum AdminError {
 
 /// The admin use cases.
 #[derive(Debug)]
-pub struct AdminService<A, D, C> {
+pub struct AdminService<A, D, E, C> {
     admin: A,
     directory: D,
+    events: E,
     clock: C,
 }
 
-impl<A, D, C> AdminService<A, D, C>
+impl<A, D, E, C> AdminService<A, D, E, C>
 where
     A: Administration,
     D: Directory,
+    E: EventPublisher,
     C: Clock,
 {
     /// Builds the service over its ports.
-    pub fn new(admin: A, directory: D, clock: C) -> Self {
+    pub fn new(admin: A, directory: D, events: E, clock: C) -> Self {
         Self {
             admin,
             directory,
+            events,
             clock,
         }
     }
 
-    /// Activates or deactivates an account.
+    /// Activates or deactivates an account. A deactivated account is locked out at once: every
+    /// credential it held is revoked and its open sockets are closed.
     ///
     /// # Errors
     /// [`AdminError`] naming the rule that stopped it.
@@ -76,10 +80,18 @@ where
             AuditAction::UserDeactivated
         };
         let audit = self.audit(actor, action, "user", user.0);
-        self.admin
+        let changed = self
+            .admin
             .set_user_active(user, active, audit)
             .await
-            .map_err(not_found)
+            .map_err(not_found)?;
+        self.events.account_changed(user);
+        if !active {
+            // The store revoked every credential; open sockets outlive the credential they were
+            // opened with, so they are closed too, on every instance.
+            self.events.disconnect(user, None);
+        }
+        Ok(changed)
     }
 
     /// Changes an account's role.
@@ -97,10 +109,13 @@ where
             return Err(AdminError::SelfChange);
         }
         let audit = self.audit(actor, AuditAction::RoleChanged, "user", user.0);
-        self.admin
+        let changed = self
+            .admin
             .set_user_role(user, role, audit)
             .await
-            .map_err(not_found)
+            .map_err(not_found)?;
+        self.events.account_changed(user);
+        Ok(changed)
     }
 
     /// Creates a booking between an active student and an active tutor.

@@ -35,6 +35,8 @@ pub enum AuditAction {
     RefreshTokenReused,
     /// A user logged out (a session closed or a token family revoked).
     LoggedOut,
+    /// A user changed their password (every other credential of theirs was revoked).
+    PasswordChanged,
     /// A user blocked another.
     UserBlocked,
     /// A user lifted a block.
@@ -82,6 +84,7 @@ impl AuditAction {
             Self::TokenRefreshed => "auth.token_refreshed",
             Self::RefreshTokenReused => "auth.refresh_token_reused",
             Self::LoggedOut => "auth.logged_out",
+            Self::PasswordChanged => "auth.password_changed",
             Self::UserBlocked => "user.blocked",
             Self::UserUnblocked => "user.unblocked",
             Self::MessageReported => "message.reported",

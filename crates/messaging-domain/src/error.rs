@@ -70,14 +70,23 @@ pub enum StoreError {
     /// A uniqueness rule was broken; the string names the rule (for example `username`).
     #[error("duplicate {0}")]
     Duplicate(&'static str),
-    /// The store could not be reached or failed; the source carries the cause for the logs.
+    /// The store failed; the source carries the cause for the logs.
     #[error("storage failure")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The store cannot be reached right now (connection refused or lost, the database restarting):
+    /// the same request may succeed later. Adapters log the outage once, not each failure.
+    #[error("storage unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl StoreError {
     /// Wraps any adapter error as a backend failure.
     pub fn backend(err: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Backend(Box::new(err))
+    }
+
+    /// Wraps an adapter error that means the store cannot be reached right now.
+    pub fn unavailable(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Unavailable(Box::new(err))
     }
 }

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::accounts::NewAccount;
+use crate::accounts::{AccountStatus, NewAccount, Password, SessionKey, TicketRecord};
 use crate::attachment::{
     Attachment, AttachmentId, FileName, NewAttachment, ScanStatus, ScanVerdict, StorageKey,
 };
@@ -333,7 +333,9 @@ pub trait EventLog: Send + Sync + 'static {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait Administration: Send + Sync + 'static {
-    /// Activates or deactivates an account.
+    /// Activates or deactivates an account. Deactivating also, in the same transaction, raises the
+    /// account's credential version and revokes every session, refresh token and unredeemed
+    /// ticket of it, so that nothing issued before works again, even after a reactivation.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown user.
@@ -463,6 +465,88 @@ pub trait Accounts: Send + Sync + 'static {
     /// # Errors
     /// [`StoreError::Backend`] when the store fails.
     async fn revoke_session(&self, id_hash: String, now: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// A user and their password hash, by id.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn credentials_by_id(&self, user: UserId) -> Result<Option<(User, String)>, StoreError>;
+
+    /// Replaces a user's password hash and, in the same transaction, raises their credential
+    /// version (so every access token and ticket issued so far stops working), revokes every
+    /// refresh token and every browser session but `keep`, and writes `audit`.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown user.
+    async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: String,
+        keep: Option<SessionKey>,
+        now: DateTime<Utc>,
+        audit: AuditRecord,
+    ) -> Result<(), StoreError>;
+
+    /// Stores a WebSocket ticket (by hash).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn insert_ws_ticket(&self, ticket: TicketRecord) -> Result<(), StoreError>;
+
+    /// Redeems a ticket by hash at `now`, once: the first caller gets it, any later one (or one
+    /// after its expiry) `None`, even when two redeem it at the same time.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn redeem_ws_ticket(
+        &self,
+        ticket_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TicketRecord>, StoreError>;
+}
+
+/// The one read every authenticated request makes: whether an account may act, in what role, and
+/// which credentials still hold. An adapter may cache it briefly, but a change (deactivation, a
+/// role change, a password change) must reach every reader within a second.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait AccountStatuses: Send + Sync + 'static {
+    /// The account's status, or `None` when there is no such user.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn account_status(&self, user: UserId) -> Result<Option<AccountStatus>, StoreError>;
+}
+
+/// Why a password could not be hashed or checked.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// Every hashing slot and the queue in front of them are taken: try again shortly.
+    #[error("password hashing is at capacity")]
+    Busy,
+    /// The hasher failed.
+    #[error("password hashing failed: {0}")]
+    Failed(String),
+}
+
+/// Password hashing (argon2id in the server), slow on purpose and bounded in concurrency by the
+/// adapter.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PasswordHasher: Send + Sync + 'static {
+    /// Hashes a new password into a self-describing (PHC) string.
+    ///
+    /// # Errors
+    /// [`HashError`] when at capacity or failing.
+    async fn hash(&self, password: Password) -> Result<String, HashError>;
+
+    /// Checks a password against a stored hash. With `None` (an unknown user) it does the same
+    /// work against a dummy hash and answers `false`, so that unknown and known names take as
+    /// long to refuse.
+    ///
+    /// # Errors
+    /// [`HashError`] when at capacity or failing.
+    async fn verify(&self, password: Password, hash: Option<String>) -> Result<bool, HashError>;
 }
 
 /// A browser session as stored: the hash of its id, never the id.
@@ -534,6 +618,16 @@ pub trait EventPublisher: Send + Sync + 'static {
 
     /// Hands a fleeting event over for delivery to whoever is connected now. It must not block.
     fn publish_live(&self, event: LiveEvent);
+
+    /// Closes, on every instance, the user's open connections: all of them (`session: None`, the
+    /// account was deactivated) or those opened through one browser session (it was logged out).
+    /// A connection outlives the credential it was opened with, so ending a credential must reach
+    /// it. It must not block.
+    fn disconnect(&self, user: UserId, session: Option<SessionKey>);
+
+    /// The account's status changed (activated, deactivated, a new role): whatever is cached of
+    /// it, on any instance, must be read afresh. It must not block.
+    fn account_changed(&self, user: UserId);
 }
 
 /// Object storage for attachments: files are written under a key and read back through an expiring

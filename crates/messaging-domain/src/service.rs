@@ -18,6 +18,8 @@ use crate::ports::{Clock, Directory, EventPublisher, MessageRepository};
 use crate::text::{BodyPolicy, ClientMessageId, MessageText, Page, PageSize, SearchQuery, Subject};
 use crate::user::{BookingId, CareAssignment, Role, User, UserId, UserSummary, must_mask_between};
 
+pub mod accounts;
+
 #[cfg(test)]
 mod tests;
 

@@ -20,6 +20,7 @@ impl From<DbError> for StoreError {
         match err {
             DbError::Domain(err) => err,
             DbError::Diesel(DieselError::NotFound) => StoreError::NotFound,
+            DbError::Diesel(err) if connection_lost(&err) => StoreError::unavailable(err),
             DbError::Diesel(DieselError::DatabaseError(
                 DatabaseErrorKind::UniqueViolation,
                 info,
@@ -43,4 +44,30 @@ impl From<DbError> for StoreError {
             other => StoreError::backend(other),
         }
     }
+}
+
+/// Whether diesel's error means the database could not be reached (rather than that it refused
+/// the statement): the connection was lost or refused, or the server is shutting down or starting
+/// up. The same request may then succeed later.
+fn connection_lost(err: &DieselError) -> bool {
+    match err {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection,
+            _,
+        ) => true,
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            // SQLSTATE classes 08 (connection exception) and 57 (operator intervention: admin or
+            // crash shutdown, cannot connect now) reach us as text only.
+            let message = info.message();
+            message.starts_with("terminating connection")
+                || message.starts_with("the database system is")
+                || message.contains("connection to server")
+        }
+        _ => false,
+    }
+}
+
+/// A failure to get a connection from the pool: the database cannot be reached.
+pub(crate) fn pool_error(err: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::unavailable(err)
 }

@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use messaging_domain::StoreError;
-use messaging_domain::accounts::NewAccount;
+use messaging_domain::accounts::{AccountStatus, NewAccount, SessionKey, TicketRecord};
 use messaging_domain::attachment::{Attachment, AttachmentId, NewAttachment, ScanStatus};
 use messaging_domain::audit::{AuditAction, AuditRecord};
 use messaging_domain::event::{EventPlan, Recorded, Replay, StreamSeq};
@@ -16,7 +16,7 @@ use messaging_domain::message::{
     NewReport, Report, SearchResults, ThreadSummary, UnreadCounts,
 };
 use messaging_domain::ports::{
-    Accounts, Administration, AttachmentRepository, AuditLog, Directory, EventLog,
+    AccountStatuses, Accounts, Administration, AttachmentRepository, AuditLog, Directory, EventLog,
     MessageRepository, RefreshOutcome, RefreshTokenRecord, SessionRecord, UploadStep,
 };
 use messaging_domain::text::{Page, PageSize, SearchQuery};
@@ -46,6 +46,7 @@ pub enum DatabaseKind {
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    outage: std::sync::Arc<Outage>,
     queries: QueryCounter,
     instance: std::sync::Arc<str>,
     // The URL may hold a password: it is kept for migrations and never printed.
@@ -68,12 +69,54 @@ impl std::fmt::Debug for Store {
 
 /// Runs the same call on whichever backend the store has.
 macro_rules! on_db {
-    ($self:ident, $db:ident => $call:expr) => {
-        match &$self.backend {
+    ($self:ident, $db:ident => $call:expr) => {{
+        let result = match &$self.backend {
             Backend::Postgres($db) => $call,
             Backend::Sqlite($db) => $call,
+        };
+        $self.outage.observe(&result);
+        result
+    }};
+}
+
+/// Whether the database is out of reach, so that an outage is logged once when it starts and once
+/// when it ends, not once per failed request.
+#[derive(Debug, Default)]
+struct Outage {
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl Outage {
+    fn observe<T>(&self, result: &Result<T, StoreError>) {
+        use std::sync::atomic::Ordering;
+        match result {
+            Err(StoreError::Unavailable(cause)) => {
+                if !self.down.swap(true, Ordering::AcqRel) {
+                    tracing::error!(
+                        error = %error_chain(cause.as_ref()),
+                        "database unreachable; answering 503 until it is back"
+                    );
+                }
+            }
+            Ok(_) => {
+                if self.down.load(Ordering::Acquire) && self.down.swap(false, Ordering::AcqRel) {
+                    tracing::warn!("database reachable again");
+                }
+            }
+            Err(_) => {}
         }
-    };
+    }
+}
+
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 impl Store {
@@ -108,6 +151,7 @@ impl Store {
         };
         Ok(Self {
             backend,
+            outage: std::sync::Arc::default(),
             queries,
             instance,
             url: url.to_owned(),
@@ -451,31 +495,6 @@ impl Store {
     ) -> Result<bool, StoreError> {
         on_db!(self, db => db.presence_online(user, since).await)
     }
-
-    /// Stores a WebSocket ticket (its hash) for `user` until `expires_at`.
-    ///
-    /// # Errors
-    /// [`StoreError::Backend`] when the database fails.
-    pub async fn insert_ws_ticket(
-        &self,
-        ticket_hash: String,
-        user: UserId,
-        expires_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        on_db!(self, db => db.insert_ws_ticket(ticket_hash, user, expires_at).await)
-    }
-
-    /// Redeems a ticket once: its user, unless it is unknown, expired or used.
-    ///
-    /// # Errors
-    /// [`StoreError::Backend`] when the database fails.
-    pub async fn redeem_ws_ticket(
-        &self,
-        ticket_hash: String,
-        now: DateTime<Utc>,
-    ) -> Result<Option<UserId>, StoreError> {
-        on_db!(self, db => db.redeem_ws_ticket(ticket_hash, now).await)
-    }
 }
 
 fn sqlite_path(url: &str) -> &str {
@@ -786,6 +805,40 @@ impl Accounts for Store {
 
     async fn revoke_session(&self, id_hash: String, now: DateTime<Utc>) -> Result<(), StoreError> {
         on_db!(self, db => db.revoke_session(id_hash, now).await)
+    }
+
+    async fn credentials_by_id(&self, user: UserId) -> Result<Option<(User, String)>, StoreError> {
+        on_db!(self, db => db.credentials_by_id(user).await)
+    }
+
+    async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: String,
+        keep: Option<SessionKey>,
+        now: DateTime<Utc>,
+        audit: AuditRecord,
+    ) -> Result<(), StoreError> {
+        on_db!(self, db => db.set_password(user, password_hash, keep, now, audit).await)
+    }
+
+    async fn insert_ws_ticket(&self, ticket: TicketRecord) -> Result<(), StoreError> {
+        on_db!(self, db => db.insert_ws_ticket(ticket).await)
+    }
+
+    async fn redeem_ws_ticket(
+        &self,
+        ticket_hash: String,
+        now: DateTime<Utc>,
+    ) -> Result<Option<TicketRecord>, StoreError> {
+        on_db!(self, db => db.redeem_ws_ticket(ticket_hash, now).await)
+    }
+}
+
+#[async_trait]
+impl AccountStatuses for Store {
+    async fn account_status(&self, user: UserId) -> Result<Option<AccountStatus>, StoreError> {
+        on_db!(self, db => db.account_status(user).await)
     }
 }
 

@@ -155,6 +155,7 @@ pub fn spawn_scan_worker(attachments: Arc<Attachments>, wakeup: Arc<Notify>) {
                     }
                     round.failures.is_empty() && round.decided == SCAN_BATCH as usize
                 }
+                Err(messaging_domain::StoreError::Unavailable(_)) => false,
                 Err(err) => {
                     tracing::error!(error = %crate::problem::error_chain(&err), "scan round failed");
                     false

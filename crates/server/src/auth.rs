@@ -2,16 +2,16 @@
 //! stored by hash, and the extractor that turns a bearer token into the acting user.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use actix_web::http::{Method, StatusCode};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use base64::Engine;
-use chrono::{TimeDelta, Utc};
 use futures_util::future::LocalBoxFuture;
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use messaging_domain::ports::{Accounts, Directory};
+use messaging_domain::accounts::{Credential, Principal, SessionKey};
 use messaging_domain::service::Actor;
 use messaging_domain::user::{Role, UserId};
 use serde::{Deserialize, Serialize};
@@ -62,9 +62,6 @@ pub struct TokenKeys {
     pub access_ttl_secs: u32,
     /// Refresh token lifetime in seconds.
     pub refresh_ttl_secs: u32,
-    /// A hash of a random password, verified against when a login names an unknown user, so that
-    /// unknown and known names take the same time to refuse.
-    dummy_hash: String,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -112,7 +109,6 @@ impl TokenKeys {
             Some(s) => s.to_owned(),
             None => load_or_create_secret(&data_dir.join("jwt-secret"))?,
         };
-        let dummy_hash = hash_password(&random_token()?)?;
         // A separate key for CSRF tokens, so that nothing signed for one purpose verifies for the
         // other.
         let csrf_key: [u8; 32] =
@@ -124,7 +120,6 @@ impl TokenKeys {
             session_idle_secs,
             access_ttl_secs,
             refresh_ttl_secs,
-            dummy_hash,
         })
     }
 
@@ -132,13 +127,20 @@ impl TokenKeys {
     ///
     /// # Errors
     /// A [`Problem`] (500) when signing fails.
-    pub fn issue_access(&self, user: UserId, role: Role, now: i64) -> Result<String, Problem> {
+    pub fn issue_access(
+        &self,
+        user: UserId,
+        role: Role,
+        credential_version: i64,
+        now: i64,
+    ) -> Result<String, Problem> {
         let claims = Claims {
             sub: user.0,
             role: role.as_str().to_owned(),
             iat: now,
             exp: now + i64::from(self.access_ttl_secs),
             typ: "access".to_owned(),
+            ver: credential_version,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| Problem::internal(&e))
@@ -192,12 +194,6 @@ impl TokenKeys {
         mac.update(session_id.as_bytes());
         mac
     }
-
-    /// The hash to verify against when the user is unknown.
-    #[must_use]
-    pub fn dummy_hash(&self) -> &str {
-        &self.dummy_hash
-    }
 }
 
 /// What an access token says.
@@ -205,7 +201,8 @@ impl TokenKeys {
 pub struct Claims {
     /// The user id.
     pub sub: i64,
-    /// The role at issue time.
+    /// The role at issue time, for clients' information only: the server uses the account's
+    /// role as it is now.
     pub role: String,
     /// Issued at (seconds since the epoch).
     pub iat: i64,
@@ -213,6 +210,10 @@ pub struct Claims {
     pub exp: i64,
     /// Always `access`.
     pub typ: String,
+    /// The account's credential version at issue; a token from before a deactivation or a password
+    /// change carries an older one and is refused. (Tokens from before versions existed read 0.)
+    #[serde(default)]
+    pub ver: i64,
 }
 
 /// A 32-byte key for `purpose`, derived from the token secret (the configured one, or the one
@@ -336,15 +337,19 @@ pub async fn verify_password_off_thread(password: Secret, hash: String) -> Resul
     .map_err(|e| Problem::internal(&e))
 }
 
-/// The authenticated caller, from `Authorization: Bearer <access token>`.
+/// The authenticated caller: an active account, as the domain decided from the bearer token or
+/// the session cookie (see `messaging_domain::service::accounts::AccountService::authenticate`).
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     /// Who.
     pub id: UserId,
-    /// Their role when the token was issued.
+    /// Their role now.
     pub role: Role,
     /// Their address, for the audit log.
     pub client_addr: Option<String>,
+    /// The principal as the domain decided it (the session behind a cookie, the credential
+    /// version), for use cases that act on the credential itself (logout, tickets).
+    pub principal: Principal,
 }
 
 impl AuthUser {
@@ -375,13 +380,13 @@ impl FromRequest for AuthUser {
 }
 
 /// A bearer token when there is one (exempt from CSRF checks: a browser never adds it by itself);
-/// otherwise the session cookie, with the idle timeout and, on state-changing requests, the CSRF
-/// checks.
+/// otherwise the session cookie, with, on state-changing requests, the CSRF checks. Whether the
+/// account behind either may act is the domain's decision, made the same way for every route.
 async fn authenticate(req: &HttpRequest) -> Result<AuthUser, Problem> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| Problem::unauthenticated("Authentication is not configured"))?;
-    if let Some(header) = req
+    let credential = if let Some(header) = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -391,63 +396,38 @@ async fn authenticate(req: &HttpRequest) -> Result<AuthUser, Problem> {
             .or_else(|| header.strip_prefix("bearer "))
             .ok_or_else(|| Problem::unauthenticated("Missing bearer token"))?;
         let claims = state.tokens.verify_access(token.trim())?;
-        let role = Role::parse(&claims.role)
-            .ok_or_else(|| Problem::unauthenticated("The access token is not valid"))?;
-        return Ok(AuthUser {
-            id: UserId(claims.sub),
-            role,
-            client_addr: client_addr(req),
-        });
-    }
-    let Some(cookie) = req.cookie(SESSION_COOKIE) else {
-        return Err(Problem::unauthenticated("Missing bearer token or session"));
+        Credential::AccessToken {
+            user_id: UserId(claims.sub),
+            version: claims.ver,
+        }
+    } else {
+        let Some(cookie) = req.cookie(SESSION_COOKIE) else {
+            return Err(Problem::unauthenticated("Missing bearer token or session"));
+        };
+        if is_state_changing(req.method()) {
+            check_csrf(req, &state.tokens, cookie.value())?;
+        }
+        Credential::Session(session_key(cookie.value()))
     };
-    let session_id = cookie.value().to_owned();
-    let session = session_user(state, &session_id).await?;
-    if is_state_changing(req.method()) {
-        check_csrf(req, &state.tokens, &session_id)?;
-    }
+    // In a task of its own: actix polls a handler's extractors together and drops the others
+    // when one fails (a bad body), and a store call dropped in flight must not happen (see
+    // `startup::log_request`).
+    let accounts = Arc::clone(&state.accounts);
+    let principal = actix_web::rt::spawn(async move { accounts.authenticate(credential).await })
+        .await
+        .map_err(|err| Problem::internal(&err))??;
     Ok(AuthUser {
-        id: session.id,
-        role: session.role,
+        id: principal.user_id,
+        role: principal.role,
         client_addr: client_addr(req),
+        principal,
     })
 }
 
-/// The active user behind a live session; refreshes its idle timer.
-pub(crate) async fn session_user(
-    state: &AppState,
-    session_id: &str,
-) -> Result<messaging_domain::user::User, Problem> {
-    let now = Utc::now();
-    let hash = token_hash(session_id);
-    let session = state
-        .store
-        .session(hash.clone())
-        .await?
-        .filter(|s| s.revoked_at.is_none())
-        .ok_or_else(|| Problem::unauthenticated("The session is not valid"))?;
-    let idle = TimeDelta::seconds(i64::from(state.tokens.session_idle_secs));
-    if now - session.last_seen_at > idle {
-        state.store.revoke_session(hash, now).await?;
-        return Err(Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "SESSION_EXPIRED",
-            "Session expired",
-            "The session expired after inactivity; log in again",
-        ));
-    }
-    let user = state
-        .store
-        .user(session.user_id)
-        .await?
-        .filter(|u| u.is_active)
-        .ok_or_else(|| Problem::unauthenticated("The session is not valid"))?;
-    // One write a minute at most keeps the idle timer right without a write per request.
-    if now - session.last_seen_at > TimeDelta::seconds(60) {
-        state.store.touch_session(hash, now).await?;
-    }
-    Ok(user)
+/// The stored key of a session: the hash of its id, never the id.
+#[must_use]
+pub fn session_key(session_id: &str) -> SessionKey {
+    SessionKey(token_hash(session_id))
 }
 
 fn is_state_changing(method: &Method) -> bool {

@@ -1,6 +1,7 @@
 //! The messaging service's HTTP server: settings, start-up, authentication, and one handler per
 //! route. Business rules live in `messaging-domain`; SQL lives in `messaging-store`.
 
+pub mod accounts;
 pub mod attachments;
 pub mod auth;
 pub mod clock;

@@ -158,6 +158,7 @@ impl Modify for SecuritySchemes {
         auth::refresh::refresh,
         auth::logout::logout,
         auth::csrf::csrf_token,
+        auth::password::change_password,
         messages::threads::list_threads,
         messages::history::thread_history,
         messages::read_all::mark_thread_read,

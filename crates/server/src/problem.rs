@@ -9,6 +9,10 @@ use messaging_domain::ValidationError;
 use messaging_domain::admin::AdminError;
 use messaging_domain::contact::ContactRefusal;
 use messaging_domain::message::EditRefusal;
+use messaging_domain::ports::HashError;
+use messaging_domain::service::accounts::{
+    AuthError, LoginError, PasswordChangeError, RefreshError, RegisterError,
+};
 use messaging_domain::service::{
     DeleteError, EditError, LiveError, ReadError, SafetyError, SendError,
 };
@@ -76,6 +80,18 @@ impl Problem {
             "Internal server error",
             "The server failed to handle this request.",
         )
+    }
+
+    /// 503 while the database cannot be reached, with `Retry-After`.
+    #[must_use]
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "DATABASE_UNAVAILABLE",
+            "Service unavailable",
+            "The database cannot be reached right now; try again shortly.",
+        )
+        .with_retry_after(5)
     }
 
     /// 401 for a missing or unusable access token.
@@ -154,6 +170,15 @@ impl ResponseError for Problem {
     }
 }
 
+/// Logs a background task's store failure at warning level, unless the database is simply out of
+/// reach: the store logs that once per outage, and a task retrying every few seconds would
+/// otherwise log it again each time.
+pub fn warn_unless_outage(err: &StoreError, message: &'static str) {
+    if !matches!(err, StoreError::Unavailable(_)) {
+        tracing::warn!(error = %error_chain(err), "{message}");
+    }
+}
+
 /// An error and all its causes on one line, for the logs.
 #[must_use]
 pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
@@ -181,7 +206,13 @@ impl From<ValidationError> for Problem {
 
 impl From<StoreError> for Problem {
     fn from(err: StoreError) -> Self {
-        Problem::internal(&err)
+        match err {
+            // The store logs an outage once when it begins; each request only says try later.
+            StoreError::Unavailable(_) => Problem::unavailable(),
+            StoreError::NotFound | StoreError::Duplicate(_) | StoreError::Backend(_) => {
+                Problem::internal(&err)
+            }
+        }
     }
 }
 
@@ -366,6 +397,114 @@ impl From<AdminError> for Problem {
                 "Admins cannot deactivate or demote themselves",
             ),
             AdminError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<AuthError> for Problem {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Unauthenticated => {
+                Problem::unauthenticated("The credentials are not valid (any more)")
+            }
+            AuthError::AccountInactive => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "ACCOUNT_INACTIVE",
+                "Account inactive",
+                "This account is deactivated; its credentials no longer work",
+            ),
+            AuthError::SessionExpired => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "SESSION_EXPIRED",
+                "Session expired",
+                "The session expired; log in again",
+            ),
+            AuthError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<HashError> for Problem {
+    fn from(err: HashError) -> Self {
+        match err {
+            HashError::Busy => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVER_BUSY",
+                "Server busy",
+                "Too many password checks are waiting; try again shortly",
+            )
+            .with_retry_after(1),
+            HashError::Failed(_) => Problem::internal(&err),
+        }
+    }
+}
+
+fn invalid_credentials() -> Problem {
+    Problem::new(
+        StatusCode::UNAUTHORIZED,
+        "INVALID_CREDENTIALS",
+        "Invalid credentials",
+        "Incorrect username or password",
+    )
+}
+
+impl From<LoginError> for Problem {
+    fn from(err: LoginError) -> Self {
+        match err {
+            LoginError::InvalidCredentials => invalid_credentials(),
+            LoginError::Hashing(e) => e.into(),
+            LoginError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<RegisterError> for Problem {
+    fn from(err: RegisterError) -> Self {
+        match err {
+            RegisterError::Exists => Problem::new(
+                StatusCode::CONFLICT,
+                "ACCOUNT_EXISTS",
+                "Account exists",
+                "An account with this username or email already exists",
+            ),
+            RegisterError::Hashing(e) => e.into(),
+            RegisterError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<RefreshError> for Problem {
+    fn from(err: RefreshError) -> Self {
+        match err {
+            RefreshError::Invalid => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "INVALID_REFRESH_TOKEN",
+                "Invalid refresh token",
+                "The refresh token is not valid",
+            ),
+            RefreshError::Reused => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "REFRESH_TOKEN_REUSED",
+                "Refresh token reused",
+                "This refresh token was already used; every session from that login is revoked",
+            ),
+            RefreshError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<PasswordChangeError> for Problem {
+    fn from(err: PasswordChangeError) -> Self {
+        match err {
+            PasswordChangeError::WrongPassword => Problem::new(
+                StatusCode::FORBIDDEN,
+                "WRONG_PASSWORD",
+                "Wrong password",
+                "The current password is not correct",
+            ),
+            PasswordChangeError::Auth(e) => e.into(),
+            PasswordChangeError::Hashing(e) => e.into(),
+            PasswordChangeError::Store(e) => e.into(),
         }
     }
 }

@@ -68,6 +68,10 @@ pub struct Settings {
     #[arg(long, env = "MESSAGING_SESSION_IDLE_SECS", default_value_t = 1800)]
     pub session_idle_secs: u32,
 
+    /// A browser session ends this many seconds after login, however busy (absolute lifetime).
+    #[arg(long, env = "MESSAGING_SESSION_MAX_SECS", default_value_t = 12 * 3600)]
+    pub session_max_secs: u32,
+
     /// Number of HTTP worker threads (default: one per core).
     #[arg(long, env = "MESSAGING_WORKERS")]
     pub workers: Option<usize>,

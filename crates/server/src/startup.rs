@@ -12,11 +12,13 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpServer, web};
 use chrono::TimeDelta;
 use messaging_domain::attachment_service::{AttachmentConfig, AttachmentService};
+use messaging_domain::service::accounts::{AccountService, CredentialPolicy};
 use messaging_domain::user::Role;
 use messaging_domain::{MessagingConfig, MessagingService, StoreError};
 use messaging_store::{DatabaseKind, Store};
 use tracing::Instrument;
 
+use crate::accounts::{Argon2Hasher, StatusCache};
 use crate::auth::{KeyError, TokenKeys};
 use crate::clock::SystemClock;
 use crate::metrics::{self, Metrics, UNMATCHED_ROUTE};
@@ -109,7 +111,8 @@ impl Application {
             settings.refresh_token_ttl_secs,
             settings.session_idle_secs,
         )?;
-        let hub = Hub::new(store.clone(), settings.ws_queue);
+        let statuses = StatusCache::new(store.clone());
+        let hub = Hub::new(store.clone(), settings.ws_queue, statuses.clone());
         hub.start(TimeDelta::hours(i64::from(
             settings.event_retention_hours.max(1),
         )));
@@ -124,8 +127,26 @@ impl Application {
             SystemClock,
             config,
         );
-        let admin =
-            messaging_domain::admin::AdminService::new(store.clone(), store.clone(), SystemClock);
+        let admin = messaging_domain::admin::AdminService::new(
+            store.clone(),
+            store.clone(),
+            hub.clone(),
+            SystemClock,
+        );
+        let accounts = AccountService::new(
+            store.clone(),
+            store.clone(),
+            statuses,
+            Argon2Hasher::new()?,
+            hub.clone(),
+            SystemClock,
+            CredentialPolicy {
+                session_idle: TimeDelta::seconds(i64::from(settings.session_idle_secs.max(1))),
+                session_max_age: TimeDelta::seconds(i64::from(settings.session_max_secs.max(1))),
+                refresh_ttl: TimeDelta::seconds(i64::from(settings.refresh_token_ttl_secs.max(1))),
+                ticket_ttl: TimeDelta::seconds(i64::from(settings.ws_ticket_secs.max(1))),
+            },
+        );
         // The limiters are shared by every worker, so a limit holds across the whole process.
         let rate_limits = Arc::new(crate::rate_limit::RateLimits::new(&settings));
         rate_limits.start_sweeping();
@@ -156,6 +177,7 @@ impl Application {
             upload_dir: crate::attachments::upload_dir(&settings.data_dir)?,
             messaging: Arc::new(messaging),
             admin: Arc::new(admin),
+            accounts: Arc::new(accounts),
             store,
             tokens: Arc::new(tokens),
             default_role,
@@ -359,7 +381,13 @@ async fn log_request(
     let method = req.method().clone();
     // Handlers and extractors turn their errors into responses, so every request they see is
     // logged and counted below; an `Err` could only come from a middleware inside this one.
-    let mut response = next.call(req).instrument(span.clone()).await?;
+    // Every request runs to completion in a task of its own, even when its client goes away
+    // meanwhile: a handler dropped halfway would drop a store call in flight, and SQLite's
+    // blocking connection wrapper cannot be cancelled on a worker's single-threaded runtime (it
+    // panics). A change a client started is then finished or rolled back, never cut off.
+    let mut response = actix_web::rt::spawn(next.call(req).instrument(span.clone()))
+        .await
+        .map_err(|err| actix_web::Error::from(crate::problem::Problem::internal(&err)))??;
     let route = response
         .request()
         .match_pattern()

@@ -25,7 +25,17 @@ pub type Attachments = messaging_domain::attachment_service::AttachmentService<
 >;
 
 /// The admin use cases as the server builds them.
-pub type Admin = AdminService<Store, Store, SystemClock>;
+pub type Admin = AdminService<Store, Store, Hub, SystemClock>;
+
+/// The account use cases as the server builds them.
+pub type AccountUseCases = messaging_domain::service::accounts::AccountService<
+    Store,
+    Store,
+    crate::accounts::StatusCache,
+    crate::accounts::Argon2Hasher,
+    Hub,
+    SystemClock,
+>;
 
 /// Shared state, cloned into each worker.
 #[derive(Debug, Clone)]
@@ -34,6 +44,8 @@ pub struct AppState {
     pub messaging: Arc<Messaging>,
     /// The admin use cases.
     pub admin: Arc<Admin>,
+    /// The account use cases (and every request's authentication).
+    pub accounts: Arc<AccountUseCases>,
     /// The store, for accounts and readiness.
     pub store: Store,
     /// Token signing keys and lifetimes.

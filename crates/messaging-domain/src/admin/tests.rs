@@ -4,7 +4,7 @@ use chrono::{TimeZone, Utc};
 use futures_executor::block_on;
 
 use super::*;
-use crate::ports::{MockAdministration, MockClock, MockDirectory};
+use crate::ports::{MockAdministration, MockClock, MockDirectory, MockEventPublisher};
 
 const ADMIN: UserId = UserId(1);
 const STUDENT: UserId = UserId(2);
@@ -57,8 +57,16 @@ fn actor(id: UserId) -> Actor {
 fn service(
     admin: MockAdministration,
     deactivated: Option<UserId>,
-) -> AdminService<MockAdministration, MockDirectory, MockClock> {
-    AdminService::new(admin, directory(deactivated), clock())
+) -> AdminService<MockAdministration, MockDirectory, MockEventPublisher, MockClock> {
+    service_with_events(admin, deactivated, MockEventPublisher::new())
+}
+
+fn service_with_events(
+    admin: MockAdministration,
+    deactivated: Option<UserId>,
+    events: MockEventPublisher,
+) -> AdminService<MockAdministration, MockDirectory, MockEventPublisher, MockClock> {
+    AdminService::new(admin, directory(deactivated), events, clock())
 }
 
 #[test]
@@ -184,4 +192,32 @@ fn an_unknown_user_or_booking_is_not_found() {
         block_on(svc.set_booking_state(&actor(ADMIN), BookingId(42), BookingState::Ended)),
         Err(AdminError::NotFound)
     ));
+}
+
+#[test]
+fn deactivating_closes_every_socket_of_the_account_and_activating_closes_none() {
+    #[track_caller]
+    fn check(active: bool, disconnects: usize) {
+        let mut admin = MockAdministration::new();
+        admin
+            .expect_set_user_active()
+            .times(1)
+            .returning(|id, active, _| Ok(user(id, Role::Tutor, active)));
+        let mut events = MockEventPublisher::new();
+        events
+            .expect_account_changed()
+            .withf(|who| *who == TUTOR)
+            .times(1)
+            .return_const(());
+        events
+            .expect_disconnect()
+            .withf(|who, session| *who == TUTOR && session.is_none())
+            .times(disconnects)
+            .return_const(());
+        let svc = service_with_events(admin, None, events);
+        let changed = block_on(svc.set_active(&actor(ADMIN), TUTOR, active)).unwrap();
+        assert_eq!(changed.is_active, active);
+    }
+    check(false, 1);
+    check(true, 0);
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use messaging_domain::accounts::NewAccount;
+use messaging_domain::accounts::{AccountStatus, NewAccount, SessionKey, TicketRecord};
 use messaging_domain::audit::AuditRecord;
 use messaging_domain::event::{
     DomainEvent, EventPlan, Outgoing, Recorded, Replay, StreamEvent, StreamSeq,
@@ -567,7 +567,7 @@ impl Db {
     }
 
     async fn conn(&self) -> Result<Object<Conn>, StoreError> {
-        self.pool.get().await.map_err(StoreError::backend)
+        self.pool.get().await.map_err(crate::error::pool_error)
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
@@ -652,6 +652,68 @@ impl Db {
             .optional()
             .map_err(DbError::from)?;
         Ok(row.map(UserRow::into_user).transpose()?)
+    }
+
+    pub async fn credentials_by_id(&self, id: UserId) -> Result<Option<(User, String)>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row = users::table
+            .find(id.0)
+            .select(UserRow::as_select())
+            .first(&mut *conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        Ok(row.map(UserRow::into_user).transpose()?)
+    }
+
+    pub async fn account_status(&self, id: UserId) -> Result<Option<AccountStatus>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<(String, bool, i64)> = users::table
+            .find(id.0)
+            .select((users::role, users::is_active, users::credential_version))
+            .first(&mut *conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        row.map(|(role, active, credential_version)| {
+            Ok(AccountStatus {
+                role: Role::parse(&role).ok_or(DbError::Corrupt("users.role"))?,
+                active,
+                credential_version,
+            })
+        })
+        .transpose()
+        .map_err(|e: DbError| e.into())
+    }
+
+    /// Replaces a password hash; every other credential of the user stops working (see
+    /// [`messaging_domain::ports::Accounts::set_password`]).
+    pub async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: String,
+        keep: Option<SessionKey>,
+        now: DateTime<Utc>,
+        audit: AuditRecord,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        conn.transaction::<_, DbError, _>(async move |conn| {
+            let changed = diesel::update(users::table.find(user.0))
+                .set((
+                    users::password_hash.eq(&password_hash),
+                    users::credential_version.eq(users::credential_version + 1),
+                ))
+                .execute(conn)
+                .await?;
+            if changed == 0 {
+                return Err(DbError::Domain(StoreError::NotFound));
+            }
+            revoke_credentials(conn, user, keep.as_ref(), now).await?;
+            insert_audit(conn, &audit).await?;
+            Ok(())
+        })
+        .await?;
+        Ok(())
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
@@ -825,7 +887,16 @@ impl Db {
                     else {
                         return Ok(RefreshOutcome::Invalid);
                     };
-                    if row.revoked_at.is_some() {
+                    // A revoked family stays revoked: a token stored in it afterwards (by a
+                    // request that won a race against the reuse that revoked it) is refused too.
+                    let family_revoked: Option<String> = refresh_tokens::table
+                        .filter(refresh_tokens::family.eq(&row.family))
+                        .filter(refresh_tokens::revoked_at.is_not_null())
+                        .select(refresh_tokens::token_hash)
+                        .first(conn)
+                        .await
+                        .optional()?;
+                    if row.revoked_at.is_some() || family_revoked.is_some() {
                         return Ok(RefreshOutcome::Invalid);
                     }
                     if row.used_at.is_some() {
@@ -855,7 +926,19 @@ impl Db {
                     .execute(conn)
                     .await?;
                     if marked == 0 {
-                        return Ok(RefreshOutcome::Invalid);
+                        // Another request used the token between our read and our write: two
+                        // uses at once are a reuse like any other.
+                        diesel::update(
+                            refresh_tokens::table
+                                .filter(refresh_tokens::family.eq(&row.family))
+                                .filter(refresh_tokens::revoked_at.is_null()),
+                        )
+                        .set(refresh_tokens::revoked_at.eq(Some(now)))
+                        .execute(conn)
+                        .await?;
+                        return Ok(RefreshOutcome::Reused {
+                            user_id: UserId(row.user_id),
+                        });
                     }
                     Ok(RefreshOutcome::Valid {
                         user_id: UserId(row.user_id),
@@ -1427,8 +1510,22 @@ impl Db {
             .transaction::<_, DbError, _>(async move |conn| {
                 let target = users::table.find(user.0);
                 let row: UserRow = match (active, role) {
-                    (Some(active), _) => diesel::update(target)
-                        .set(users::is_active.eq(active))
+                    (Some(false), _) => {
+                        // Nothing issued before a deactivation may work again, not even after a
+                        // reactivation: the version goes up and every credential is revoked.
+                        let row = diesel::update(target)
+                            .set((
+                                users::is_active.eq(false),
+                                users::credential_version.eq(users::credential_version + 1),
+                            ))
+                            .returning(UserRow::as_returning())
+                            .get_result(conn)
+                            .await?;
+                        revoke_credentials(conn, user, None, audit.at).await?;
+                        row
+                    }
+                    (Some(true), _) => diesel::update(target)
+                        .set(users::is_active.eq(true))
                         .returning(UserRow::as_returning())
                         .get_result(conn)
                         .await?,
@@ -1815,18 +1912,15 @@ impl Db {
         Ok(found.is_some())
     }
 
-    pub async fn insert_ws_ticket(
-        &self,
-        ticket_hash: String,
-        user: UserId,
-        expires_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    pub async fn insert_ws_ticket(&self, ticket: TicketRecord) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
         diesel::insert_into(ws_tickets::table)
             .values((
-                ws_tickets::ticket_hash.eq(ticket_hash),
-                ws_tickets::user_id.eq(user.0),
-                ws_tickets::expires_at.eq(expires_at),
+                ws_tickets::ticket_hash.eq(ticket.ticket_hash),
+                ws_tickets::user_id.eq(ticket.user_id.0),
+                ws_tickets::expires_at.eq(ticket.expires_at),
+                ws_tickets::credential_version.eq(ticket.credential_version),
+                ws_tickets::session_hash.eq(ticket.session.map(|s| s.0)),
             ))
             .execute(&mut *conn)
             .await
@@ -1834,23 +1928,28 @@ impl Db {
         Ok(())
     }
 
-    /// Uses a ticket: returns its user if it exists, has not expired and was never used; marks it
-    /// used in the same statement, so two redemptions cannot both succeed. Expired tickets are
-    /// swept on the way.
+    /// Uses a ticket: returns it if it exists, has not expired and was never used; marks it used
+    /// in the same statement, so two redemptions cannot both succeed. Expired tickets are swept
+    /// on the way.
     pub async fn redeem_ws_ticket(
         &self,
         ticket_hash: String,
         now: DateTime<Utc>,
-    ) -> Result<Option<UserId>, StoreError> {
+    ) -> Result<Option<TicketRecord>, StoreError> {
         let mut conn = self.conn().await?;
-        let user: Option<i64> = diesel::update(
+        let row: Option<(i64, DateTime<Utc>, i64, Option<String>)> = diesel::update(
             ws_tickets::table
-                .find(ticket_hash)
+                .find(&ticket_hash)
                 .filter(ws_tickets::used_at.is_null())
                 .filter(ws_tickets::expires_at.gt(now)),
         )
         .set(ws_tickets::used_at.eq(Some(now)))
-        .returning(ws_tickets::user_id)
+        .returning((
+            ws_tickets::user_id,
+            ws_tickets::expires_at,
+            ws_tickets::credential_version,
+            ws_tickets::session_hash,
+        ))
         .get_result(&mut *conn)
         .await
         .optional()
@@ -1859,8 +1958,53 @@ impl Db {
             .execute(&mut *conn)
             .await
             .map_err(DbError::from)?;
-        Ok(user.map(UserId))
+        Ok(row.map(|(user, expires_at, credential_version, session)| TicketRecord {
+            ticket_hash,
+            user_id: UserId(user),
+            credential_version,
+            session: session.map(SessionKey),
+            expires_at,
+        }))
     }
+}
+
+/// Revokes every browser session of `user` but `keep`, every refresh token and every unredeemed
+/// WebSocket ticket, inside the caller's transaction.
+async fn revoke_credentials(
+    conn: &mut Conn,
+    user: UserId,
+    keep: Option<&SessionKey>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let sessions = sessions::table
+        .filter(sessions::user_id.eq(user.0))
+        .filter(sessions::revoked_at.is_null());
+    match keep {
+        Some(keep) => {
+            diesel::update(sessions.filter(sessions::id_hash.ne(&keep.0)))
+                .set(sessions::revoked_at.eq(Some(now)))
+                .execute(conn)
+                .await?
+        }
+        None => {
+            diesel::update(sessions)
+                .set(sessions::revoked_at.eq(Some(now)))
+                .execute(conn)
+                .await?
+        }
+    };
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user.0))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)
+    .await?;
+    diesel::delete(ws_tickets::table.filter(ws_tickets::user_id.eq(user.0)))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 async fn latest_seq(conn: &mut Conn, user: i64) -> Result<i64, DbError> {

@@ -15,6 +15,7 @@ pub mod schema {
             role -> Text,
             is_active -> Bool,
             created_at -> Ts,
+            credential_version -> BigInt,
         }
     }
 
@@ -210,6 +211,8 @@ pub mod schema {
             user_id -> BigInt,
             expires_at -> Ts,
             used_at -> Nullable<Ts>,
+            credential_version -> BigInt,
+            session_hash -> Nullable<Text>,
         }
     }
 

@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts;
 mod attachments;
 mod contract;
 mod streams;
@@ -67,6 +68,16 @@ contract_tests!(
     a_failed_upload_leaves_no_message_behind,
     scan_decisions_are_stored_and_leave_the_queue,
 );
+
+mod account_tests {
+    contract_tests!(
+        accounts:
+        deactivation_raises_the_version_and_revokes_every_credential,
+        a_password_change_keeps_one_session_and_revokes_the_rest,
+        an_unknown_user_has_no_account_status,
+        one_refresh_token_used_twice_at_once_is_a_reuse,
+    );
+}
 
 mod stream_tests {
     contract_tests!(

@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use chrono::{SubsecRound, TimeDelta, Utc};
 use messaging_domain::StoreError;
+use messaging_domain::accounts::{SessionKey, TicketRecord};
 use messaging_domain::audit::AuditAction;
 use messaging_domain::event::{DomainEvent, EventPlan, Replay, StreamEvent};
 use messaging_domain::message::{Message, MessageView, NewMessage};
-use messaging_domain::ports::{EventLog, MessageRepository};
+use messaging_domain::ports::{Accounts, EventLog, MessageRepository};
 use messaging_domain::user::{Role, User, UserId};
 use messaging_store::Store;
 use messaging_store::listen::Notice;
@@ -241,17 +242,21 @@ async fn next_notice(notices: &mut tokio::sync::mpsc::Receiver<Notice>) -> Notic
 pub async fn ws_tickets_are_single_use_and_expire(store: &Store) {
     let a = user(store, "ticket_a", Role::Student).await;
     let now = Utc::now().trunc_subsecs(6);
+    let ticket = |hash: &str, session: Option<&str>| TicketRecord {
+        ticket_hash: hash.into(),
+        user_id: a.id,
+        credential_version: 3,
+        session: session.map(|s| SessionKey(s.into())),
+        expires_at: now + TimeDelta::seconds(30),
+    };
     store
-        .insert_ws_ticket("h1".into(), a.id, now + TimeDelta::seconds(30))
+        .insert_ws_ticket(ticket("h1", Some("s1")))
         .await
         .unwrap();
-    store
-        .insert_ws_ticket("h2".into(), a.id, now + TimeDelta::seconds(30))
-        .await
-        .unwrap();
+    store.insert_ws_ticket(ticket("h2", None)).await.unwrap();
     assert_eq!(
         store.redeem_ws_ticket("h1".into(), now).await.unwrap(),
-        Some(a.id)
+        Some(ticket("h1", Some("s1")))
     );
     assert_eq!(
         store.redeem_ws_ticket("h1".into(), now).await.unwrap(),

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
+use messaging_domain::accounts::SessionKey;
 use messaging_domain::event::{LiveEvent, StreamEvent, StreamSeq};
 use messaging_domain::ports::{EventLog, EventPublisher};
 use messaging_domain::user::UserId;
@@ -24,6 +25,8 @@ use messaging_store::Store;
 use messaging_store::listen::Notice;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, mpsc, watch};
+
+use crate::accounts::StatusCache;
 
 /// How long an instance's presence rows count without a heartbeat: three missed beats.
 pub const PRESENCE_STALE_SECS: i64 = 90;
@@ -48,12 +51,17 @@ pub enum Kick {
     TooSlow,
     /// Its user's account was deactivated (close 1008).
     AccountInactive,
+    /// The browser session it was opened through was logged out, or the account's password
+    /// changed (close 1008).
+    CredentialRevoked,
 }
 
 /// The hub's side of one connection.
 #[derive(Debug)]
 pub struct ConnectionHandle {
     id: u64,
+    /// The browser session the connection was opened through, if any.
+    session: Option<SessionKey>,
     queue: mpsc::Sender<Signal>,
     /// 0 while connected, else 1 + the [`Kick`] reason.
     kicked: AtomicU8,
@@ -73,7 +81,8 @@ impl ConnectionHandle {
             match self.kicked.load(Ordering::Acquire) {
                 0 => notified.await,
                 1 => return Kick::TooSlow,
-                _ => return Kick::AccountInactive,
+                2 => return Kick::AccountInactive,
+                _ => return Kick::CredentialRevoked,
             }
         }
     }
@@ -98,6 +107,7 @@ impl ConnectionHandle {
         let code = match why {
             Kick::TooSlow => 1,
             Kick::AccountInactive => 2,
+            Kick::CredentialRevoked => 3,
         };
         self.kicked.store(code, Ordering::Release);
         self.kick.notify_one();
@@ -111,9 +121,15 @@ struct LiveNotice {
     origin: String,
     audience: Vec<i64>,
     frame: String,
-    /// Instead of a frame: close the audience's sockets (their accounts were deactivated).
+    /// Instead of a frame: close the audience's sockets (their credentials were revoked).
     #[serde(default)]
     disconnect: bool,
+    /// With `disconnect`: only those opened through this browser session (by its hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session: Option<String>,
+    /// Instead of a frame: the audience's account statuses changed; forget what is cached.
+    #[serde(default)]
+    account_changed: bool,
 }
 
 /// Routes events to this instance's WebSockets.
@@ -126,6 +142,8 @@ pub struct Hub {
 struct Inner {
     instance: String,
     store: Store,
+    /// Account statuses cached for authentication: a revocation drops its user's entry.
+    statuses: StatusCache,
     queue_capacity: usize,
     connections: Mutex<HashMap<UserId, Vec<Arc<ConnectionHandle>>>>,
     next_id: AtomicU64,
@@ -146,9 +164,11 @@ pub struct Registration {
 }
 
 impl Hub {
-    /// A hub for this instance over `store`, with `queue_capacity` signals per connection.
+    /// A hub for this instance over `store`, with `queue_capacity` signals per connection; it
+    /// drops a user's entry from `statuses` whenever their credentials are revoked, here or on
+    /// another instance.
     #[must_use]
-    pub fn new(store: Store, queue_capacity: usize) -> Self {
+    pub fn new(store: Store, queue_capacity: usize, statuses: StatusCache) -> Self {
         let (shutdown, _) = watch::channel(false);
         let (outgoing_live, outgoing_live_rx) = mpsc::channel(4096);
         Self {
@@ -156,6 +176,7 @@ impl Hub {
                 // The store's id is the origin its change announcements carry.
                 instance: store.instance_id().to_owned(),
                 store,
+                statuses,
                 queue_capacity: queue_capacity.max(8),
                 connections: Mutex::new(HashMap::new()),
                 next_id: AtomicU64::new(1),
@@ -178,12 +199,14 @@ impl Hub {
         &self.inner.store
     }
 
-    /// Registers a connection of `user`.
+    /// Registers a connection of `user`, opened through `session` if it came from a browser
+    /// session.
     #[must_use]
-    pub fn register(&self, user: UserId) -> Registration {
+    pub fn register(&self, user: UserId, session: Option<SessionKey>) -> Registration {
         let (queue, signals) = mpsc::channel(self.inner.queue_capacity);
         let handle = Arc::new(ConnectionHandle {
             id: self.inner.next_id.fetch_add(1, Ordering::Relaxed),
+            session,
             queue,
             kicked: AtomicU8::new(0),
             kick: Notify::new(),
@@ -266,31 +289,27 @@ impl Hub {
         }
     }
 
-    /// Closes every socket of `user` on this instance.
-    fn close_local(&self, user: UserId, why: Kick) {
-        if let Some(list) = self.lock().remove(&user) {
-            for handle in list {
+    /// Closes the sockets of `user` on this instance: all of them, or those opened through
+    /// `session`; and forgets the user's cached account status.
+    fn close_local(&self, user: UserId, session: Option<&SessionKey>) {
+        self.inner.statuses.forget(user);
+        let mut connections = self.lock();
+        let Some(list) = connections.get_mut(&user) else {
+            return;
+        };
+        let why = match session {
+            None => Kick::AccountInactive,
+            Some(_) => Kick::CredentialRevoked,
+        };
+        list.retain(|handle| {
+            let hit = session.is_none_or(|s| handle.session.as_ref() == Some(s));
+            if hit {
                 handle.kick(why);
             }
-        }
-    }
-
-    /// Closes every socket of a deactivated user, on every instance (close 1008): a socket
-    /// outlives the token or session it was opened with, so deactivation must reach it.
-    pub fn disconnect_user(&self, user: UserId) {
-        self.close_local(user, Kick::AccountInactive);
-        if self.inner.store.kind() == messaging_store::DatabaseKind::Postgres {
-            let notice = LiveNotice {
-                origin: self.inner.instance.clone(),
-                audience: vec![user.0],
-                frame: String::new(),
-                disconnect: true,
-            };
-            if self.inner.outgoing_live.try_send(notice).is_err() {
-                tracing::warn!(
-                    "live event queue full; other instances keep a deactivated user's sockets"
-                );
-            }
+            !hit
+        });
+        if list.is_empty() {
+            connections.remove(&user);
         }
     }
 
@@ -339,9 +358,14 @@ impl Hub {
                     return;
                 }
                 let audience: Vec<UserId> = live.audience.into_iter().map(UserId).collect();
-                if live.disconnect {
+                if live.account_changed {
                     for user in audience {
-                        self.close_local(user, Kick::AccountInactive);
+                        self.inner.statuses.forget(user);
+                    }
+                } else if live.disconnect {
+                    let session = live.session.map(SessionKey);
+                    for user in audience {
+                        self.close_local(user, session.as_ref());
                     }
                 } else {
                     self.deliver_live(&audience, &Arc::from(live.frame));
@@ -363,7 +387,10 @@ impl Hub {
                 }
             }
             Err(err) => {
-                tracing::warn!(error = %err, "cannot read stream heads; waking every socket");
+                crate::problem::warn_unless_outage(
+                    &err,
+                    "cannot read stream heads; waking every socket",
+                );
                 for user in users {
                     self.wake(user, StreamSeq::MAX);
                 }
@@ -394,10 +421,14 @@ impl Hub {
 
     async fn listen_forever(&self) {
         let mut shutdown = self.shutting_down();
+        // Retries come every second while the database is away: the first failure is logged, the
+        // rest are not until listening works again.
+        let mut failing = false;
         loop {
             match self.inner.store.listen().await {
                 Ok(None) => return, // SQLite: one process, in-process delivery only.
                 Ok(Some(mut notices)) => {
+                    failing = false;
                     tracing::info!("listening for other instances' events");
                     self.wake_all().await;
                     loop {
@@ -411,7 +442,15 @@ impl Hub {
                     }
                     tracing::warn!("lost the event listener connection; reconnecting");
                 }
-                Err(err) => tracing::warn!(error = %err, "cannot listen for events; retrying"),
+                Err(err) => {
+                    if !failing {
+                        tracing::warn!(
+                            error = %crate::problem::error_chain(&err),
+                            "cannot listen for events; retrying every second"
+                        );
+                    }
+                    failing = true;
+                }
             }
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -427,7 +466,7 @@ impl Hub {
             };
             // Fleeting by nature: a failure costs one typing indicator, not data.
             if let Err(err) = self.inner.store.notify_live(&payload).await {
-                tracing::warn!(error = %err, "cannot forward a live event");
+                crate::problem::warn_unless_outage(&err, "cannot forward a live event");
             }
         }
     }
@@ -447,7 +486,7 @@ impl Hub {
                 .presence_touch(&self.inner.instance, &users, Utc::now())
                 .await
             {
-                tracing::warn!(error = %err, "presence heartbeat failed");
+                crate::problem::warn_unless_outage(&err, "presence heartbeat failed");
             }
         }
         if let Err(err) = self
@@ -471,7 +510,7 @@ impl Hub {
             match self.inner.store.prune_events(Utc::now() - retention).await {
                 Ok(0) => {}
                 Ok(removed) => tracing::info!(removed, "pruned old stream entries"),
-                Err(err) => tracing::warn!(error = %err, "cannot prune stream entries"),
+                Err(err) => crate::problem::warn_unless_outage(&err, "cannot prune stream entries"),
             }
         }
     }
@@ -495,9 +534,51 @@ impl EventPublisher for Hub {
                 audience: audience.iter().map(|u| u.0).collect(),
                 frame: frame.to_string(),
                 disconnect: false,
+                session: None,
+                account_changed: false,
             };
             if self.inner.outgoing_live.try_send(notice).is_err() {
                 tracing::warn!("live event queue full; dropped one fleeting event");
+            }
+        }
+    }
+
+    fn account_changed(&self, user: UserId) {
+        self.inner.statuses.forget(user);
+        if self.inner.store.kind() == messaging_store::DatabaseKind::Postgres {
+            let notice = LiveNotice {
+                origin: self.inner.instance.clone(),
+                audience: vec![user.0],
+                frame: String::new(),
+                disconnect: false,
+                session: None,
+                account_changed: true,
+            };
+            // Should the queue be full, other instances read the status afresh within the status
+            // cache's lifetime anyway.
+            if self.inner.outgoing_live.try_send(notice).is_err() {
+                tracing::warn!(
+                    "live event queue full; other instances keep a stale status briefly"
+                );
+            }
+        }
+    }
+
+    fn disconnect(&self, user: UserId, session: Option<SessionKey>) {
+        self.close_local(user, session.as_ref());
+        if self.inner.store.kind() == messaging_store::DatabaseKind::Postgres {
+            let notice = LiveNotice {
+                origin: self.inner.instance.clone(),
+                audience: vec![user.0],
+                frame: String::new(),
+                disconnect: true,
+                session: session.map(|s| s.0),
+                account_changed: false,
+            };
+            // Should the queue be full, other instances still refuse the revoked credential
+            // within the status cache's lifetime; only sockets already open there linger.
+            if self.inner.outgoing_live.try_send(notice).is_err() {
+                tracing::warn!("live event queue full; other instances keep revoked sockets open");
             }
         }
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
 use chrono::Utc;
 use futures_util::StreamExt;
+use messaging_domain::accounts::SessionKey;
 use messaging_domain::event::{LiveEvent, Replay, StreamSeq};
 use messaging_domain::message::MessageId;
 use messaging_domain::ports::EventLog;
@@ -24,8 +25,12 @@ pub const CLOSE_IDLE: u16 = 4000;
 pub const CLOSE_TOKEN_EXPIRED: u16 = 4001;
 /// Close code: the page's origin may not open WebSockets here.
 pub const CLOSE_BAD_ORIGIN: u16 = 4003;
-/// Close code: policy violation (here: the account was deactivated while connected).
+/// Close code: policy violation (here: the account was deactivated, or the session the socket
+/// was opened through logged out, while connected).
 pub const CLOSE_POLICY: u16 = 1008;
+/// Close code: the server cannot serve the socket now (its database is unreachable); try again
+/// later.
+pub const CLOSE_TRY_AGAIN: u16 = 1013;
 /// Close code: the client fell a whole queue behind; reconnect with `since`.
 pub const CLOSE_TOO_SLOW: u16 = 4008;
 
@@ -48,8 +53,11 @@ pub struct KeepAlive {
 pub struct Opened {
     /// The user.
     pub user: User,
-    /// When the access token it was opened with expires (tickets and sessions: never).
+    /// When the credential it was opened with stops holding (an access token's expiry, a
+    /// browser session's absolute lifetime).
     pub expires_at: Option<chrono::DateTime<Utc>>,
+    /// The browser session it was opened through, if any: logging out of it closes the socket.
+    pub session: Option<SessionKey>,
     /// The caller's address, for the audit log.
     pub client_addr: Option<String>,
     /// Replay entries after this position first.
@@ -94,7 +102,7 @@ pub async fn serve(
 ) {
     let hub = state.hub.clone();
     let user = opened.user.id;
-    let mut registration = hub.register(user);
+    let mut registration = hub.register(user, opened.session.clone());
     let mut shutdown = hub.shutting_down();
     if registration.first_here {
         came_online(&state, &hub, user).await;
@@ -194,10 +202,21 @@ async fn event_log_latest(conn: &Connection) -> Result<StreamSeq, End> {
     super::event_log(&conn.hub)
         .latest_seq(conn.user)
         .await
-        .map_err(|err| {
-            tracing::error!(error = %err, "cannot read the event stream");
+        .map_err(store_failed)
+}
+
+/// The close for a store failure: 1013 (try again later) while the database is out of reach,
+/// which the store logs once per outage; 1011 with the cause logged otherwise.
+fn store_failed(err: messaging_domain::StoreError) -> End {
+    match err {
+        messaging_domain::StoreError::Unavailable(_) => {
+            End::Close(CLOSE_TRY_AGAIN, "try again later".into())
+        }
+        other => {
+            tracing::error!(error = %crate::problem::error_chain(&other), "cannot read the event stream");
             End::Close(u16::from(CloseCode::Error), "server error".into())
-        })
+        }
+    }
 }
 
 async fn sleep_until(at: Option<Instant>) {
@@ -222,6 +241,7 @@ impl Connection {
         match why {
             Kick::TooSlow => self.too_slow(),
             Kick::AccountInactive => End::Close(CLOSE_POLICY, "account inactive".into()),
+            Kick::CredentialRevoked => End::Close(CLOSE_POLICY, "credentials revoked".into()),
         }
     }
 
@@ -250,10 +270,7 @@ impl Connection {
             let replay = super::event_log(&self.hub)
                 .events_after(self.user, self.cursor, REPLAY_BATCH)
                 .await
-                .map_err(|err| {
-                    tracing::error!(error = %err, "cannot read the event stream");
-                    End::Close(u16::from(CloseCode::Error), "server error".into())
-                })?;
+                .map_err(store_failed)?;
             match replay {
                 Replay::Events(entries) => {
                     let full = entries.len() == REPLAY_BATCH as usize;

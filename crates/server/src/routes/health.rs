@@ -29,10 +29,18 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
-    let ping = tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await;
+    // The ping runs in a task of its own, which the timeout leaves to finish: a store call
+    // dropped in flight must not happen (see `startup::log_request`).
+    let store = state.store.clone();
+    let ping = tokio::time::timeout(
+        Duration::from_secs(2),
+        actix_web::rt::spawn(async move { store.ping().await }),
+    )
+    .await;
     match ping {
-        Ok(Ok(())) => Ok(HttpResponse::Ok().json(json!({ "status": "ready" }))),
-        Ok(Err(err)) => {
+        Ok(Ok(Ok(()))) => Ok(HttpResponse::Ok().json(json!({ "status": "ready" }))),
+        Ok(Err(err)) => Err(Problem::internal(&err)),
+        Ok(Ok(Err(err))) => {
             tracing::warn!(error = %crate::problem::error_chain(&err), "database not ready");
             Err(not_ready())
         }

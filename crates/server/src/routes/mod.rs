@@ -59,7 +59,8 @@ fn auth_routes(cfg: &mut web::ServiceConfig) {
         .service(auth::login::login)
         .service(auth::refresh::refresh)
         .service(auth::logout::logout)
-        .service(auth::csrf::csrf_token);
+        .service(auth::csrf::csrf_token)
+        .service(auth::password::change_password);
 }
 
 /// System A's message routes (the seed document's `/api/messages...`). More specific paths come

@@ -7,8 +7,10 @@ mod api;
 mod attachments;
 mod audit;
 mod fuzz;
+mod lockout;
 mod observability;
 mod openapi;
+mod outage;
 mod privacy;
 mod process;
 mod rate_limits;
@@ -92,6 +94,17 @@ server_tests!(
     subjects_and_display_names_reach_the_other_party_masked,
     probing_recipients_tells_nobody_who_exists_or_what_role_they_have,
     only_a_party_already_known_is_told_why_a_send_is_refused,
+);
+
+server_tests!(
+    lockout in lockout_tests:
+    a_deactivated_account_is_refused_on_every_route_at_once,
+    a_deactivated_admin_loses_admin_reads_and_writes,
+    a_role_change_takes_effect_without_a_new_token,
+    a_signed_token_naming_no_user_is_401_not_500,
+    two_concurrent_refreshes_of_one_token_are_a_reuse,
+    a_password_change_keeps_this_session_and_ends_every_other_credential,
+    logging_out_closes_the_sockets_opened_through_that_session_only,
 );
 
 server_tests!(

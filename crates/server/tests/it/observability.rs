@@ -161,17 +161,17 @@ async fn metrics_count_requests_by_route_pattern_never_by_raw_path() {
 }
 
 /// The real binary, started with JSON logs on stdout.
-struct ServerProcess {
+pub(crate) struct ServerProcess {
     child: Child,
     lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-    address: String,
+    pub(crate) seen: Vec<String>,
+    pub(crate) address: String,
     data_dir: std::path::PathBuf,
 }
 
 impl ServerProcess {
     /// Starts on a fresh SQLite database, or on `database_url`.
-    fn start(database_url: Option<&str>) -> Self {
+    pub(crate) fn start(database_url: Option<&str>) -> Self {
         let data_dir =
             std::env::temp_dir().join(format!("messaging-server-process-{}", uuid::Uuid::new_v4()));
         let mut command = Command::new(env!("CARGO_BIN_EXE_messaging-server"));
@@ -217,7 +217,7 @@ impl ServerProcess {
 
     /// Waits for the first line from now on that `wanted` accepts, keeping every line read.
     #[track_caller]
-    fn wait_for_line(&mut self, wanted: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait_for_line(&mut self, wanted: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());

@@ -60,10 +60,6 @@ pub async fn update_user(
     }
     if let Some(active) = body.is_active {
         user = Some(state.admin.set_active(&actor, target, active).await?);
-        if !active {
-            // Open sockets outlive the token they were opened with.
-            state.hub.disconnect_user(target);
-        }
     }
     match user {
         Some(user) => Ok(HttpResponse::Ok().json(AdminUser::from(user))),

@@ -4,7 +4,9 @@
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde_json::json;
 
-use crate::auth::{SESSION_COOKIE, session_user};
+use messaging_domain::accounts::Credential;
+
+use crate::auth::{SESSION_COOKIE, session_key};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -28,6 +30,9 @@ pub async fn csrf_token(
             "No session: log in with cookie: true first (bearer requests need no CSRF token)",
         ));
     };
-    session_user(&state, cookie.value()).await?;
+    state
+        .accounts
+        .authenticate(Credential::Session(session_key(cookie.value())))
+        .await?;
     Ok(HttpResponse::Ok().json(json!({ "csrf_token": state.tokens.csrf_token(cookie.value()) })))
 }

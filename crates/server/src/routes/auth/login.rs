@@ -1,16 +1,11 @@
 //! `POST /api/auth/login` `{username, password, cookie?}`: tokens, or with `cookie: true` a
 //! browser session cookie and its CSRF token.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use chrono::Utc;
-use messaging_domain::accounts::Username;
-use messaging_domain::audit::{AuditAction, AuditRecord};
-use messaging_domain::ports::{Accounts, AuditLog};
+use messaging_domain::service::accounts::Grant;
 use serde::Deserialize;
 
-use super::issue_tokens;
-use crate::auth::{Secret, client_addr, verify_password_off_thread};
+use crate::auth::{Secret, client_addr, random_token, session_key, token_hash};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -49,42 +44,24 @@ pub async fn login(
     state
         .rate_limits
         .check_login(client_addr(&req).as_deref(), &body.username)?;
-    // A name that cannot be a user name (control characters, ...) is an unknown user: it never
-    // reaches the database.
-    let found = match Username::parse(&body.username) {
-        Ok(name) => state.store.credentials(name.as_str()).await?,
-        Err(_) => None,
-    };
-    // Unknown users are checked against a dummy hash, so both failures take as long.
-    let (user, hash) = match found {
-        Some((user, hash)) => (Some(user), hash),
-        None => (None, state.tokens.dummy_hash().to_owned()),
-    };
-    let password_ok = verify_password_off_thread(body.password, hash).await?;
-    let user = user.filter(|u| password_ok && u.is_active);
-    let audit = AuditRecord {
-        actor: user.as_ref().map(|u| u.id),
-        action: if user.is_some() {
-            AuditAction::LoginSucceeded
-        } else {
-            AuditAction::LoginFailed
-        },
-        object_type: "user",
-        object_id: user.as_ref().map(|u| u.id.0),
-        at: Utc::now(),
-        client_addr: client_addr(&req),
-    };
-    state.store.record(audit).await?;
-    let Some(user) = user else {
-        return Err(Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "INVALID_CREDENTIALS",
-            "Invalid credentials",
-            "Incorrect username or password",
-        ));
-    };
+    let password = body.password.expose().to_owned();
     if body.cookie {
-        return super::session::open_session(&state, &req, user.id).await;
+        let session_id = random_token().map_err(|e| Problem::internal(&e))?;
+        let grant = Grant::Session(session_key(&session_id));
+        state
+            .accounts
+            .login(&body.username, password, grant, client_addr(&req))
+            .await?;
+        return Ok(super::session::session_opened(&state, &req, session_id));
     }
-    issue_tokens(&state, user.id, user.role, None).await
+    let refresh_token = random_token().map_err(|e| Problem::internal(&e))?;
+    let grant = Grant::Tokens {
+        refresh_hash: token_hash(&refresh_token),
+        family: random_token().map_err(|e| Problem::internal(&e))?,
+    };
+    let done = state
+        .accounts
+        .login(&body.username, password, grant, client_addr(&req))
+        .await?;
+    super::tokens_issued(&state, &done, refresh_token)
 }

@@ -3,9 +3,6 @@
 //! every token descended from that login is revoked.
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use chrono::Utc;
-use messaging_domain::audit::{AuditAction, AuditRecord};
-use messaging_domain::ports::{Accounts, AuditLog};
 use serde::Deserialize;
 
 use super::session::clear_cookie;
@@ -47,30 +44,16 @@ pub async fn logout(
         serde_json::from_slice(&body)
             .map_err(|e| Problem::invalid_request(format!("Invalid JSON body: {e}")))?
     };
-    let now = Utc::now();
-    if let Some(token) = body.refresh_token {
-        state
-            .store
-            .revoke_refresh_family(token_hash(token.expose()), now)
-            .await?;
-    }
     state
-        .store
-        .record(AuditRecord {
-            actor: Some(user.id),
-            action: AuditAction::LoggedOut,
-            object_type: "user",
-            object_id: Some(user.id.0),
-            at: now,
-            client_addr: user.client_addr.clone(),
-        })
+        .accounts
+        .logout(
+            &user.principal,
+            body.refresh_token.map(|t| token_hash(t.expose())),
+            user.client_addr.clone(),
+        )
         .await?;
     let mut response = HttpResponse::NoContent();
-    if let Some(cookie) = req.cookie(SESSION_COOKIE) {
-        state
-            .store
-            .revoke_session(token_hash(cookie.value()), now)
-            .await?;
+    if req.cookie(SESSION_COOKIE).is_some() {
         response.cookie(clear_cookie());
     }
     Ok(response.finish())

@@ -3,17 +3,16 @@
 pub mod csrf;
 pub mod login;
 pub mod logout;
+pub mod password;
 pub mod refresh;
 pub mod register;
 pub mod session;
 
 use actix_web::HttpResponse;
-use chrono::{TimeDelta, Utc};
-use messaging_domain::ports::{Accounts, RefreshTokenRecord};
-use messaging_domain::user::{Role, UserId};
+use chrono::Utc;
+use messaging_domain::service::accounts::Authenticated;
 use serde::Serialize;
 
-use crate::auth::{random_token, token_hash};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -26,30 +25,19 @@ pub struct TokenResponse {
     pub expires_in: u32,
 }
 
-/// Issues an access token and a refresh token in `family` (a new family on login).
-pub(crate) async fn issue_tokens(
+/// The answer to a login or refresh that issued tokens: an access token carrying the account's
+/// credential version, and the new refresh token (already stored, by hash, by the use case).
+pub(crate) fn tokens_issued(
     state: &AppState,
-    user: UserId,
-    role: Role,
-    family: Option<String>,
+    done: &Authenticated,
+    refresh_token: String,
 ) -> Result<HttpResponse, Problem> {
-    let now = Utc::now();
-    let access_token = state.tokens.issue_access(user, role, now.timestamp())?;
-    let refresh_token = random_token().map_err(|e| Problem::internal(&e))?;
-    let family = match family {
-        Some(f) => f,
-        None => random_token().map_err(|e| Problem::internal(&e))?,
-    };
-    state
-        .store
-        .insert_refresh_token(RefreshTokenRecord {
-            token_hash: token_hash(&refresh_token),
-            user_id: user,
-            family,
-            issued_at: now,
-            expires_at: now + TimeDelta::seconds(i64::from(state.tokens.refresh_ttl_secs)),
-        })
-        .await?;
+    let access_token = state.tokens.issue_access(
+        done.user.id,
+        done.user.role,
+        done.credential_version,
+        Utc::now().timestamp(),
+    )?;
     Ok(HttpResponse::Ok().json(TokenResponse {
         access_token,
         refresh_token,

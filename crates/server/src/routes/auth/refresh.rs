@@ -1,15 +1,10 @@
 //! `POST /api/auth/refresh`: exchanges a refresh token for a new pair. Each refresh token works
 //! once; presenting a used one revokes every token descended from the same login.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use chrono::Utc;
-use messaging_domain::audit::{AuditAction, AuditRecord};
-use messaging_domain::ports::{Accounts, AuditLog, Directory, RefreshOutcome};
 use serde::Deserialize;
 
-use super::issue_tokens;
-use crate::auth::{Secret, client_addr, token_hash};
+use crate::auth::{Secret, client_addr, random_token, token_hash};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -17,15 +12,6 @@ use crate::state::AppState;
 pub struct RefreshRequest {
     #[schema(value_type = String)]
     refresh_token: Secret,
-}
-
-fn invalid() -> Problem {
-    Problem::new(
-        StatusCode::UNAUTHORIZED,
-        "INVALID_REFRESH_TOKEN",
-        "Invalid refresh token",
-        "The refresh token is not valid",
-    )
 }
 
 #[utoipa::path(
@@ -45,43 +31,14 @@ pub async fn refresh(
     req: HttpRequest,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let now = Utc::now();
-    let hash = token_hash(body.refresh_token.expose());
-    let outcome = state.store.consume_refresh_token(hash, now).await?;
-    let audit = |action, user: messaging_domain::user::UserId| AuditRecord {
-        actor: Some(user),
-        action,
-        object_type: "user",
-        object_id: Some(user.0),
-        at: now,
-        client_addr: client_addr(&req),
-    };
-    match outcome {
-        RefreshOutcome::Valid { user_id, family } => {
-            let user = state
-                .store
-                .user(user_id)
-                .await?
-                .filter(|u| u.is_active)
-                .ok_or_else(invalid)?;
-            state
-                .store
-                .record(audit(AuditAction::TokenRefreshed, user.id))
-                .await?;
-            issue_tokens(&state, user.id, user.role, Some(family)).await
-        }
-        RefreshOutcome::Reused { user_id } => {
-            state
-                .store
-                .record(audit(AuditAction::RefreshTokenReused, user_id))
-                .await?;
-            Err(Problem::new(
-                StatusCode::UNAUTHORIZED,
-                "REFRESH_TOKEN_REUSED",
-                "Refresh token reused",
-                "This refresh token was already used; every session from that login is revoked",
-            ))
-        }
-        RefreshOutcome::Invalid => Err(invalid()),
-    }
+    let next = random_token().map_err(|e| Problem::internal(&e))?;
+    let done = state
+        .accounts
+        .refresh(
+            token_hash(body.refresh_token.expose()),
+            token_hash(&next),
+            client_addr(&req),
+        )
+        .await?;
+    super::tokens_issued(&state, &done, next)
 }

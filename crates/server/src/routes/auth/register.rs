@@ -1,16 +1,11 @@
 //! `POST /api/auth/register`.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use chrono::Utc;
-use messaging_domain::StoreError;
-use messaging_domain::ValidationError;
-use messaging_domain::accounts::{EmailAddress, NewAccount, Username, parse_name};
-use messaging_domain::audit::{AuditAction, AuditRecord};
-use messaging_domain::ports::Accounts;
+use messaging_domain::accounts::{EmailAddress, Password, Username, parse_name};
+use messaging_domain::service::accounts::Registration;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Secret, client_addr, hash_password_off_thread};
+use crate::auth::{Secret, client_addr};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -32,9 +27,6 @@ pub struct RegisteredUser {
     last_name: String,
     role: &'static str,
 }
-
-const MIN_PASSWORD: usize = 8;
-const MAX_PASSWORD: usize = 128;
 
 #[utoipa::path(
     context_path = "/api",
@@ -61,57 +53,17 @@ pub async fn register(
         .rate_limits
         .check_register(client_addr(&req).as_deref(), &body.username)?;
     let body = body.into_inner();
-    let username = Username::parse(&body.username)?;
-    let email = EmailAddress::parse(&body.email)?;
-    let first_name = parse_name(body.first_name.as_deref(), "first_name")?;
-    let last_name = parse_name(body.last_name.as_deref(), "last_name")?;
-    let length = body.password.expose().chars().count();
-    if length < MIN_PASSWORD {
-        return Err(ValidationError::TooShort {
-            field: "password",
-            min: MIN_PASSWORD,
-        }
-        .into());
-    }
-    if length > MAX_PASSWORD {
-        return Err(ValidationError::TooLong {
-            field: "password",
-            max: MAX_PASSWORD,
-        }
-        .into());
-    }
-    let password_hash = hash_password_off_thread(body.password).await?;
-    let account = NewAccount {
-        username,
-        email,
-        password_hash,
-        first_name,
-        last_name,
-        role: state.default_role,
-    };
-    let audit = AuditRecord {
-        actor: None,
-        action: AuditAction::UserRegistered,
-        object_type: "user",
-        object_id: None,
-        at: Utc::now(),
-        client_addr: client_addr(&req),
+    let form = Registration {
+        username: Username::parse(&body.username)?,
+        email: EmailAddress::parse(&body.email)?,
+        password: Password::parse_new(body.password.expose().to_owned(), "password")?,
+        first_name: parse_name(body.first_name.as_deref(), "first_name")?,
+        last_name: parse_name(body.last_name.as_deref(), "last_name")?,
     };
     let user = state
-        .store
-        .create_account(account, audit)
-        .await
-        .map_err(|e| match e {
-            // One answer for a taken name or address, so that registration cannot be used to find
-            // out who has an account.
-            StoreError::Duplicate(_) => Problem::new(
-                StatusCode::CONFLICT,
-                "ACCOUNT_EXISTS",
-                "Account exists",
-                "An account with this username or email already exists",
-            ),
-            other => other.into(),
-        })?;
+        .accounts
+        .register(form, state.default_role, client_addr(&req))
+        .await?;
     Ok(HttpResponse::Created().json(RegisteredUser {
         id: user.id.0,
         username: user.username,

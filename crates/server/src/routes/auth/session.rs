@@ -3,33 +3,17 @@
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{HttpRequest, HttpResponse};
-use chrono::Utc;
-use messaging_domain::ports::{Accounts, SessionRecord};
-use messaging_domain::user::UserId;
 use serde_json::json;
 
-use crate::auth::{SESSION_COOKIE, random_token, token_hash};
-use crate::problem::Problem;
+use crate::auth::SESSION_COOKIE;
 use crate::state::AppState;
 
-/// Opens a session for `user` and answers with its cookie and CSRF token.
-pub(crate) async fn open_session(
+/// The answer to a login that opened a session: its cookie and CSRF token.
+pub(crate) fn session_opened(
     state: &AppState,
     req: &HttpRequest,
-    user: UserId,
-) -> Result<HttpResponse, Problem> {
-    let session_id = random_token().map_err(|e| Problem::internal(&e))?;
-    let now = Utc::now();
-    state
-        .store
-        .insert_session(SessionRecord {
-            id_hash: token_hash(&session_id),
-            user_id: user,
-            created_at: now,
-            last_seen_at: now,
-            revoked_at: None,
-        })
-        .await?;
+    session_id: String,
+) -> HttpResponse {
     let csrf_token = state.tokens.csrf_token(&session_id);
     let cookie = Cookie::build(SESSION_COOKIE, session_id)
         .path("/")
@@ -37,11 +21,12 @@ pub(crate) async fn open_session(
         .same_site(SameSite::Strict)
         .secure(req.connection_info().scheme() == "https")
         .finish();
-    Ok(HttpResponse::Ok().cookie(cookie).json(json!({
+    HttpResponse::Ok().cookie(cookie).json(json!({
         "token_type": "cookie",
         "csrf_token": csrf_token,
-        "idle_timeout_seconds": state.tokens.session_idle_secs,
-    })))
+        "idle_timeout_seconds": state.accounts.policy().session_idle.num_seconds(),
+        "max_age_seconds": state.accounts.policy().session_max_age.num_seconds(),
+    }))
 }
 
 /// A cookie that removes the session cookie.

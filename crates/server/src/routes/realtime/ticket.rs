@@ -3,7 +3,6 @@
 //! WebSocket. The store keeps only its hash; any instance can redeem it, once.
 
 use actix_web::{HttpResponse, post, web};
-use chrono::{TimeDelta, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -38,17 +37,13 @@ pub async fn ws_ticket(
     user: AuthUser,
 ) -> Result<HttpResponse, Problem> {
     let ticket = random_token().map_err(|e| Problem::internal(&e))?;
-    let ttl = state.realtime.ticket_secs;
     state
-        .store
-        .insert_ws_ticket(
-            token_hash(&ticket),
-            user.id,
-            Utc::now() + TimeDelta::seconds(i64::from(ttl)),
-        )
+        .accounts
+        .mint_ticket(&user.principal, token_hash(&ticket))
         .await?;
     Ok(HttpResponse::Created().json(TicketResponse {
         ticket,
-        expires_in_seconds: ttl,
+        expires_in_seconds: u32::try_from(state.accounts.policy().ticket_ttl.num_seconds())
+            .unwrap_or(u32::MAX),
     }))
 }

@@ -13,12 +13,15 @@ use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
+use messaging_domain::accounts::{Credential, Principal};
 use messaging_domain::event::StreamSeq;
-use messaging_domain::user::User;
+use messaging_domain::ports::Directory;
+use messaging_domain::service::accounts::AuthError;
+use messaging_domain::user::{User, UserId};
 
-use crate::auth::{SESSION_COOKIE, client_addr, session_user, token_hash};
+use crate::auth::{SESSION_COOKIE, client_addr, session_key, token_hash};
 use crate::problem::Problem;
-use crate::realtime::socket::{self, CLOSE_BAD_ORIGIN, CLOSE_POLICY, Opened};
+use crate::realtime::socket::{self, CLOSE_BAD_ORIGIN, CLOSE_POLICY, CLOSE_TRY_AGAIN, Opened};
 use crate::state::AppState;
 
 /// The upgrade handler, for every WebSocket path.
@@ -53,20 +56,20 @@ pub async fn ws(
                 return;
             }
         };
-        let (user, expires_at) = match credentials.authenticate(&state).await {
-            Ok(found) => found,
-            Err(reason) => {
-                socket::refuse(session, CLOSE_POLICY, reason).await;
+        let opened = match credentials.authenticate(&state).await {
+            Ok((user, principal, token_expiry)) => Opened {
+                user,
+                expires_at: earliest(token_expiry, principal.valid_until),
+                session: principal.session,
+                client_addr: addr,
+                since,
+            },
+            Err((code, reason)) => {
+                socket::refuse(session, code, reason).await;
                 return;
             }
         };
         let keep_alive = state.realtime.keep_alive;
-        let opened = Opened {
-            user,
-            expires_at,
-            client_addr: addr,
-            since,
-        };
         socket::serve(state, session, stream, opened, keep_alive).await;
     });
     Ok(response)
@@ -116,51 +119,73 @@ impl Credentials {
         Self::None
     }
 
-    /// The active user behind the credentials, and when they stop holding.
+    /// The active user behind the credentials, as the domain decides for every request, and
+    /// when an access token expires. A refusal is a close code: 1008 for credentials that do not
+    /// hold, 1013 (try again later) when the store cannot answer.
     async fn authenticate(
         self,
         state: &AppState,
-    ) -> Result<(User, Option<DateTime<Utc>>), &'static str> {
-        let (user_id, expires_at) = match self {
-            Self::None => return Err("credentials required"),
-            Self::Ticket(ticket) => {
-                let user = state
-                    .store
-                    .redeem_ws_ticket(token_hash(&ticket), Utc::now())
-                    .await
-                    .map_err(|err| {
-                        tracing::error!(error = %err, "cannot redeem a ticket");
-                        "server error"
-                    })?
-                    .ok_or("invalid ticket")?;
-                (user, None)
-            }
+    ) -> Result<(User, Principal, Option<DateTime<Utc>>), (u16, &'static str)> {
+        let (credential, token_expiry) = match self {
+            Self::None => return Err((CLOSE_POLICY, "credentials required")),
+            Self::Ticket(ticket) => (Credential::Ticket(token_hash(&ticket)), None),
             Self::Token(token) => {
                 let claims = state
                     .tokens
                     .verify_access(&token)
-                    .map_err(|_| "invalid token")?;
-                let expires = DateTime::from_timestamp(claims.exp, 0).ok_or("invalid token")?;
-                (messaging_domain::user::UserId(claims.sub), Some(expires))
+                    .map_err(|_| (CLOSE_POLICY, "invalid token"))?;
+                let expires = DateTime::from_timestamp(claims.exp, 0)
+                    .ok_or((CLOSE_POLICY, "invalid token"))?;
+                let credential = Credential::AccessToken {
+                    user_id: UserId(claims.sub),
+                    version: claims.ver,
+                };
+                (credential, Some(expires))
             }
-            Self::Session(session) => {
-                let user = session_user(state, &session)
-                    .await
-                    .map_err(|_| "invalid session")?;
-                return Ok((user, None));
-            }
+            Self::Session(session) => (Credential::Session(session_key(&session)), None),
         };
-        use messaging_domain::ports::Directory;
+        let principal = state
+            .accounts
+            .authenticate(credential)
+            .await
+            .map_err(|err| match err {
+                AuthError::Store(messaging_domain::StoreError::Unavailable(_)) => {
+                    (CLOSE_TRY_AGAIN, "try again later")
+                }
+                AuthError::Store(err) => {
+                    tracing::error!(
+                        error = %crate::problem::error_chain(&err),
+                        "cannot check a connecting socket's credentials"
+                    );
+                    (CLOSE_TRY_AGAIN, "try again later")
+                }
+                AuthError::AccountInactive => (CLOSE_POLICY, "account inactive"),
+                AuthError::Unauthenticated | AuthError::SessionExpired => {
+                    (CLOSE_POLICY, "invalid credentials")
+                }
+            })?;
         let user = state
             .store
-            .user(user_id)
+            .user(principal.user_id)
             .await
             .map_err(|err| {
-                tracing::error!(error = %err, "cannot load the connecting user");
-                "server error"
+                if !matches!(err, messaging_domain::StoreError::Unavailable(_)) {
+                    tracing::error!(
+                        error = %crate::problem::error_chain(&err),
+                        "cannot load the connecting user"
+                    );
+                }
+                (CLOSE_TRY_AGAIN, "try again later")
             })?
-            .filter(|u| u.is_active)
-            .ok_or("invalid credentials")?;
-        Ok((user, expires_at))
+            .ok_or((CLOSE_POLICY, "invalid credentials"))?;
+        Ok((user, principal, token_expiry))
+    }
+}
+
+/// The earlier of two optional instants.
+fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
