@@ -832,8 +832,9 @@ where
     }
 
     /// System B's conversation view: marks everything `username` sent the actor as read, then
-    /// returns the newest `size` messages of the conversation, oldest first. An unknown user gives
-    /// an empty conversation, so names cannot be probed.
+    /// returns the newest `size` messages of the conversation, oldest first, and the other user's
+    /// face. The face comes only with messages to show: an unknown user and an existing one the
+    /// actor has no conversation with give the same empty answer, so names cannot be probed.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
@@ -865,7 +866,8 @@ where
             },
         };
         let history = self.history(actor, other.id, None, request).await?;
-        Ok((Some(other.summary().seen_by(actor.user_id)), history))
+        let face = (!history.messages.is_empty()).then(|| other.summary().seen_by(actor.user_id));
+        Ok((face, history))
     }
 
     /// Blocks (`on = true`) or unblocks another user. Blocks stop messages both ways.

@@ -1217,6 +1217,21 @@ fn another_users_display_name_is_masked_wherever_it_is_shown_and_ones_own_is_not
     );
 }
 
+#[test]
+fn opening_a_conversation_with_a_stranger_looks_like_opening_one_with_nobody() {
+    let h = Harness::new(world().message(message(10, TUTOR, STUDENT, TimeDelta::minutes(1))));
+    let size = PageSize::parse(None, crate::text::LimitSpec::CONVERSATION).unwrap();
+    let open = |name: &str| {
+        let (face, slice) =
+            block_on(h.service.open_conversation(&actor(STUDENT), name, size)).unwrap();
+        (face.map(|f| f.username), slice.messages.len())
+    };
+    check("unknown", open("nobody"), (None, 0));
+    check("existing stranger", open("patient3"), (None, 0));
+    check("oneself", open("student1"), (None, 0));
+    check("partner", open("tutor2"), (Some("tutor2".to_owned()), 1));
+}
+
 // --- send: body limits ---------------------------------------------------------------------------
 
 #[test]

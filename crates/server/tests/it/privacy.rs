@@ -228,6 +228,16 @@ pub async fn probing_recipients_tells_nobody_who_exists_or_what_role_they_have(a
     ];
     for (name, role) in probers {
         let prober = app.user_with_role(name, role).await;
+        // System B's conversation view names nobody the prober has no conversation with.
+        let conversation = |who: &str| format!("/api/messages/conversation/{who}");
+        let nobody = app
+            .get(&conversation("no_such_user"), Some(&prober.token))
+            .await;
+        assert_eq!(nobody.1["with_user"], Value::Null, "{nobody:?}");
+        for &(target, _, _) in &targets {
+            let answer = app.get(&conversation(target), Some(&prober.token)).await;
+            assert_eq!(answer, nobody, "{name} opens {target}");
+        }
         for route in Route::ALL {
             let unknown = route.send(app, &prober, 987_654_321, "no_such_user").await;
             assert!(
