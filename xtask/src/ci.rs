@@ -23,13 +23,22 @@ pub fn run() -> Result<(), String> {
         .is_ok_and(|o| o.status.success());
     let mut test = Command::new("cargo");
     if nextest {
-        test.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+        // The browser tests run in a step of their own, one at a time.
+        test.args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--no-fail-fast",
+            "-E",
+            "not binary(browser)",
+        ]);
     } else {
         println!("cargo-nextest not found; running cargo test");
         test.args(["test", "--workspace", "--no-fail-fast"]);
     }
     test.env("TEST_DATABASE_URL", &database_url)
-        .env("MESSAGING_REQUIRE_POSTGRES", "1");
+        .env("MESSAGING_REQUIRE_POSTGRES", "1")
+        .env("MESSAGING_SKIP_BROWSER", "1");
     // S3 (s3s-fs) and clamd for the attachment tests, which must then run rather than skip.
     let components = crate::components::Components::start()?;
     test.envs(components.env())
@@ -37,6 +46,7 @@ pub fn run() -> Result<(), String> {
     let tested = run_step("tests", &mut test);
     drop(components);
     tested?;
+    crate::browser::run_tests(&database_url, nextest)?;
     run_step(
         "clippy",
         Command::new("cargo").args([
@@ -57,11 +67,13 @@ pub fn run() -> Result<(), String> {
     Ok(())
 }
 
-fn run_step(name: &str, command: &mut Command) -> Result<(), String> {
+pub(crate) fn run_step(name: &str, command: &mut Command) -> Result<(), String> {
     println!("ci: {name}");
+    let started = Instant::now();
     let status = command
         .status()
         .map_err(|e| format!("{name}: cannot start: {e}"))?;
+    println!("ci: {name} took {:.0} s", started.elapsed().as_secs_f64());
     if status.success() {
         Ok(())
     } else {

@@ -9,6 +9,7 @@ mod bench_http;
 mod bench_mask;
 mod bench_ws;
 mod bench_ws_load;
+mod browser;
 mod ci;
 mod components;
 mod http1;
@@ -50,6 +51,13 @@ enum Command {
     /// Runs the whole test suite as CI does: provisions PostgreSQL when missing, runs every test
     /// (PostgreSQL tests required, not skipped), then clippy and rustfmt.
     Ci,
+    /// Screenshots of the main screens of the web client, desktop and phone width (PNG), taken
+    /// in Debian's chromium (installed when missing).
+    Screenshots {
+        /// Where the PNGs go.
+        #[arg(long, default_value = "docs/screenshots")]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,6 +88,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ci => ci::run(),
+        Command::Screenshots { out } => browser::screenshots(&out),
         Command::Bench {
             which: BenchCommand::Mask(args),
         } => bench_mask::mask(args),
@@ -125,6 +134,6 @@ async fn async_main(command: Command) -> Result<(), String> {
             which: BenchCommand::Mask(_),
         } => Err("unreachable".into()),
         Command::Audit { which } => audit::run(which).await,
-        Command::Ci => Err("unreachable".into()),
+        Command::Ci | Command::Screenshots { .. } => Err("unreachable".into()),
     }
 }

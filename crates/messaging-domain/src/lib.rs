@@ -14,6 +14,7 @@ pub mod error;
 pub mod event;
 pub mod masking;
 pub mod message;
+pub mod people;
 pub mod ports;
 pub mod service;
 pub mod text;

@@ -28,6 +28,7 @@ pub mod audit;
 pub mod bulk;
 mod error;
 pub mod listen;
+mod people;
 #[allow(missing_debug_implementations)]
 mod pg;
 #[allow(missing_debug_implementations)]

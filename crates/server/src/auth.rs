@@ -363,10 +363,13 @@ impl AuthUser {
     }
 }
 
-/// The client's address as this server saw it (the peer; forwarded headers are not trusted).
+/// The client's address: the peer, or behind a trusted proxy the address it forwarded (see
+/// [`crate::forwarded`]).
 #[must_use]
 pub fn client_addr(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
+    crate::forwarded::request_origin(req)
+        .client
+        .map(|a| a.to_string())
 }
 
 impl FromRequest for AuthUser {
@@ -447,8 +450,7 @@ fn csrf_failed(detail: &str) -> Problem {
 /// Sec-Fetch-Site) and carry the session's CSRF token.
 fn check_csrf(req: &HttpRequest, keys: &TokenKeys, session_id: &str) -> Result<(), Problem> {
     let headers = req.headers();
-    let info = req.connection_info();
-    let own_origin = format!("{}://{}", info.scheme(), info.host());
+    let own_origin = crate::forwarded::request_origin(req).origin();
     match (
         headers.get("origin").and_then(|v| v.to_str().ok()),
         headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()),

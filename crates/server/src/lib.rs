@@ -2,10 +2,12 @@
 //! route. Business rules live in `messaging-domain`; SQL lives in `messaging-store`.
 
 pub mod accounts;
+pub mod admin_cli;
 pub mod attachments;
 pub mod auth;
 pub mod clock;
 pub mod dto;
+pub mod forwarded;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
@@ -17,3 +19,4 @@ pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod web;

@@ -1,12 +1,49 @@
-//! `messaging-server`: the messaging service's HTTP entry point.
+//! `messaging-server`: the messaging service's HTTP entry point, and `messaging-server admin
+//! create` for making the first admin.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+use server::admin_cli::{CreateAdmin, create_admin};
 use server::settings::Settings;
 use server::startup::Application;
 
+#[derive(Debug, Parser)]
+#[command(name = "messaging-server", version, about = "Direct-messaging service")]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Accounts, for operators.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an admin account (asks for its password).
+    Create(CreateAdmin),
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let settings = Settings::parse();
+    let cli = Cli::parse();
+    let settings = cli.settings;
+    if let Some(Command::Admin(AdminCommand::Create(args))) = cli.command {
+        return match create_admin(&settings, args).await {
+            Ok(done) => {
+                println!("{done}");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("admin create: {err}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     server::telemetry::init(settings.log_format);
     let app = match Application::build(settings).await {
         Ok(app) => app,

@@ -12,7 +12,9 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::dto::MessageResponse;
-use crate::routes::{admin, attachments, auth, clinician, health, messages, realtime, safety};
+use crate::routes::{
+    admin, attachments, auth, clinician, health, me, messages, people, realtime, safety,
+};
 
 /// Where the document is served.
 pub const OPENAPI_PATH: &str = "/api/openapi.json";
@@ -158,7 +160,6 @@ impl Modify for SecuritySchemes {
         auth::refresh::refresh,
         auth::logout::logout,
         auth::csrf::csrf_token,
-        auth::password::change_password,
         messages::threads::list_threads,
         messages::history::thread_history,
         messages::read_all::mark_thread_read,
@@ -190,6 +191,12 @@ impl Modify for SecuritySchemes {
         admin::assignments::unassign,
         admin::reports::list_reports,
         admin::audit::list_audit,
+        admin::user_list::list_users,
+        admin::audit_verify::verify_audit,
+        me::profile::me,
+        me::password::change_password,
+        people::directory::directory,
+        clinician::patients::patients,
     ),
     components(schemas(ProblemDetails)),
     modifiers(&SecuritySchemes)

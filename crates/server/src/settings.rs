@@ -68,6 +68,12 @@ pub struct Settings {
     #[arg(long, env = "MESSAGING_SESSION_IDLE_SECS", default_value_t = 1800)]
     pub session_idle_secs: u32,
 
+    /// Proxies (IP addresses or CIDR networks, comma-separated) whose `Forwarded` /
+    /// `X-Forwarded-For` / `-Proto` / `-Host` headers name the client's address, scheme and host.
+    /// From any other peer those headers are ignored.
+    #[arg(long, env = "MESSAGING_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+
     /// A browser session ends this many seconds after login, however busy (absolute lifetime).
     #[arg(long, env = "MESSAGING_SESSION_MAX_SECS", default_value_t = 12 * 3600)]
     pub session_max_secs: u32,

@@ -170,7 +170,9 @@ impl Application {
         ));
         let scan_wakeup = Arc::new(tokio::sync::Notify::new());
         crate::attachments::spawn_scan_worker(Arc::clone(&attachments), Arc::clone(&scan_wakeup));
+        let people = messaging_domain::people::PeopleService::new(store.clone(), store.clone());
         let state = AppState {
+            people: Arc::new(people),
             attachments,
             files,
             scan_wakeup,
@@ -178,6 +180,10 @@ impl Application {
             messaging: Arc::new(messaging),
             admin: Arc::new(admin),
             accounts: Arc::new(accounts),
+            trusted_proxies: Arc::new(
+                crate::forwarded::TrustedProxies::parse(&settings.trusted_proxies)
+                    .map_err(|_| StartupError::Setting("trusted_proxies"))?,
+            ),
             store,
             tokens: Arc::new(tokens),
             default_role,
@@ -198,12 +204,14 @@ impl Application {
             source,
         })?;
         let data = web::Data::new(state.clone());
+        let web_client = web::Data::new(crate::web::WebClient::new(&settings));
         // One set of metrics for all workers, so a scrape counts every request.
         let metrics = Arc::new(Metrics::new());
         let mut server = HttpServer::new(move || {
             let request_metrics = Arc::clone(&metrics);
             App::new()
                 .app_data(data.clone())
+                .app_data(web_client.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(64 * 1024)

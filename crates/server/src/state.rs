@@ -37,6 +37,9 @@ pub type AccountUseCases = messaging_domain::service::accounts::AccountService<
     SystemClock,
 >;
 
+/// The directory, patient list, user list and "who am I" use cases.
+pub type People = messaging_domain::people::PeopleService<Store, Store>;
+
 /// Shared state, cloned into each worker.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -46,6 +49,8 @@ pub struct AppState {
     pub admin: Arc<Admin>,
     /// The account use cases (and every request's authentication).
     pub accounts: Arc<AccountUseCases>,
+    /// The proxies whose forwarded headers are believed.
+    pub trusted_proxies: Arc<crate::forwarded::TrustedProxies>,
     /// The store, for accounts and readiness.
     pub store: Store,
     /// Token signing keys and lifetimes.
@@ -66,4 +71,6 @@ pub struct AppState {
     pub scan_wakeup: Arc<tokio::sync::Notify>,
     /// Where uploads are spooled while they stream in.
     pub upload_dir: std::path::PathBuf,
+    /// Finding people and the caller's own account.
+    pub people: Arc<People>,
 }

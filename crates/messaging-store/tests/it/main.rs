@@ -10,6 +10,7 @@
 mod accounts;
 mod attachments;
 mod contract;
+mod people;
 mod streams;
 mod support;
 
@@ -76,6 +77,16 @@ mod account_tests {
         a_password_change_keeps_one_session_and_revokes_the_rest,
         an_unknown_user_has_no_account_status,
         one_refresh_token_used_twice_at_once_is_a_reuse,
+    );
+}
+
+mod people_tests {
+    contract_tests!(
+        people:
+        each_directory_scope_finds_only_its_people,
+        an_ended_assignment_leaves_the_directory_and_the_patient_list,
+        assigned_patients_come_with_the_last_visible_message_and_unread_count,
+        the_user_list_filters_by_words_and_role_and_pages,
     );
 }
 

@@ -10,7 +10,9 @@ pub mod attachments;
 pub mod auth;
 pub mod clinician;
 pub mod health;
+pub mod me;
 pub mod messages;
+pub mod people;
 pub mod realtime;
 pub mod safety;
 
@@ -33,6 +35,7 @@ pub(crate) fn positive_id(id: i64) -> Result<i64, crate::problem::Problem> {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // Before the `/api` scope, which would otherwise own `/api/openapi.json`.
     cfg.configure(crate::openapi::configure);
+    cfg.configure(crate::web::configure);
     cfg.service(health::healthz)
         .service(health::readyz)
         .route("/ws", web::get().to(realtime::ws::ws))
@@ -49,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(system_b)
                 .configure(system_a)
                 .configure(safety_routes)
+                .configure(client_routes)
                 .service(attachments::file::serve_file)
                 .configure(admin_routes),
         );
@@ -59,8 +63,7 @@ fn auth_routes(cfg: &mut web::ServiceConfig) {
         .service(auth::login::login)
         .service(auth::refresh::refresh)
         .service(auth::logout::logout)
-        .service(auth::csrf::csrf_token)
-        .service(auth::password::change_password);
+        .service(auth::csrf::csrf_token);
 }
 
 /// System A's message routes (the seed document's `/api/messages...`). More specific paths come
@@ -101,8 +104,19 @@ fn safety_routes(cfg: &mut web::ServiceConfig) {
         .service(safety::report::report);
 }
 
+/// What a front end needs beyond the seed systems' routes: who am I, my password, whom I may
+/// write to, a clinician's patients.
+fn client_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(me::profile::me)
+        .service(me::password::change_password)
+        .service(people::directory::directory)
+        .service(clinician::patients::patients);
+}
+
 fn admin_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(admin::users::update_user)
+    cfg.service(admin::user_list::list_users)
+        .service(admin::audit_verify::verify_audit)
+        .service(admin::users::update_user)
         .service(admin::bookings::create_booking)
         .service(admin::bookings::update_booking)
         .service(admin::assignments::assign)

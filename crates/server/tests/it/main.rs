@@ -6,6 +6,7 @@
 mod api;
 mod attachments;
 mod audit;
+mod client_api;
 mod fuzz;
 mod lockout;
 mod observability;
@@ -13,6 +14,7 @@ mod openapi;
 mod outage;
 mod privacy;
 mod process;
+mod proxies;
 mod rate_limits;
 mod raw_ws;
 mod realtime;
@@ -105,6 +107,16 @@ server_tests!(
     two_concurrent_refreshes_of_one_token_are_a_reuse,
     a_password_change_keeps_this_session_and_ends_every_other_credential,
     logging_out_closes_the_sockets_opened_through_that_session_only,
+);
+
+server_tests!(
+    client_api in client_api_tests:
+    me_shows_the_caller_their_role_and_settings,
+    a_password_change_needs_the_current_password_and_revokes_other_sessions,
+    the_directory_lists_only_whom_the_caller_may_start_a_conversation_with,
+    clinicians_get_their_patients_with_last_message_and_unread_count,
+    admins_list_and_search_users_and_verify_the_audit_log,
+    the_web_client_is_served_with_a_strict_policy_and_versioned_assets,
 );
 
 server_tests!(

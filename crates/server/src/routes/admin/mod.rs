@@ -2,8 +2,10 @@
 
 pub mod assignments;
 pub mod audit;
+pub mod audit_verify;
 pub mod bookings;
 pub mod reports;
+pub mod user_list;
 pub mod users;
 
 use messaging_domain::user::{Booking, User};

@@ -3,7 +3,6 @@
 pub mod csrf;
 pub mod login;
 pub mod logout;
-pub mod password;
 pub mod refresh;
 pub mod register;
 pub mod session;

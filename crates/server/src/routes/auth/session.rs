@@ -19,7 +19,7 @@ pub(crate) fn session_opened(
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
-        .secure(req.connection_info().scheme() == "https")
+        .secure(crate::forwarded::request_origin(req).scheme == "https")
         .finish();
     HttpResponse::Ok().cookie(cookie).json(json!({
         "token_type": "cookie",

@@ -1,3 +1,4 @@
 //! System B's clinician route.
 
 pub mod message;
+pub mod patients;

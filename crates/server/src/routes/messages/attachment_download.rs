@@ -48,8 +48,8 @@ pub async fn download_attachment(
     // Local-disk links are served by this server: make them absolute with the address the
     // client reached it by.
     let download_url = if link.url.starts_with('/') {
-        let info = req.connection_info();
-        format!("{}://{}{}", info.scheme(), info.host(), link.url)
+        let origin = crate::forwarded::request_origin(&req);
+        format!("{}{}", origin.origin(), link.url)
     } else {
         link.url
     };

@@ -84,8 +84,7 @@ fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
     let Ok(origin) = origin.to_str() else {
         return false;
     };
-    let info = req.connection_info();
-    let own = format!("{}://{}", info.scheme(), info.host());
+    let own = crate::forwarded::request_origin(req).origin();
     origin == own || allowed.iter().any(|a| a == origin)
 }
 

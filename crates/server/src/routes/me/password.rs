@@ -21,7 +21,7 @@ pub struct PasswordChange {
 
 #[utoipa::path(
     context_path = "/api",
-    tag = "auth",
+    tag = "me",
     summary = "Change one's password; every other session and token is revoked",
     request_body = PasswordChange,
     responses(

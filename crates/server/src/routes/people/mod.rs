@@ -1,0 +1,3 @@
+//! The directory: whom the caller may start a conversation with.
+
+pub mod directory;
