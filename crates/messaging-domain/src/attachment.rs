@@ -548,6 +548,31 @@ impl FileName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The name with contact details masked, when masking changes anything: the other party
+    /// reads it as they read the body. Only the stem is masked (`notes.pdf` keeps `.pdf`), and
+    /// the result is cleaned again, so `j***@e***.com.pdf` becomes `j___@e___.com.pdf` (no `*`
+    /// in a `Content-Disposition` name) and the length limit still holds.
+    #[must_use]
+    pub(crate) fn masked_if_changed(&self) -> Option<Self> {
+        let (stem, ext) = self.0.rsplit_once('.').unwrap_or((&self.0, ""));
+        let masked = crate::masking::mask_pii(stem);
+        if masked == stem {
+            return None;
+        }
+        let cleaned: String = masked.chars().map(display_char).collect();
+        let room = MAX_FILE_NAME_BYTES.saturating_sub(ext.len() + 1);
+        let mut cut = cleaned.len().min(room);
+        while !cleaned.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let name = if ext.is_empty() {
+            cleaned[..cut].to_owned()
+        } else {
+            format!("{}.{ext}", &cleaned[..cut])
+        };
+        (name != self.0).then_some(Self(name))
+    }
 }
 
 impl fmt::Display for FileName {

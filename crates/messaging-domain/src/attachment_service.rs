@@ -176,7 +176,12 @@ where
             })
         };
         let attachment = NewAttachment {
-            file: upload.file,
+            // The name as the recipient will read it, masked with the body where the pair's
+            // rules say so.
+            file: InspectedFile {
+                name: prepared.file_name.clone(),
+                ..upload.file
+            },
             scan_status: ScanStatus::initial(self.scanner.is_some()),
             created_at: now,
         };
@@ -222,7 +227,7 @@ where
             recipient: prepared.recipient,
         };
         self.events.publish(recorded.events);
-        Ok((view, attachment))
+        Ok((view.seen_by(actor.user_id), attachment))
     }
 
     /// A download link for an attachment, for one of the two participants of its message.

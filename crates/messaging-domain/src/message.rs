@@ -217,6 +217,19 @@ pub struct MessageView {
     pub recipient: UserSummary,
 }
 
+impl MessageView {
+    /// The view as `viewer` may see it: the other party's display name masked (see
+    /// [`UserSummary::seen_by`]).
+    #[must_use]
+    pub fn seen_by(self, viewer: UserId) -> Self {
+        Self {
+            sender: self.sender.seen_by(viewer),
+            recipient: self.recipient.seen_by(viewer),
+            message: self.message,
+        }
+    }
+}
+
 /// A message ready to be stored: validated, masked where required, its conversation decided by the
 /// pair and the booking.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -260,6 +273,18 @@ pub struct ThreadSummary {
     pub last_sender_id: UserId,
     /// How many messages to this member are unread (and not deleted by them).
     pub unread_count: i64,
+}
+
+impl ThreadSummary {
+    /// The thread as its member `viewer` may see it: the other member's display name masked
+    /// (see [`UserSummary::seen_by`]).
+    #[must_use]
+    pub fn seen_by(self, viewer: UserId) -> Self {
+        Self {
+            other_user: self.other_user.seen_by(viewer),
+            ..self
+        }
+    }
 }
 
 /// Which part of a conversation history to return.

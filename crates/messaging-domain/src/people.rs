@@ -221,10 +221,14 @@ where
         let caller = self.caller(actor).await?;
         match directory_scope(&caller) {
             DirectoryScope::Nobody => Ok(Vec::new()),
-            scope => Ok(self
-                .people
-                .find_people(scope, query, DIRECTORY_LIMIT)
-                .await?),
+            scope => {
+                let found = self
+                    .people
+                    .find_people(scope, query, DIRECTORY_LIMIT)
+                    .await?;
+                // Other people's names are masked like everything else they wrote for others.
+                Ok(found.iter().map(|face| face.seen_by(caller.id)).collect())
+            }
         }
     }
 
@@ -241,7 +245,14 @@ where
         if caller.role != Role::Clinician {
             return Err(PeopleError::ClinicianOnly);
         }
-        Ok(self.people.assigned_patients(caller.id).await?)
+        let patients = self.people.assigned_patients(caller.id).await?;
+        Ok(patients
+            .into_iter()
+            .map(|p| PatientSummary {
+                patient: p.patient.seen_by(caller.id),
+                ..p
+            })
+            .collect())
     }
 
     /// The admins' user list.

@@ -20,7 +20,9 @@ use crate::message::{
     NewReport, Report, SearchResults, ThreadSummary, UnreadCounts,
 };
 use crate::text::{Page, PageSize, SearchQuery};
-use crate::user::{BlockState, Booking, BookingId, BookingState, Role, User, UserId};
+use crate::user::{
+    BlockState, Booking, BookingId, BookingState, CareAssignment, Role, User, UserId,
+};
 
 /// Messages and conversations.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -247,11 +249,15 @@ pub trait Directory: Send + Sync + 'static {
     /// [`StoreError::Backend`] when the store fails.
     async fn bookings_between(&self, a: UserId, b: UserId) -> Result<Vec<Booking>, StoreError>;
 
-    /// Whether `patient` is assigned to `clinician`.
+    /// Whether `patient` is assigned to `clinician` now, was once, or never was.
     ///
     /// # Errors
     /// [`StoreError::Backend`] when the store fails.
-    async fn is_assigned(&self, clinician: UserId, patient: UserId) -> Result<bool, StoreError>;
+    async fn care_assignment(
+        &self,
+        clinician: UserId,
+        patient: UserId,
+    ) -> Result<CareAssignment, StoreError>;
 
     /// Who has blocked whom between `first` and `second`.
     ///

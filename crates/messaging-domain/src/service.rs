@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use thiserror::Error;
 
+use crate::attachment::FileName;
 use crate::audit::{AuditAction, AuditRecord};
 use crate::contact::{self, ContactFacts, ContactRefusal};
 use crate::error::{StoreError, ValidationError};
@@ -15,7 +16,7 @@ use crate::message::{
 };
 use crate::ports::{Clock, Directory, EventPublisher, MessageRepository};
 use crate::text::{BodyPolicy, ClientMessageId, MessageText, Page, PageSize, SearchQuery, Subject};
-use crate::user::{BookingId, Role, User, UserId, UserSummary, must_mask_between};
+use crate::user::{BookingId, CareAssignment, Role, User, UserId, UserSummary, must_mask_between};
 
 pub mod accounts;
 
@@ -206,6 +207,8 @@ pub struct ReportView {
 pub struct PreparedMessage {
     /// The message to store.
     pub message: NewMessage,
+    /// The attachment's display name as the other party will see it: masked like the body.
+    pub file_name: FileName,
     /// Its sender's public face.
     pub sender: UserSummary,
     /// Its recipient's public face.
@@ -284,19 +287,21 @@ where
             &recipient,
             Draft {
                 body: command.body,
-                subject: command.subject.map(|s| s.as_str().to_owned()),
+                subject: command.subject,
                 booking_id: command.booking_id,
                 parent_id: None,
                 client_message_id: command.client_message_id,
+                file_name: None,
             },
             action,
         )
         .await
     }
 
-    /// Checks a new message against every send rule (as [`MessagingService::send`] does) without
-    /// storing it, for a use case that stores it together with something else (an attachment).
-    /// A client message id is not supported on this path.
+    /// Checks a new message with an attachment named `file_name` against every send rule (as
+    /// [`MessagingService::send`] does) without storing it, for the use case that stores it
+    /// together with its file. The file's name is read by the other party, so it is masked like
+    /// the body. A client message id is not supported on this path.
     ///
     /// # Errors
     /// [`SendError`] naming the rule that stopped it.
@@ -304,23 +309,27 @@ where
         &self,
         actor: &Actor,
         command: SendCommand,
+        file_name: FileName,
     ) -> Result<PreparedMessage, SendError> {
         let (sender, recipient) = self.send_parties(actor, &command).await?;
-        let message = self
+        let typed_name = file_name.clone();
+        let (message, shown_name) = self
             .draft_message(
                 &sender,
                 &recipient,
                 Draft {
                     body: command.body,
-                    subject: command.subject.map(|s| s.as_str().to_owned()),
+                    subject: command.subject,
                     booking_id: command.booking_id,
                     parent_id: None,
                     client_message_id: None,
+                    file_name: Some(file_name),
                 },
             )
             .await?;
         Ok(PreparedMessage {
             message,
+            file_name: shown_name.unwrap_or(typed_name),
             sender: sender.summary(),
             recipient: recipient.summary(),
         })
@@ -406,10 +415,11 @@ where
             &recipient,
             Draft {
                 body,
-                subject: Some(subject.as_str().to_owned()),
+                subject: Some(subject),
                 booking_id: parent.booking_id,
                 parent_id: Some(parent.id),
                 client_message_id,
+                file_name: None,
             },
             AuditAction::MessageReplied,
         )
@@ -477,7 +487,7 @@ where
             recipient: recipient.summary(),
         };
         self.events.publish(updated.events);
-        Ok(view)
+        Ok(view.seen_by(actor.user_id))
     }
 
     /// Deletes a message for the actor only, or for everyone (sender only). The record is kept.
@@ -740,7 +750,11 @@ where
         actor: &Actor,
         limit: PageSize,
     ) -> Result<Vec<ThreadSummary>, StoreError> {
-        self.repo.threads(actor.user_id, limit).await
+        let threads = self.repo.threads(actor.user_id, limit).await?;
+        Ok(threads
+            .into_iter()
+            .map(|t| t.seen_by(actor.user_id))
+            .collect())
     }
 
     /// A page of the actor's conversation with `other`. An unknown `other` gives an empty page, so
@@ -760,7 +774,7 @@ where
             .history(actor.user_id, other, booking, request)
             .await?;
         Ok(HistorySlice {
-            messages: self.views(slice.messages).await?,
+            messages: self.views_for(actor.user_id, slice.messages).await?,
             has_more: slice.has_more,
         })
     }
@@ -771,7 +785,7 @@ where
     /// [`StoreError`] when the store fails.
     pub async fn sent(&self, actor: &Actor, page: Page) -> Result<Vec<MessageView>, StoreError> {
         let messages = self.repo.sent(actor.user_id, page).await?;
-        self.views(messages).await
+        self.views_for(actor.user_id, messages).await
     }
 
     /// Full-text search over what the actor can see.
@@ -786,7 +800,7 @@ where
     ) -> Result<SearchResults<MessageView>, StoreError> {
         let results = self.repo.search(actor.user_id, query, page).await?;
         Ok(SearchResults {
-            messages: self.views(results.messages).await?,
+            messages: self.views_for(actor.user_id, results.messages).await?,
             total: results.total,
         })
     }
@@ -810,12 +824,17 @@ where
         page: Page,
         unread_only: bool,
     ) -> Result<Vec<ThreadSummary>, StoreError> {
-        self.repo.inbox(actor.user_id, page, unread_only).await
+        let threads = self.repo.inbox(actor.user_id, page, unread_only).await?;
+        Ok(threads
+            .into_iter()
+            .map(|t| t.seen_by(actor.user_id))
+            .collect())
     }
 
     /// System B's conversation view: marks everything `username` sent the actor as read, then
-    /// returns the newest `size` messages of the conversation, oldest first. An unknown user gives
-    /// an empty conversation, so names cannot be probed.
+    /// returns the newest `size` messages of the conversation, oldest first, and the other user's
+    /// face. The face comes only with messages to show: an unknown user and an existing one the
+    /// actor has no conversation with give the same empty answer, so names cannot be probed.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
@@ -847,7 +866,8 @@ where
             },
         };
         let history = self.history(actor, other.id, None, request).await?;
-        Ok((Some(other.summary()), history))
+        let face = (!history.messages.is_empty()).then(|| other.summary().seen_by(actor.user_id));
+        Ok((face, history))
     }
 
     /// Blocks (`on = true`) or unblocks another user. Blocks stop messages both ways.
@@ -990,7 +1010,7 @@ where
     ) -> Result<MessageView, SendError> {
         let client_id = draft.client_message_id.clone();
         let parent_id = draft.parent_id;
-        let new_message = self.draft_message(sender, recipient, draft).await?;
+        let (new_message, _) = self.draft_message(sender, recipient, draft).await?;
         let now = new_message.created_at;
         let plan = sent_plan(
             sender.summary(),
@@ -1022,17 +1042,17 @@ where
             recipient: recipient.summary(),
         };
         self.events.publish(recorded.events);
-        Ok(view)
+        Ok(view.seen_by(actor.user_id))
     }
 
     /// Applies the contact rules, the sender's body limit, the booking check and masking to a
-    /// draft, giving the message to store (timed now).
+    /// draft, giving the message to store (timed now) and its attachment's name as shown.
     async fn draft_message(
         &self,
         sender: &User,
         recipient: &User,
         draft: Draft,
-    ) -> Result<NewMessage, SendError> {
+    ) -> Result<(NewMessage, Option<FileName>), SendError> {
         let field = if draft.parent_id.is_some() {
             "content"
         } else {
@@ -1051,19 +1071,37 @@ where
                 return Err(SendError::BookingNotFound);
             }
         }
-        let body = self
-            .mask_if_needed(sender.id, recipient.id, draft.body)
-            .await?;
-        Ok(NewMessage {
+        // Everything of the message the other party reads (body, subject, the attachment's name)
+        // is masked by one rule and one decision. Most messages hold no contact details; for
+        // them the bookings do not matter and are not looked up.
+        let masked_body = draft.body.masked_if_changed();
+        let masked_subject = draft.subject.as_ref().and_then(Subject::masked_if_changed);
+        let masked_file = draft
+            .file_name
+            .as_ref()
+            .and_then(FileName::masked_if_changed);
+        let changes = masked_body.is_some() || masked_subject.is_some() || masked_file.is_some();
+        let (body, subject, file_name) =
+            if changes && self.must_mask(sender.id, recipient.id).await? {
+                (
+                    masked_body.unwrap_or(draft.body),
+                    masked_subject.or(draft.subject),
+                    masked_file.or(draft.file_name),
+                )
+            } else {
+                (draft.body, draft.subject, draft.file_name)
+            };
+        let message = NewMessage {
             sender_id: sender.id,
             recipient_id: recipient.id,
             booking_id: draft.booking_id,
-            subject: draft.subject,
+            subject: subject.map(Subject::into_inner),
             body: body.into_inner(),
             parent_id: draft.parent_id,
             client_message_id: draft.client_message_id.map(|c| c.as_str().to_owned()),
             created_at: self.clock.now(),
-        })
+        };
+        Ok((message, file_name))
     }
 
     /// The message a retried request already created, if `client_id` was used by this sender.
@@ -1089,7 +1127,11 @@ where
         if existing.recipient_id != recipient || existing.parent_id != parent {
             return Err(SendError::ClientIdReused);
         }
-        Ok(self.views(vec![existing]).await?.into_iter().next())
+        Ok(self
+            .views_for(sender.id, vec![existing])
+            .await?
+            .into_iter()
+            .next())
     }
 
     async fn contact_facts(
@@ -1102,24 +1144,30 @@ where
             .directory
             .blocks_between(sender.id, recipient.id)
             .await?;
-        let clinician_assigned = if needed.assignment {
-            self.directory.is_assigned(sender.id, recipient.id).await?
-        } else {
-            false
+        let care = match needed.care {
+            Some((clinician, patient)) => {
+                self.directory.care_assignment(clinician, patient).await?
+            }
+            None => CareAssignment::Never,
         };
-        let started_by_clinician = if needed.started_by {
-            self.repo
-                .conversations_between(sender.id, recipient.id)
-                .await?
-                .iter()
-                .any(|c| c.started_by == recipient.id)
-        } else {
-            false
-        };
+        let (started_by_clinician, share_a_conversation) =
+            if contact::conversations_matter(sender, recipient, care) {
+                let conversations = self
+                    .repo
+                    .conversations_between(sender.id, recipient.id)
+                    .await?;
+                (
+                    conversations.iter().any(|c| c.started_by == recipient.id),
+                    !conversations.is_empty(),
+                )
+            } else {
+                (false, false)
+            };
         Ok(ContactFacts {
             blocks,
-            clinician_assigned,
+            care,
             started_by_clinician,
+            share_a_conversation,
         })
     }
 
@@ -1134,14 +1182,30 @@ where
         let Some(masked) = body.masked_if_changed() else {
             return Ok(body);
         };
-        let bookings = self.directory.bookings_between(a, b).await?;
-        Ok(if must_mask_between(a, b, &bookings) {
+        Ok(if self.must_mask(a, b).await? {
             masked
         } else {
             body
         })
     }
 
+    /// Whether contact details must be masked between `a` and `b` (no booking that reveals them).
+    async fn must_mask(&self, a: UserId, b: UserId) -> Result<bool, StoreError> {
+        let bookings = self.directory.bookings_between(a, b).await?;
+        Ok(must_mask_between(a, b, &bookings))
+    }
+
+    /// The messages with their parties' faces as `viewer` (one of the parties) may see them.
+    async fn views_for(
+        &self,
+        viewer: UserId,
+        messages: Vec<Message>,
+    ) -> Result<Vec<MessageView>, StoreError> {
+        let views = self.views(messages).await?;
+        Ok(views.into_iter().map(|v| v.seen_by(viewer)).collect())
+    }
+
+    /// The messages with their parties' faces as stored (for admins, who moderate names).
     async fn views(&self, messages: Vec<Message>) -> Result<Vec<MessageView>, StoreError> {
         let mut ids: Vec<UserId> = messages
             .iter()
@@ -1194,10 +1258,11 @@ where
 
 struct Draft {
     body: MessageText,
-    subject: Option<String>,
+    subject: Option<Subject>,
     booking_id: Option<BookingId>,
     parent_id: Option<MessageId>,
     client_message_id: Option<ClientMessageId>,
+    file_name: Option<FileName>,
 }
 
 /// The events of a new message: `new_message` for the recipient's devices, `message_sent` (with

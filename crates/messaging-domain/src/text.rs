@@ -192,6 +192,20 @@ impl Subject {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The masked form, when masking changes anything (the other party reads the subject as
+    /// they read the body). The length limit applies to what the sender typed.
+    #[must_use]
+    pub(crate) fn masked_if_changed(&self) -> Option<Self> {
+        let masked = crate::masking::mask_pii(&self.0);
+        (masked != self.0).then_some(Self(masked))
+    }
+
+    /// Gives the subject up.
+    #[must_use]
+    pub fn into_inner(self) -> String {
+        self.0
+    }
 }
 
 /// The client's own id for a message it sends (an `Idempotency-Key` header or a `client_message_id`

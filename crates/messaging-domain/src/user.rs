@@ -124,6 +124,30 @@ pub struct UserSummary {
     pub role: Role,
 }
 
+impl UserSummary {
+    /// This face as `viewer` may see it. A display name is text its owner typed for others to
+    /// read, so it must not carry contact details either: shown to anyone else, the first and
+    /// last names are masked with the same rule as message bodies ([`crate::masking::mask_pii`]).
+    /// The owner sees their own name as typed.
+    ///
+    /// Names are masked when read, not when written: the stored name stays what the user typed
+    /// (their own profile and the admins show it), names stored before the rule existed are
+    /// covered, and a change to the rule applies to every name at once. Unlike a body, a name is
+    /// masked whether or not the two share a booking: it is shown to everyone the user talks to,
+    /// and a booking is the place to exchange details, not a name.
+    #[must_use]
+    pub fn seen_by(&self, viewer: UserId) -> UserSummary {
+        if viewer == self.id {
+            return self.clone();
+        }
+        UserSummary {
+            first_name: crate::masking::mask_pii(&self.first_name),
+            last_name: crate::masking::mask_pii(&self.last_name),
+            ..self.clone()
+        }
+    }
+}
+
 /// Where a booking stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -199,6 +223,19 @@ impl Booking {
     pub fn is_between(&self, a: UserId, b: UserId) -> bool {
         (self.student_id == a && self.tutor_id == b) || (self.student_id == b && self.tutor_id == a)
     }
+}
+
+/// Where a clinician and a patient stand with each other: whether the patient is assigned to the
+/// clinician now, was once, or never was.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum CareAssignment {
+    /// Never assigned.
+    #[default]
+    Never,
+    /// Assigned once, unassigned since.
+    Former,
+    /// Assigned now.
+    Current,
 }
 
 /// Who has blocked whom between two users.

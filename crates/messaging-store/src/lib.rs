@@ -20,7 +20,9 @@ use messaging_domain::ports::{
     MessageRepository, RefreshOutcome, RefreshTokenRecord, SessionRecord, UploadStep,
 };
 use messaging_domain::text::{Page, PageSize, SearchQuery};
-use messaging_domain::user::{BlockState, Booking, BookingId, BookingState, Role, User, UserId};
+use messaging_domain::user::{
+    BlockState, Booking, BookingId, BookingState, CareAssignment, Role, User, UserId,
+};
 
 pub mod audit;
 pub mod bulk;
@@ -720,8 +722,12 @@ impl Directory for Store {
         on_db!(self, db => db.bookings_between(a, b).await)
     }
 
-    async fn is_assigned(&self, clinician: UserId, patient: UserId) -> Result<bool, StoreError> {
-        on_db!(self, db => db.is_assigned(clinician, patient).await)
+    async fn care_assignment(
+        &self,
+        clinician: UserId,
+        patient: UserId,
+    ) -> Result<CareAssignment, StoreError> {
+        on_db!(self, db => db.care_assignment(clinician, patient).await)
     }
 
     async fn blocks_between(

@@ -244,12 +244,6 @@ impl From<ContactRefusal> for Problem {
                 "Conversation not allowed",
                 detail,
             ),
-            ContactRefusal::NotAllowed => Problem::new(
-                StatusCode::FORBIDDEN,
-                "CONTACT_NOT_ALLOWED",
-                "Contact not allowed",
-                detail,
-            ),
         }
     }
 }

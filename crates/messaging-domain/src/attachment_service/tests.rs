@@ -82,6 +82,7 @@ fn prepared() -> PreparedMessage {
             client_message_id: None,
             created_at: now(),
         },
+        file_name: FileName::sanitize("report.pdf", FileKind::Pdf),
         sender: summary(SENDER),
         recipient: summary(RECIPIENT),
     }

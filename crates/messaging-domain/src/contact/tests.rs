@@ -8,7 +8,7 @@ use super::*;
 use crate::user::UserId;
 
 use ContactRefusal::{
-    NotAllowed, NotAssigned, PatientCannotInitiate, RecipientBlockedBySender, RecipientUnavailable,
+    NotAssigned, PatientCannotInitiate, RecipientBlockedBySender, RecipientUnavailable,
 };
 use Role::{Admin, Clinician, Patient, Student, Tutor};
 
@@ -56,16 +56,40 @@ fn blocks(first_blocked_second: bool, second_blocked_first: bool) -> ContactFact
     }
 }
 
-fn assigned() -> ContactFacts {
+fn care(care: CareAssignment) -> ContactFacts {
     ContactFacts {
-        clinician_assigned: true,
+        care,
         ..ContactFacts::default()
     }
 }
 
+fn assigned() -> ContactFacts {
+    care(CareAssignment::Current)
+}
+
+/// A conversation between the two, started by the clinician of the pair.
 fn started_by_clinician() -> ContactFacts {
     ContactFacts {
         started_by_clinician: true,
+        share_a_conversation: true,
+        ..ContactFacts::default()
+    }
+}
+
+/// A conversation between the two that the clinician did not start.
+fn shared_conversation() -> ContactFacts {
+    ContactFacts {
+        share_a_conversation: true,
+        ..ContactFacts::default()
+    }
+}
+
+/// Every fact that could open a path, all at once.
+fn all_facts() -> ContactFacts {
+    ContactFacts {
+        care: CareAssignment::Current,
+        started_by_clinician: true,
+        share_a_conversation: true,
         ..ContactFacts::default()
     }
 }
@@ -117,18 +141,19 @@ fn roles_decide_who_may_message_whom_when_no_facts_are_known() {
         (Tutor, Student, Ok(())),
         (Student, Student, Ok(())),
         (Tutor, Tutor, Ok(())),
-        // The two sides never mix.
-        (Student, Patient, Err(NotAllowed)),
-        (Student, Clinician, Err(NotAllowed)),
-        (Tutor, Patient, Err(NotAllowed)),
-        (Tutor, Clinician, Err(NotAllowed)),
-        (Patient, Student, Err(NotAllowed)),
-        (Patient, Tutor, Err(NotAllowed)),
-        (Clinician, Student, Err(NotAllowed)),
-        (Clinician, Tutor, Err(NotAllowed)),
-        // The clinical side needs an assignment or a clinician-started conversation.
-        (Clinician, Patient, Err(NotAssigned)),
-        (Patient, Clinician, Err(PatientCannotInitiate)),
+        // The two sides never mix, and someone on the other side is, to the sender, nobody.
+        (Student, Patient, Err(RecipientUnavailable)),
+        (Student, Clinician, Err(RecipientUnavailable)),
+        (Tutor, Patient, Err(RecipientUnavailable)),
+        (Tutor, Clinician, Err(RecipientUnavailable)),
+        (Patient, Student, Err(RecipientUnavailable)),
+        (Patient, Tutor, Err(RecipientUnavailable)),
+        (Clinician, Student, Err(RecipientUnavailable)),
+        (Clinician, Tutor, Err(RecipientUnavailable)),
+        // The clinical side needs an assignment or a clinician-started conversation; a clinician
+        // or patient the sender has nothing to do with is nobody too.
+        (Clinician, Patient, Err(RecipientUnavailable)),
+        (Patient, Clinician, Err(RecipientUnavailable)),
         (Clinician, Clinician, Ok(())),
         (Patient, Patient, Ok(())),
     ];
@@ -148,17 +173,29 @@ fn roles_decide_who_may_message_whom_when_no_facts_are_known() {
 }
 
 #[test]
-fn a_clinician_may_message_a_patient_only_when_assigned() {
+fn a_clinician_may_message_a_patient_only_while_assigned() {
     let (clinician, patient) = pair(Clinician, Patient);
     let cases = [
-        ("not assigned", no_facts(), Err(NotAssigned)),
         ("assigned", assigned(), Ok(())),
-        // A conversation fact is about the other direction and does not stand in for an assignment.
+        // The clinician knows this patient: they are told why.
         (
-            "started by clinician only",
+            "assigned once, not now",
+            care(CareAssignment::Former),
+            Err(NotAssigned),
+        ),
+        // A conversation does not stand in for an assignment, but it shows they know each other.
+        (
+            "a conversation the clinician started, never assigned",
             started_by_clinician(),
             Err(NotAssigned),
         ),
+        (
+            "a conversation, never assigned",
+            shared_conversation(),
+            Err(NotAssigned),
+        ),
+        // A patient the clinician has nothing to do with is nobody.
+        ("a stranger", no_facts(), Err(RecipientUnavailable)),
     ];
     for (case, facts, expected) in cases {
         check(case, check_contact(&clinician, &patient, &facts), expected);
@@ -169,10 +206,25 @@ fn a_clinician_may_message_a_patient_only_when_assigned() {
 fn a_patient_may_message_a_clinician_only_in_a_conversation_the_clinician_started() {
     let (patient, clinician) = pair(Patient, Clinician);
     let cases = [
-        ("no conversation", no_facts(), Err(PatientCannotInitiate)),
         ("started by clinician", started_by_clinician(), Ok(())),
-        // An assignment does not let a patient start a conversation.
-        ("assigned only", assigned(), Err(PatientCannotInitiate)),
+        // The patient's own clinician: they are told why.
+        (
+            "their clinician, no conversation",
+            assigned(),
+            Err(PatientCannotInitiate),
+        ),
+        (
+            "their former clinician",
+            care(CareAssignment::Former),
+            Err(PatientCannotInitiate),
+        ),
+        (
+            "a conversation the patient started",
+            shared_conversation(),
+            Err(PatientCannotInitiate),
+        ),
+        // A clinician the patient has nothing to do with is nobody.
+        ("a stranger", no_facts(), Err(RecipientUnavailable)),
     ];
     for (case, facts, expected) in cases {
         check(case, check_contact(&patient, &clinician, &facts), expected);
@@ -181,11 +233,6 @@ fn a_patient_may_message_a_clinician_only_in_a_conversation_the_clinician_starte
 
 #[test]
 fn clinical_facts_never_open_a_path_between_the_two_sides() {
-    let all_facts = ContactFacts {
-        clinician_assigned: true,
-        started_by_clinician: true,
-        ..ContactFacts::default()
-    };
     let cases = [
         (Student, Patient),
         (Tutor, Clinician),
@@ -196,9 +243,24 @@ fn clinical_facts_never_open_a_path_between_the_two_sides() {
         let (s, r) = pair(sender, recipient);
         check(
             (sender, recipient),
-            check_contact(&s, &r, &all_facts),
-            Err(NotAllowed),
+            check_contact(&s, &r, &all_facts()),
+            Err(RecipientUnavailable),
         );
+    }
+}
+
+#[test]
+fn a_refusal_only_names_a_role_to_a_sender_who_already_knows_the_other_party() {
+    // Every refusal of a sender who has neither a care relation nor a conversation with the
+    // recipient is the unknown-recipient refusal, whatever the two roles.
+    let unknown = resolve_recipient(&user(1, Student), None).unwrap_err();
+    for sender_role in Role::ALL {
+        for recipient_role in Role::ALL {
+            let (s, r) = pair(sender_role, recipient_role);
+            if let Err(refusal) = check_contact(&s, &r, &no_facts()) {
+                check((sender_role, recipient_role), refusal, unknown);
+            }
+        }
     }
 }
 
@@ -281,14 +343,9 @@ fn an_inactive_recipient_is_unavailable_whatever_the_roles() {
         for recipient_role in Role::ALL {
             let sender = user(1, sender_role);
             let recipient = inactive(2, recipient_role);
-            let facts = ContactFacts {
-                clinician_assigned: true,
-                started_by_clinician: true,
-                ..ContactFacts::default()
-            };
             check(
                 (sender_role, recipient_role),
-                check_contact(&sender, &recipient, &facts),
+                check_contact(&sender, &recipient, &all_facts()),
                 Err(RecipientUnavailable),
             );
         }
@@ -332,9 +389,14 @@ fn only_the_clinical_pairs_need_extra_facts() {
     for sender_role in Role::ALL {
         for recipient_role in Role::ALL {
             let (s, r) = pair(sender_role, recipient_role);
+            let care = match (sender_role, recipient_role) {
+                (Clinician, Patient) => Some((s.id, r.id)),
+                (Patient, Clinician) => Some((r.id, s.id)),
+                _ => None,
+            };
             let expected = FactsNeeded {
-                assignment: (sender_role, recipient_role) == (Clinician, Patient),
-                started_by: (sender_role, recipient_role) == (Patient, Clinician),
+                care,
+                conversations: care.is_some(),
             };
             check(
                 (sender_role, recipient_role),
@@ -353,19 +415,39 @@ fn the_facts_a_pair_needs_are_the_facts_its_verdict_depends_on() {
             let (s, r) = pair(sender_role, recipient_role);
             let needed = facts_needed(&s, &r);
             let base = check_contact(&s, &r, &no_facts());
-            if !needed.assignment {
-                check(
-                    (sender_role, recipient_role, "assignment"),
-                    check_contact(&s, &r, &assigned()),
-                    base,
-                );
+            if needed.care.is_none() {
+                for state in [CareAssignment::Former, CareAssignment::Current] {
+                    check(
+                        (sender_role, recipient_role, state),
+                        check_contact(&s, &r, &care(state)),
+                        base,
+                    );
+                }
             }
-            if !needed.started_by {
-                check(
-                    (sender_role, recipient_role, "started_by"),
-                    check_contact(&s, &r, &started_by_clinician()),
-                    base,
-                );
+            // The conversations are needed unless the assignment already settles the verdict.
+            for state in [
+                CareAssignment::Never,
+                CareAssignment::Former,
+                CareAssignment::Current,
+            ] {
+                if conversations_matter(&s, &r, state) {
+                    continue;
+                }
+                let without = check_contact(&s, &r, &care(state));
+                for facts in [started_by_clinician(), shared_conversation()] {
+                    check(
+                        (sender_role, recipient_role, state, "conversations"),
+                        check_contact(
+                            &s,
+                            &r,
+                            &ContactFacts {
+                                care: state,
+                                ..facts
+                            },
+                        ),
+                        without,
+                    );
+                }
             }
         }
     }

@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used)]
+
 use super::*;
 
 fn user(id: i64, role: Role, active: bool) -> User {
@@ -70,4 +72,45 @@ fn a_name_query_is_trimmed_lowercased_and_bounded() {
         Ok(Some("ada l".to_owned()))
     );
     assert!(NameQuery::parse(Some(&"x".repeat(101))).is_err());
+}
+
+#[test]
+fn the_directory_and_the_patient_list_mask_other_peoples_names() {
+    use crate::ports::MockDirectory;
+    let named = |id: i64, role: Role| UserSummary {
+        id: UserId(id),
+        username: format!("user{id}"),
+        first_name: "Reach me on whatsapp at johnny99".to_owned(),
+        last_name: "call 555-1234".to_owned(),
+        role,
+    };
+    let mut people = MockPeople::new();
+    people
+        .expect_find_people()
+        .returning(move |_, _, _| Ok(vec![named(2, Role::Patient)]));
+    people.expect_assigned_patients().returning(move |_| {
+        Ok(vec![PatientSummary {
+            patient: named(2, Role::Patient),
+            last_message: None,
+            unread_count: 0,
+        }])
+    });
+    let mut directory = MockDirectory::new();
+    directory
+        .expect_user()
+        .returning(|id| Ok(Some(user(id.0, Role::Clinician, true))));
+    let service = PeopleService::new(people, directory);
+    let actor = Actor {
+        user_id: UserId(1),
+        client_addr: None,
+    };
+    let masked = (
+        "Reach me on whatsapp at ***".to_owned(),
+        "call ***-****".to_owned(),
+    );
+    let names = |face: &UserSummary| (face.first_name.clone(), face.last_name.clone());
+    let found = futures_executor::block_on(service.directory(&actor, None)).unwrap();
+    assert_eq!(names(&found[0]), masked, "directory");
+    let patients = futures_executor::block_on(service.clinician_patients(&actor)).unwrap();
+    assert_eq!(names(&patients[0].patient), masked, "patient list");
 }

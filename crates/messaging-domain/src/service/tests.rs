@@ -17,7 +17,7 @@ use super::*;
 use crate::event::{LiveEvent, Recorded, StreamEvent};
 use crate::message::{Conversation, ConversationId};
 use crate::ports::{MockClock, MockDirectory, MockEventPublisher, MockMessageRepository};
-use crate::user::{BlockState, Booking, BookingState, Role};
+use crate::user::{BlockState, Booking, BookingState, CareAssignment, Role};
 
 // --- fixtures ------------------------------------------------------------------------------------
 
@@ -156,6 +156,8 @@ struct World {
     blocks: Vec<(UserId, UserId)>,
     /// (clinician, patient)
     assignments: Vec<(UserId, UserId)>,
+    /// (clinician, patient) pairs assigned once and unassigned since
+    former_assignments: Vec<(UserId, UserId)>,
     conversations: Vec<Conversation>,
     messages: Vec<Message>,
     /// `bookings_between` returns every booking of either user, as a careless adapter might.
@@ -182,6 +184,7 @@ fn world() -> World {
         bookings: Vec::new(),
         blocks: Vec::new(),
         assignments: Vec::new(),
+        former_assignments: Vec::new(),
         conversations: Vec::new(),
         messages: Vec::new(),
         sloppy_bookings_between: false,
@@ -208,6 +211,11 @@ impl World {
 
     fn assign(mut self, clinician: UserId, patient: UserId) -> Self {
         self.assignments.push((clinician, patient));
+        self
+    }
+
+    fn formerly_assigned(mut self, clinician: UserId, patient: UserId) -> Self {
+        self.former_assignments.push((clinician, patient));
         self
     }
 
@@ -475,8 +483,16 @@ fn directory(world: &Arc<World>) -> MockDirectory {
     });
     let w = Arc::clone(world);
     directory
-        .expect_is_assigned()
-        .returning(move |clinician, patient| Ok(w.assignments.contains(&(clinician, patient))));
+        .expect_care_assignment()
+        .returning(move |clinician, patient| {
+            Ok(if w.assignments.contains(&(clinician, patient)) {
+                CareAssignment::Current
+            } else if w.former_assignments.contains(&(clinician, patient)) {
+                CareAssignment::Former
+            } else {
+                CareAssignment::Never
+            })
+        });
     let w = Arc::clone(world);
     directory
         .expect_blocks_between()
@@ -635,6 +651,68 @@ fn repository(world: &Arc<World>, writes: &Arc<Mutex<Vec<Write>>>) -> MockMessag
                 .ok_or(StoreError::NotFound)?;
             Ok(record(deleted, plan))
         });
+
+    // Listings: every message the user can see, one thread per message's other party, faces as
+    // the directory stores them.
+    let w = Arc::clone(world);
+    let threads_of = move |user: UserId| -> Vec<ThreadSummary> {
+        w.messages
+            .iter()
+            .filter(|m| m.is_visible_to(user))
+            .filter_map(|m| {
+                let other = m.other_party(user)?;
+                Some(ThreadSummary {
+                    conversation_id: m.conversation_id,
+                    other_user: w.user(other).summary(),
+                    booking_id: m.booking_id,
+                    last_message_id: m.id,
+                    last_message: m.body.clone(),
+                    last_subject: m.subject.clone(),
+                    last_message_at: m.created_at,
+                    last_sender_id: m.sender_id,
+                    unread_count: 0,
+                })
+            })
+            .collect()
+    };
+    let threads = threads_of.clone();
+    repo.expect_threads()
+        .returning(move |user, _| Ok(threads(user)));
+    repo.expect_inbox()
+        .returning(move |user, _, _| Ok(threads_of(user)));
+    let w = Arc::clone(world);
+    repo.expect_history().returning(move |user, other, _, _| {
+        Ok(HistorySlice {
+            messages: w
+                .messages
+                .iter()
+                .filter(|m| m.is_visible_to(user) && m.other_party(user) == Some(other))
+                .cloned()
+                .collect(),
+            has_more: false,
+        })
+    });
+    let w = Arc::clone(world);
+    repo.expect_sent().returning(move |user, _| {
+        Ok(w.messages
+            .iter()
+            .filter(|m| m.sender_id == user && m.is_visible_to(user))
+            .cloned()
+            .collect())
+    });
+    let w = Arc::clone(world);
+    repo.expect_search().returning(move |user, _, _| {
+        let messages: Vec<Message> = w
+            .messages
+            .iter()
+            .filter(|m| m.is_visible_to(user))
+            .cloned()
+            .collect();
+        Ok(SearchResults {
+            total: i64::try_from(messages.len()).unwrap(),
+            messages,
+        })
+    });
     repo
 }
 
@@ -783,6 +861,33 @@ fn unknown_inactive_self_and_blocking_recipients_are_refused_with_one_identical_
             STUDENT,
             RecipientRef::Id(OTHER_TUTOR),
         ),
+        // Roles are not told: the other side of the service, and a clinician or patient the
+        // sender has nothing to do with, are nobody.
+        (
+            "a patient, to a student",
+            STUDENT,
+            RecipientRef::Id(PATIENT),
+        ),
+        (
+            "a clinician by username, to a tutor",
+            TUTOR,
+            RecipientRef::Username("clinician4".to_owned()),
+        ),
+        (
+            "a student, to a clinician",
+            CLINICIAN,
+            RecipientRef::Id(STUDENT),
+        ),
+        (
+            "a stranger patient, to a clinician",
+            CLINICIAN,
+            RecipientRef::Id(PATIENT),
+        ),
+        (
+            "a stranger clinician by username, to a patient",
+            PATIENT,
+            RecipientRef::Username("clinician4".to_owned()),
+        ),
     ];
     let mut displays = Vec::new();
     for (case, sender, recipient) in cases {
@@ -851,9 +956,9 @@ fn an_unknown_or_inactive_sender_cannot_send() {
 #[test]
 fn the_tutoring_and_clinical_sides_cannot_message_each_other_but_admins_reach_everyone() {
     let cases = [
-        (STUDENT, PATIENT, "Contact(NotAllowed)"),
-        (TUTOR, CLINICIAN, "Contact(NotAllowed)"),
-        (CLINICIAN, STUDENT, "Contact(NotAllowed)"),
+        (STUDENT, PATIENT, "Contact(RecipientUnavailable)"),
+        (TUTOR, CLINICIAN, "Contact(RecipientUnavailable)"),
+        (CLINICIAN, STUDENT, "Contact(RecipientUnavailable)"),
         (ADMIN, PATIENT, "Ok"),
         (ADMIN, STUDENT, "Ok"),
         (STUDENT, ADMIN, "Ok"),
@@ -874,10 +979,22 @@ fn the_tutoring_and_clinical_sides_cannot_message_each_other_but_admins_reach_ev
 #[test]
 fn a_clinician_may_message_only_a_patient_assigned_to_them() {
     let cases = [
-        ("not assigned", world(), "Contact(NotAssigned)"),
+        // A patient the clinician has nothing to do with looks like nobody.
+        ("never assigned", world(), "Contact(RecipientUnavailable)"),
         (
             "assigned to another clinician",
             world().assign(ADMIN, PATIENT),
+            "Contact(RecipientUnavailable)",
+        ),
+        // A patient the clinician knows is told apart.
+        (
+            "assigned once, not now",
+            world().formerly_assigned(CLINICIAN, PATIENT),
+            "Contact(NotAssigned)",
+        ),
+        (
+            "a conversation, never assigned",
+            world().conversation(CLINICIAN, PATIENT, CLINICIAN),
             "Contact(NotAssigned)",
         ),
         ("assigned", world().assign(CLINICIAN, PATIENT), "Ok"),
@@ -893,7 +1010,22 @@ fn a_clinician_may_message_only_a_patient_assigned_to_them() {
 #[test]
 fn a_patient_may_message_a_clinician_only_in_a_conversation_the_clinician_started() {
     let cases = [
-        ("no conversation", world(), "Contact(PatientCannotInitiate)"),
+        // A clinician the patient has nothing to do with looks like nobody.
+        (
+            "a stranger, no conversation",
+            world(),
+            "Contact(RecipientUnavailable)",
+        ),
+        (
+            "their clinician, no conversation",
+            world().assign(CLINICIAN, PATIENT),
+            "Contact(PatientCannotInitiate)",
+        ),
+        (
+            "their former clinician, no conversation",
+            world().formerly_assigned(CLINICIAN, PATIENT),
+            "Contact(PatientCannotInitiate)",
+        ),
         (
             "conversation started by the patient",
             world().conversation(PATIENT, CLINICIAN, PATIENT),
@@ -918,6 +1050,186 @@ fn a_patient_may_message_a_clinician_only_in_a_conversation_the_clinician_starte
         check(case, outcome(&result), expected.to_owned());
         check(case, h.writes().len(), usize::from(expected == "Ok"));
     }
+}
+
+// --- what the other party reads: subjects, attachment names, display names ----------------------
+
+/// A subject with contact details, and how it reads once masked.
+const CONTACT_SUBJECT: &str = "Reach me on whatsapp at johnny99 or 555-1234";
+const CONTACT_SUBJECT_MASKED: &str = "Reach me on whatsapp at *** or ***-****";
+
+fn with_subject(command: SendCommand, raw: &str) -> SendCommand {
+    SendCommand {
+        subject: Subject::parse(raw).unwrap(),
+        ..command
+    }
+}
+
+#[test]
+fn a_subject_is_masked_like_the_body_unless_the_pair_shares_a_revealing_booking() {
+    let cases = [
+        ("no booking", None, CONTACT_SUBJECT_MASKED),
+        (
+            "requested booking",
+            Some(BookingState::Requested),
+            CONTACT_SUBJECT_MASKED,
+        ),
+        (
+            "scheduled booking",
+            Some(BookingState::Scheduled),
+            CONTACT_SUBJECT,
+        ),
+    ];
+    for (case, state, expected) in cases {
+        let mut w = world();
+        if let Some(state) = state {
+            w = w.booking(40, STUDENT, TUTOR, state);
+        }
+        let h = Harness::new(w);
+        // The body holds nothing to mask: the subject alone must trigger the rule.
+        let command = with_subject(to(TUTOR, "See the subject"), CONTACT_SUBJECT);
+        let sent = h.send(STUDENT, command).unwrap();
+        check(case, h.inserted().0.subject, Some(expected.to_owned()));
+        check(case, sent.message.subject, Some(expected.to_owned()));
+    }
+}
+
+#[test]
+fn a_reply_subject_is_masked_even_when_its_parent_was_stored_unmasked() {
+    // A parent stored before subjects were masked, or while a booking revealed details.
+    let parent = message_with(10, STUDENT, TUTOR, |m| {
+        m.subject = Some("Call 555-1234".to_owned());
+    });
+    let cases = [
+        ("no booking", world(), "Re: Call ***-****"),
+        (
+            "active booking",
+            world().booking(40, STUDENT, TUTOR, BookingState::Active),
+            "Re: Call 555-1234",
+        ),
+    ];
+    for (case, w, expected) in cases {
+        let h = Harness::new(w.message(parent.clone()));
+        h.reply(TUTOR, 10, "Sounds good").unwrap();
+        check(case, h.inserted().0.subject, Some(expected.to_owned()));
+    }
+}
+
+#[test]
+fn an_attachment_name_is_masked_like_the_body_and_keeps_its_extension() {
+    use crate::attachment::{FileKind, FileName};
+    let name = |raw: &str| FileName::sanitize(raw, FileKind::Pdf);
+    let cases = [
+        (
+            "address in the name, no booking",
+            world(),
+            "john@example.com.pdf",
+            "j___@e___.com.pdf",
+        ),
+        (
+            "phone in the name, no booking",
+            world(),
+            "call 555-1234.pdf",
+            "call ___-____.pdf",
+        ),
+        (
+            "address in the name, scheduled booking",
+            world().booking(40, STUDENT, TUTOR, BookingState::Scheduled),
+            "john@example.com.pdf",
+            "john@example.com.pdf",
+        ),
+        ("an ordinary name", world(), "notes.pdf", "notes.pdf"),
+    ];
+    for (case, w, typed, expected) in cases {
+        let h = Harness::new(w);
+        let prepared = block_on(h.service.prepare_send(
+            &actor(STUDENT),
+            to(TUTOR, "see the file"),
+            name(typed),
+        ))
+        .unwrap();
+        check(case, prepared.file_name.as_str(), expected);
+        check(case, prepared.message.body.as_str(), "see the file");
+    }
+}
+
+/// A tutor whose display name carries contact details.
+fn world_with_a_chatty_tutor_name() -> World {
+    let mut w = world();
+    for u in &mut w.users {
+        if u.id == TUTOR {
+            u.first_name = "Reach me on whatsapp at johnny99".to_owned();
+            u.last_name = "call 555-1234".to_owned();
+        }
+    }
+    w
+}
+
+#[track_caller]
+fn check_names(case: &str, face: &UserSummary, first: &str, last: &str) {
+    check(
+        case,
+        (face.first_name.as_str(), face.last_name.as_str()),
+        (first, last),
+    );
+}
+
+#[test]
+fn another_users_display_name_is_masked_wherever_it_is_shown_and_ones_own_is_not() {
+    const MASKED: (&str, &str) = ("Reach me on whatsapp at ***", "call ***-****");
+    const TYPED: (&str, &str) = ("Reach me on whatsapp at johnny99", "call 555-1234");
+    let stored = message(10, TUTOR, STUDENT, TimeDelta::minutes(1));
+    let h = Harness::new(world_with_a_chatty_tutor_name().message(stored));
+    let student = actor(STUDENT);
+    let tutor = actor(TUTOR);
+    let page = Page {
+        number: crate::text::PageNumber::first(),
+        size: PageSize::parse(None, crate::text::LimitSpec::HISTORY).unwrap(),
+    };
+    let history = HistoryRequest { before: None, page };
+
+    // Seen by the student, the tutor's name is masked everywhere.
+    let sent = h.send(STUDENT, to(TUTOR, "hello")).unwrap();
+    check_names("send: recipient", &sent.recipient, MASKED.0, MASKED.1);
+    let threads = block_on(h.service.threads(&student, page.size)).unwrap();
+    check_names("threads", &threads[0].other_user, MASKED.0, MASKED.1);
+    let inbox = block_on(h.service.inbox(&student, page, false)).unwrap();
+    check_names("inbox", &inbox[0].other_user, MASKED.0, MASKED.1);
+    let slice = block_on(h.service.history(&student, TUTOR, None, history)).unwrap();
+    check_names("history", &slice.messages[0].sender, MASKED.0, MASKED.1);
+    let query = SearchQuery::parse("original").unwrap();
+    let found = block_on(h.service.search(&student, &query, page)).unwrap();
+    check_names("search", &found.messages[0].sender, MASKED.0, MASKED.1);
+    let (other, _) = block_on(h.service.open_conversation(&student, "tutor2", page.size)).unwrap();
+    check_names("conversation", &other.unwrap(), MASKED.0, MASKED.1);
+    // The student's own name is shown as typed.
+    check_names("send: sender", &sent.sender, "First1", "Last1");
+
+    // Seen by the tutor, their own name is as typed.
+    let sent = block_on(h.service.sent(&tutor, page)).unwrap();
+    check_names("sent: own name", &sent[0].sender, TYPED.0, TYPED.1);
+    let slice = block_on(h.service.history(&tutor, STUDENT, None, history)).unwrap();
+    check_names(
+        "history: own name",
+        &slice.messages[0].sender,
+        TYPED.0,
+        TYPED.1,
+    );
+}
+
+#[test]
+fn opening_a_conversation_with_a_stranger_looks_like_opening_one_with_nobody() {
+    let h = Harness::new(world().message(message(10, TUTOR, STUDENT, TimeDelta::minutes(1))));
+    let size = PageSize::parse(None, crate::text::LimitSpec::CONVERSATION).unwrap();
+    let open = |name: &str| {
+        let (face, slice) =
+            block_on(h.service.open_conversation(&actor(STUDENT), name, size)).unwrap();
+        (face.map(|f| f.username), slice.messages.len())
+    };
+    check("unknown", open("nobody"), (None, 0));
+    check("existing stranger", open("patient3"), (None, 0));
+    check("oneself", open("student1"), (None, 0));
+    check("partner", open("tutor2"), (Some("tutor2".to_owned()), 1));
 }
 
 // --- send: body limits ---------------------------------------------------------------------------
@@ -992,7 +1304,7 @@ fn only_clinicians_and_admins_may_use_the_clinician_route() {
 
 #[test]
 fn the_clinician_route_still_applies_the_contact_rules() {
-    let h = Harness::new(world());
+    let h = Harness::new(world().formerly_assigned(CLINICIAN, PATIENT));
     let result = h.send(CLINICIAN, via_clinician_route(to(PATIENT, "hello")));
     check(
         "unassigned",

@@ -66,6 +66,8 @@ impl Db {
                     users::id.eq_any(
                         care_assignments::table
                             .filter(care_assignments::clinician_id.eq(clinician.0))
+                            // An ended assignment is kept as history, not as an assignment.
+                            .filter(care_assignments::ended_at.is_null())
                             .select(care_assignments::patient_id),
                     ),
                 ),
@@ -110,6 +112,7 @@ impl Db {
                     messages::table.on(messages::id.nullable().eq(members::last_message_id)),
                 )
                 .filter(care_assignments::clinician_id.eq(clinician.0))
+                .filter(care_assignments::ended_at.is_null())
                 .filter(users::is_active.eq(true))
                 .filter(users::role.eq(Role::Patient.as_str()))
                 .order((lower(users::first_name), lower(users::last_name), users::username))

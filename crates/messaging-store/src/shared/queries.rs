@@ -18,7 +18,7 @@ use messaging_domain::message::{
 use messaging_domain::ports::{RefreshOutcome, RefreshTokenRecord, SessionRecord};
 use messaging_domain::text::{Page, PageSize};
 use messaging_domain::user::{
-    BlockState, Booking, BookingId, BookingState, Role, User, UserId,
+    BlockState, Booking, BookingId, BookingState, CareAssignment, Role, User, UserId,
 };
 use messaging_domain::StoreError;
 
@@ -766,17 +766,25 @@ impl Db {
             .collect::<Result<_, _>>()?)
     }
 
-    pub async fn is_assigned(&self, clinician: UserId, patient: UserId) -> Result<bool, StoreError> {
+    pub async fn care_assignment(
+        &self,
+        clinician: UserId,
+        patient: UserId,
+    ) -> Result<CareAssignment, StoreError> {
         let mut conn = self.conn().await?;
         let found = care_assignments::table
             .filter(care_assignments::clinician_id.eq(clinician.0))
             .filter(care_assignments::patient_id.eq(patient.0))
-            .select(care_assignments::clinician_id)
-            .first::<i64>(&mut *conn)
+            .select(care_assignments::ended_at)
+            .first::<Option<DateTime<Utc>>>(&mut *conn)
             .await
             .optional()
             .map_err(DbError::from)?;
-        Ok(found.is_some())
+        Ok(match found {
+            None => CareAssignment::Never,
+            Some(None) => CareAssignment::Current,
+            Some(Some(_)) => CareAssignment::Former,
+        })
     }
 
     pub async fn blocks_between(
@@ -1595,24 +1603,34 @@ impl Db {
         let mut conn = self.conn().await?;
         let changed = conn
             .transaction::<_, DbError, _>(async move |conn| {
+                let pair = care_assignments::table
+                    .filter(care_assignments::clinician_id.eq(clinician.0))
+                    .filter(care_assignments::patient_id.eq(patient.0));
+                // An unassignment ends the row rather than deleting it: that the two were once
+                // assigned is a fact the contact rules use.
                 let changed = if assigned {
-                    diesel::insert_into(care_assignments::table)
-                        .values((
-                            care_assignments::clinician_id.eq(clinician.0),
-                            care_assignments::patient_id.eq(patient.0),
+                    let renewed = diesel::update(pair.filter(care_assignments::ended_at.is_not_null()))
+                        .set((
+                            care_assignments::ended_at.eq(None::<DateTime<Utc>>),
                             care_assignments::created_at.eq(audit.at),
                         ))
-                        .on_conflict_do_nothing()
+                        .execute(conn)
+                        .await?;
+                    renewed
+                        + diesel::insert_into(care_assignments::table)
+                            .values((
+                                care_assignments::clinician_id.eq(clinician.0),
+                                care_assignments::patient_id.eq(patient.0),
+                                care_assignments::created_at.eq(audit.at),
+                            ))
+                            .on_conflict_do_nothing()
+                            .execute(conn)
+                            .await?
+                } else {
+                    diesel::update(pair.filter(care_assignments::ended_at.is_null()))
+                        .set(care_assignments::ended_at.eq(Some(audit.at)))
                         .execute(conn)
                         .await?
-                } else {
-                    diesel::delete(
-                        care_assignments::table
-                            .filter(care_assignments::clinician_id.eq(clinician.0))
-                            .filter(care_assignments::patient_id.eq(patient.0)),
-                    )
-                    .execute(conn)
-                    .await?
                 };
                 if changed > 0 {
                     insert_audit(conn, &audit).await?;

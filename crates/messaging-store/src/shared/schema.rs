@@ -38,6 +38,7 @@ pub mod schema {
             clinician_id -> BigInt,
             patient_id -> BigInt,
             created_at -> Ts,
+            ended_at -> Nullable<Ts>,
         }
     }
 

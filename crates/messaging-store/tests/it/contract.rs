@@ -6,10 +6,10 @@ use messaging_domain::accounts::{EmailAddress, NewAccount, Username};
 use messaging_domain::audit::AuditAction;
 use messaging_domain::message::{DeleteScope, HistoryRequest, MessageId};
 use messaging_domain::ports::{
-    Accounts, Directory, MessageRepository, RefreshOutcome, RefreshTokenRecord,
+    Accounts, Administration, Directory, MessageRepository, RefreshOutcome, RefreshTokenRecord,
 };
 use messaging_domain::text::{LimitSpec, Page, PageNumber, PageSize, SearchQuery};
-use messaging_domain::user::{BookingState, Role, UserId};
+use messaging_domain::user::{BookingState, CareAssignment, Role, UserId};
 use messaging_store::Store;
 
 use crate::support::{audit, no_events, send, user};
@@ -598,7 +598,8 @@ pub async fn blocks_bookings_and_assignments_are_read_back(store: &Store) {
     let pat = user(store, "pat", Role::Patient).await;
     let stu = user(store, "stu", Role::Student).await;
     let tut = user(store, "tut", Role::Tutor).await;
-    assert!(!store.is_assigned(doc.id, pat.id).await.unwrap());
+    let care = |clinician: UserId, patient: UserId| store.care_assignment(clinician, patient);
+    assert_eq!(care(doc.id, pat.id).await.unwrap(), CareAssignment::Never);
     store
         .assign_clinician(doc.id, pat.id, Utc::now())
         .await
@@ -607,8 +608,8 @@ pub async fn blocks_bookings_and_assignments_are_read_back(store: &Store) {
         .assign_clinician(doc.id, pat.id, Utc::now())
         .await
         .unwrap();
-    assert!(store.is_assigned(doc.id, pat.id).await.unwrap());
-    assert!(!store.is_assigned(pat.id, doc.id).await.unwrap());
+    assert_eq!(care(doc.id, pat.id).await.unwrap(), CareAssignment::Current);
+    assert_eq!(care(pat.id, doc.id).await.unwrap(), CareAssignment::Never);
 
     store.block_user(stu.id, tut.id, Utc::now()).await.unwrap();
     let seen_by_student = store.blocks_between(stu.id, tut.id).await.unwrap();
@@ -635,6 +636,36 @@ pub async fn blocks_bookings_and_assignments_are_read_back(store: &Store) {
             .unwrap()
             .is_empty()
     );
+}
+
+pub async fn an_ended_care_assignment_is_remembered_and_can_be_renewed(store: &Store) {
+    let doc = user(store, "drjune", Role::Clinician).await;
+    let pat = user(store, "patjune", Role::Patient).await;
+    let set = |assigned: bool| {
+        store.set_assignment(
+            doc.id,
+            pat.id,
+            assigned,
+            audit(AuditAction::CareAssigned, None),
+        )
+    };
+    let care = || store.care_assignment(doc.id, pat.id);
+    let steps = [
+        (true, true, CareAssignment::Current),
+        (true, false, CareAssignment::Current),
+        (false, true, CareAssignment::Former),
+        (false, false, CareAssignment::Former),
+        (true, true, CareAssignment::Current),
+        (false, true, CareAssignment::Former),
+    ];
+    for (step, (assigned, changed, state)) in steps.into_iter().enumerate() {
+        assert_eq!(
+            set(assigned).await.unwrap(),
+            changed,
+            "step {step}: changed"
+        );
+        assert_eq!(care().await.unwrap(), state, "step {step}: state");
+    }
 }
 
 pub async fn editing_replaces_the_body_and_marks_it_edited(store: &Store) {

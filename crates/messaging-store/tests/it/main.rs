@@ -56,6 +56,7 @@ contract_tests!(
     unread_counts_are_grouped_by_sender,
     a_reused_refresh_token_revokes_its_whole_family,
     blocks_bookings_and_assignments_are_read_back,
+    an_ended_care_assignment_is_remembered_and_can_be_renewed,
     editing_replaces_the_body_and_marks_it_edited,
     audit_chain_verifies_after_several_actions,
     audit_entries_filter_by_actor_action_object_and_time,
@@ -83,6 +84,7 @@ mod people_tests {
     contract_tests!(
         people:
         each_directory_scope_finds_only_its_people,
+        an_ended_assignment_leaves_the_directory_and_the_patient_list,
         assigned_patients_come_with_the_last_visible_message_and_unread_count,
         the_user_list_filters_by_words_and_role_and_pages,
     );

@@ -1,12 +1,14 @@
 //! The directory, patient list and user list queries, on both backends.
 
 use chrono::Utc;
+use messaging_domain::audit::AuditAction;
 use messaging_domain::people::{DirectoryScope, NameQuery, People, UserFilter};
+use messaging_domain::ports::Administration;
 use messaging_domain::text::{LimitSpec, Page, PageNumber, PageSize};
 use messaging_domain::user::{BookingState, Role, UserId};
 use messaging_store::Store;
 
-use crate::support::{send, user};
+use crate::support::{audit, send, user};
 
 fn names(people: &[messaging_domain::user::UserSummary]) -> Vec<String> {
     let mut names: Vec<String> = people.iter().map(|p| p.username.clone()).collect();
@@ -88,6 +90,36 @@ pub async fn each_directory_scope_finds_only_its_people(store: &Store) {
             .await
             .is_empty()
     );
+}
+
+pub async fn an_ended_assignment_leaves_the_directory_and_the_patient_list(store: &Store) {
+    let clinician = user(store, "doc_end", Role::Clinician).await;
+    let patient = user(store, "pat_end", Role::Patient).await;
+    let set = |assigned: bool| {
+        store.set_assignment(
+            clinician.id,
+            patient.id,
+            assigned,
+            audit(AuditAction::CareAssigned, None),
+        )
+    };
+    let listed = || async {
+        (
+            names(
+                &store
+                    .find_people(DirectoryScope::PatientsAssignedTo(clinician.id), None, 50)
+                    .await
+                    .unwrap(),
+            ),
+            store.assigned_patients(clinician.id).await.unwrap().len(),
+        )
+    };
+    set(true).await.unwrap();
+    assert_eq!(listed().await, (vec!["pat_end".to_owned()], 1));
+    set(false).await.unwrap();
+    assert_eq!(listed().await, (Vec::<String>::new(), 0), "ended");
+    set(true).await.unwrap();
+    assert_eq!(listed().await, (vec!["pat_end".to_owned()], 1), "renewed");
 }
 
 pub async fn assigned_patients_come_with_the_last_visible_message_and_unread_count(store: &Store) {

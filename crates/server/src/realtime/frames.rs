@@ -1,6 +1,7 @@
 //! WebSocket frames: System A's event types and payloads, rendered for the user whose device
 //! receives them. No payload carries an email address (System A's leak): only the public faces of
-//! users ([`UserSummary`]).
+//! users ([`UserSummary`]), each as the receiving user may see it (another user's display name
+//! masked, [`UserSummary::seen_by`]).
 
 use messaging_domain::event::{DomainEvent, LiveEvent, StreamEvent, StreamSeq};
 use messaging_domain::message::DeleteScope;
@@ -22,7 +23,7 @@ pub fn stored(entry: &StreamEvent) -> String {
                     "message_id": m.id.0,
                     "conversation_id": m.conversation_id.0,
                     "sender_id": m.sender_id.0,
-                    "sender": face(&view.sender),
+                    "sender": face(&view.sender.seen_by(entry.user_id)),
                     "sender_role": view.sender.role.as_str(),
                     "recipient_id": m.recipient_id.0,
                     "booking_id": m.booking_id.map(|b| b.0),
@@ -39,7 +40,7 @@ pub fn stored(entry: &StreamEvent) -> String {
                     "message_id": m.id.0,
                     "conversation_id": m.conversation_id.0,
                     "recipient_id": m.recipient_id.0,
-                    "recipient": face(&view.recipient),
+                    "recipient": face(&view.recipient.seen_by(entry.user_id)),
                     "booking_id": m.booking_id.map(|b| b.0),
                     "parent_message_id": m.parent_id.map(|p| p.0),
                     "subject": m.subject,
@@ -311,6 +312,52 @@ mod tests {
         for frame in [recipient, sender] {
             assert!(!frame.to_string().contains("email"), "{frame}");
         }
+    }
+
+    #[test]
+    fn the_other_partys_display_name_is_masked_in_message_frames() {
+        let chatty = |id: i64, name: &str| UserSummary {
+            last_name: "call 555-1234".into(),
+            ..face(id, name)
+        };
+        let message = Message {
+            id: MessageId(7),
+            conversation_id: ConversationId(3),
+            sender_id: UserId(1),
+            recipient_id: UserId(2),
+            booking_id: None,
+            subject: None,
+            body: "hello".into(),
+            parent_id: None,
+            created_at: DateTime::UNIX_EPOCH,
+            read_at: None,
+            edited_at: None,
+            deleted_by_sender: false,
+            deleted_by_recipient: false,
+            deleted_for_everyone_at: None,
+            deleted_at: None,
+        };
+        let rendered = |user: i64| -> Value {
+            let entry = StreamEvent {
+                user_id: UserId(user),
+                seq: 1,
+                at: DateTime::UNIX_EPOCH,
+                event: Arc::new(DomainEvent::MessageSent {
+                    view: MessageView {
+                        message: message.clone(),
+                        sender: chatty(1, "amy"),
+                        recipient: chatty(2, "bea"),
+                    },
+                    client_message_id: None,
+                }),
+            };
+            serde_json::from_str(&stored(&entry)).unwrap()
+        };
+        assert_eq!(rendered(2)["sender"]["last_name"], "call ***-****");
+        assert_eq!(rendered(1)["recipient"]["last_name"], "call ***-****");
+        assert_eq!(rendered(2)["sender"]["first_name"], "AMY");
+        let own = connected(chatty(1, "amy"), 0, None);
+        assert!(own.contains("call 555-1234"), "{own}");
     }
 
     #[test]

@@ -54,10 +54,12 @@ pub async fn a_clinician_sees_only_assigned_patients_and_a_patient_cannot_start_
     );
     p.assert_accessible("a patient's new-conversation page")
         .await;
-    // Even at the conversation's address, the send is refused and says why.
+    // Even at the conversation's address, the send is refused. A clinician who is not the
+    // patient's own is, to the patient, nobody (issue 8: refusals tell no one who has which
+    // role), so the page says what it says for an unknown recipient.
     p.open_conversation(clinician.id).await;
     p.send_message("Hello doctor").await;
-    p.wait_for_text("#compose-error", "cannot start a conversation")
+    p.wait_for_text("#compose-error", "cannot send messages to this person")
         .await;
     p.wait_for_text(".msg.mine [data-status=failed]", "Not sent")
         .await;

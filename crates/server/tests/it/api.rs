@@ -558,9 +558,10 @@ pub async fn contact_rules_hold_for_clinicians_and_patients(app: &TestApp) {
             json!({"recipient_id": doc.id, "message": "hello doctor"}),
         )
         .await;
+    // A clinician and a patient with nothing to do with each other are nobody to each other.
     assert_eq!(
         (status, body["code"].as_str()),
-        (403, Some("PATIENT_CANNOT_INITIATE"))
+        (400, Some("RECIPIENT_UNAVAILABLE"))
     );
     let (status, body) = app
         .post(
@@ -569,11 +570,26 @@ pub async fn contact_rules_hold_for_clinicians_and_patients(app: &TestApp) {
             json!({"recipient_id": patient.id, "message": "hello"}),
         )
         .await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("NOT_ASSIGNED")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("RECIPIENT_UNAVAILABLE"))
+    );
     app.store
         .assign_clinician(UserId(doc.id), UserId(patient.id), Utc::now())
         .await
         .unwrap();
+    // Their own clinician: the patient is told why.
+    let (status, body) = app
+        .post(
+            "/api/messages",
+            Some(&patient.token),
+            json!({"recipient_id": doc.id, "message": "hello doctor"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("PATIENT_CANNOT_INITIATE"))
+    );
     app.send(&doc, &patient, "How are you feeling?").await;
     app.send(&patient, &doc, "Better, thanks").await;
     let (status, body) = app
@@ -585,7 +601,8 @@ pub async fn contact_rules_hold_for_clinicians_and_patients(app: &TestApp) {
         .await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (403, Some("CONTACT_NOT_ALLOWED"))
+        (400, Some("RECIPIENT_UNAVAILABLE")),
+        "the other side of the service looks like nobody"
     );
     app.store
         .block_user(UserId(patient.id), UserId(doc.id), Utc::now())

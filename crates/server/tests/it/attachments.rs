@@ -47,6 +47,7 @@ attachment_tests!(
     expired_and_tampered_presigned_links_are_refused,
     spoofed_empty_and_oversized_files_are_refused_and_leave_nothing_behind,
     a_path_traversal_file_name_is_only_a_display_name,
+    contact_details_in_a_file_name_reach_the_recipient_masked,
     an_infected_file_is_blocked_and_a_clean_one_released,
     a_file_pending_its_scan_cannot_be_downloaded,
     strangers_get_404_and_deleted_messages_hide_their_files,
@@ -560,6 +561,39 @@ async fn a_path_traversal_file_name_is_only_a_display_name(backend: Backend) {
     assert_eq!(
         header(&headers, "content-type"),
         "text/plain; charset=utf-8"
+    );
+}
+
+async fn contact_details_in_a_file_name_reach_the_recipient_masked(backend: Backend) {
+    let Some(files) = spawn(backend, Storage::Local, Scanner::None, 3600).await else {
+        return;
+    };
+    // Alice and Bob share no booking, so contact details are masked between them.
+    let (status, body) = files
+        .upload("john@example.com call 555-1234.pdf", "application/pdf", PDF)
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let masked = "j___@e___.com call ___-____.pdf";
+    assert_eq!(body["attachment"]["filename"], masked, "{body}");
+    let (_, history) = files
+        .app
+        .get(
+            &format!("/api/messages/threads/{}", files.alice.id),
+            Some(&files.bob.token),
+        )
+        .await;
+    assert_eq!(
+        history["messages"][0]["attachments"][0]["filename"], masked,
+        "{history}"
+    );
+    let (status, link) = files
+        .download_link(&files.bob, body["attachment"]["id"].as_i64().unwrap())
+        .await;
+    assert_eq!((status, &link["filename"]), (200, &Value::from(masked)));
+    let (_, headers, _) = files.fetch(link["download_url"].as_str().unwrap()).await;
+    assert!(
+        !header(&headers, "content-disposition").contains("555"),
+        "{headers:?}"
     );
 }
 

@@ -12,6 +12,7 @@ mod lockout;
 mod observability;
 mod openapi;
 mod outage;
+mod privacy;
 mod process;
 mod proxies;
 mod rate_limits;
@@ -87,6 +88,14 @@ server_tests!(
     anonymous_callers_get_401_on_every_protected_route,
     a_retried_send_returns_the_original_message,
     the_contact_rules_hold_on_every_send_path,
+);
+
+server_tests!(
+    privacy in privacy_tests:
+    the_longest_worst_case_body_is_masked_and_the_server_keeps_answering,
+    subjects_and_display_names_reach_the_other_party_masked,
+    probing_recipients_tells_nobody_who_exists_or_what_role_they_have,
+    only_a_party_already_known_is_told_why_a_send_is_refused,
 );
 
 server_tests!(

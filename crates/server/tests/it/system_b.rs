@@ -122,12 +122,13 @@ pub async fn clinician_messages_land_in_the_patients_inbox(app: &TestApp) {
     let patient = app.user_with_role("pat_c", Role::Patient).await;
     let student = app.register("stud_c").await;
     let body = json!({"recipient_username": "pat_c", "message": "How are you feeling?"});
+    // A patient the clinician has nothing to do with is, to them, nobody.
     let (status, refused) = app
         .post("/api/clinician/message", Some(&doc.token), body.clone())
         .await;
     assert_eq!(
         (status, refused["code"].as_str()),
-        (403, Some("NOT_ASSIGNED"))
+        (400, Some("RECIPIENT_UNAVAILABLE"))
     );
     let (status, _) = app
         .post(
@@ -623,49 +624,49 @@ pub async fn the_contact_rules_hold_on_every_send_path(app: &TestApp) {
     let reply_to_blocker = format!("/api/messages/{}/reply", blocked_thread["message_id"]);
     let cases: Vec<(&str, &TestUser, &str, String, Value, u16, &str)> = vec![
         (
-            "unassigned clinician, System A",
+            "a stranger clinician, System A",
             &other_doc,
             "POST",
             "/api/messages".into(),
             json!({"recipient_id": patient.id, "message": "hi"}),
-            403,
-            "NOT_ASSIGNED",
+            400,
+            "RECIPIENT_UNAVAILABLE",
         ),
         (
-            "unassigned clinician, System B",
+            "a stranger clinician, System B",
             &other_doc,
             "POST",
             "/api/messages/send".into(),
             json!({"recipient": "pat_m", "content": "hi"}),
-            403,
-            "NOT_ASSIGNED",
+            400,
+            "RECIPIENT_UNAVAILABLE",
         ),
         (
-            "unassigned clinician, clinician route",
+            "a stranger clinician, clinician route",
             &other_doc,
             "POST",
             "/api/clinician/message".into(),
             json!({"recipient_username": "pat_m", "message": "hi"}),
-            403,
-            "NOT_ASSIGNED",
+            400,
+            "RECIPIENT_UNAVAILABLE",
         ),
         (
-            "patient to another clinician, System A",
+            "patient to a stranger clinician, System A",
             &patient,
             "POST",
             "/api/messages".into(),
             json!({"recipient_id": other_doc.id, "message": "hi"}),
-            403,
-            "PATIENT_CANNOT_INITIATE",
+            400,
+            "RECIPIENT_UNAVAILABLE",
         ),
         (
-            "patient to another clinician, System B",
+            "patient to a stranger clinician, System B",
             &patient,
             "POST",
             "/api/messages/send".into(),
             json!({"recipient": "dr_other", "content": "hi"}),
-            403,
-            "PATIENT_CANNOT_INITIATE",
+            400,
+            "RECIPIENT_UNAVAILABLE",
         ),
         (
             "patient on the clinician route",

@@ -40,7 +40,12 @@ pub async fn mark_read(
         .store
         .users(vec![message.sender_id, message.recipient_id])
         .await?;
-    let find = |id| users.iter().find(|u| u.id == id).map(|u| u.summary());
+    let find = |id| {
+        users
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| u.summary().seen_by(user.id))
+    };
     let (Some(sender), Some(recipient)) = (find(message.sender_id), find(message.recipient_id))
     else {
         return Err(Problem::message_not_found());

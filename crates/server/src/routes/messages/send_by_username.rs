@@ -42,9 +42,9 @@ impl TryFrom<SendByUsernameRequest> for SendCommand {
     params(("Idempotency-Key" = Option<String>, Header, description = "1..=128 of letters, digits, `.`, `_`, `:`, `-`; must equal `client_message_id` when both are given")),
     responses(
         (status = 201, description = "Sent", body = crate::dto::SentResponse),
-        (status = 400, description = "INVALID_REQUEST; RECIPIENT_UNAVAILABLE (unknown, inactive, self or blocking recipient)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "INVALID_REQUEST; RECIPIENT_UNAVAILABLE (unknown, inactive, self or blocking recipient, or one the sender may not reach and does not know: the other side of the service, a stranger clinician or patient)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "RECIPIENT_BLOCKED, NOT_ASSIGNED, PATIENT_CANNOT_INITIATE, CONTACT_NOT_ALLOWED, CSRF_FAILED, ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "RECIPIENT_BLOCKED, NOT_ASSIGNED, PATIENT_CANNOT_INITIATE, CSRF_FAILED, ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "BOOKING_NOT_FOUND", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 409, description = "IDEMPOTENCY_KEY_REUSED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 413, description = "PAYLOAD_TOO_LARGE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),

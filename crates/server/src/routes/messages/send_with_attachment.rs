@@ -68,7 +68,7 @@ struct Form {
         (status = 201, description = "The message and its attachment", body = MessageWithAttachmentResponse),
         (status = 400, description = "INVALID_REQUEST (not a readable multipart form); RECIPIENT_UNAVAILABLE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "RECIPIENT_BLOCKED, NOT_ASSIGNED, PATIENT_CANNOT_INITIATE, CONTACT_NOT_ALLOWED, CSRF_FAILED, ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "RECIPIENT_BLOCKED, NOT_ASSIGNED, PATIENT_CANNOT_INITIATE, CSRF_FAILED, ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "BOOKING_NOT_FOUND", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 413, description = "FILE_TOO_LARGE (images over 5 MB, other files over 10 MB; cut off while streaming)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 415, description = "UNSUPPORTED_FILE_TYPE (decided from the contents: HTML, SVG, scripts and executables never pass); UNSUPPORTED_MEDIA_TYPE (not multipart/form-data)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
@@ -137,7 +137,10 @@ pub async fn send_with_attachment(
         return Err(ValidationError::Empty { field: "file" }.into());
     };
     let actor = user.actor();
-    let prepared = state.messaging.prepare_send(&actor, command).await?;
+    let prepared = state
+        .messaging
+        .prepare_send(&actor, command, file.name.clone())
+        .await?;
     let path = spool
         .finish()
         .await
