@@ -883,7 +883,19 @@ where
         if other == actor.user_id {
             return Err(SafetyError::SelfBlock);
         }
-        if self.directory.user(other).await?.is_none() {
+        // Only someone the actor has a conversation with (or already blocked) can be blocked:
+        // anyone else looks like nobody, so the route cannot tell who exists.
+        let known = !self
+            .repo
+            .conversations_between(actor.user_id, other)
+            .await?
+            .is_empty()
+            || self
+                .directory
+                .blocks_between(actor.user_id, other)
+                .await?
+                .first_blocked_second;
+        if !known || self.directory.user(other).await?.is_none() {
             return Err(SafetyError::NotFound);
         }
         let action = if on {

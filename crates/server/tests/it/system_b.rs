@@ -226,6 +226,20 @@ pub async fn search_accepts_system_b_limit(app: &TestApp) {
 pub async fn a_block_stops_messages_both_ways_until_lifted(app: &TestApp) {
     let a = app.register("bella").await;
     let b = app.register("boris").await;
+    let stranger = app.register("bruno").await;
+    // Only someone one has a conversation with can be blocked; a stranger looks like nobody, so
+    // the route tells no one who exists.
+    for other in [stranger.id, 999_999] {
+        let (status, body) = app
+            .post(
+                &format!("/api/users/{other}/block"),
+                Some(&a.token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 404, "{other}: {body}");
+    }
+    app.send(&b, &a, "hello bella").await;
     let (status, _) = app
         .post(
             &format!("/api/users/{}/block", b.id),
