@@ -60,7 +60,9 @@ impl MessageText {
         if cleaned.is_empty() {
             return Err(ValidationError::Empty { field });
         }
-        if cleaned.chars().count() > ABSOLUTE_MAX_BODY_CHARS {
+        // What was sent counts, before cleaning: the limit a client reads in the API's schema is
+        // the one it gets.
+        if raw.chars().count() > ABSOLUTE_MAX_BODY_CHARS {
             return Err(ValidationError::TooLong {
                 field,
                 max: ABSOLUTE_MAX_BODY_CHARS,
@@ -113,7 +115,8 @@ impl Default for BodyPolicy {
     fn default() -> Self {
         Self {
             tutoring_max: 2_000,
-            patient_max: 5_000,
+            // System B's current code lets patients write as much as clinicians.
+            patient_max: ABSOLUTE_MAX_BODY_CHARS,
             staff_max: ABSOLUTE_MAX_BODY_CHARS,
         }
     }
@@ -159,15 +162,16 @@ impl Subject {
     /// # Errors
     /// [`ValidationError::TooLong`] for the field `subject`.
     pub fn parse(raw: &str) -> Result<Option<Self>, ValidationError> {
-        let cleaned = clean_single_line(raw);
-        if cleaned.is_empty() {
-            return Ok(None);
-        }
-        if cleaned.chars().count() > MAX_SUBJECT_CHARS {
+        // What was sent counts, before cleaning (see `MessageText::parse_field`).
+        if raw.chars().count() > MAX_SUBJECT_CHARS {
             return Err(ValidationError::TooLong {
                 field: "subject",
                 max: MAX_SUBJECT_CHARS,
             });
+        }
+        let cleaned = clean_single_line(raw);
+        if cleaned.is_empty() {
+            return Ok(None);
         }
         Ok(Some(Self(cleaned)))
     }
@@ -243,14 +247,14 @@ impl SearchQuery {
     /// [`ValidationError::TooShort`] or [`ValidationError::TooLong`] for the field `q`.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let cleaned = clean_single_line(raw);
-        let len = cleaned.chars().count();
-        if len < MIN_QUERY_CHARS {
+        if cleaned.chars().count() < MIN_QUERY_CHARS {
             return Err(ValidationError::TooShort {
                 field: "q",
                 min: MIN_QUERY_CHARS,
             });
         }
-        if len > MAX_QUERY_CHARS {
+        // What was sent counts, before cleaning (see `MessageText::parse_field`).
+        if raw.chars().count() > MAX_QUERY_CHARS {
             return Err(ValidationError::TooLong {
                 field: "q",
                 max: MAX_QUERY_CHARS,
