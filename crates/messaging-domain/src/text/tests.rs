@@ -225,7 +225,10 @@ fn subject_is_one_cleaned_line_empty_means_none_and_at_most_255_characters() {
     let over_limit = "s".repeat(MAX_SUBJECT_CHARS + 1);
     let padded_at_limit = format!(" {at_limit}");
     let cases: Vec<(&str, Result<Option<&str>, ValidationError>)> = vec![
-        (&padded_at_limit, Err(too_long("subject", MAX_SUBJECT_CHARS))),
+        (
+            &padded_at_limit,
+            Err(too_long("subject", MAX_SUBJECT_CHARS)),
+        ),
         ("", Ok(None)),
         ("   ", Ok(None)),
         ("\n\t\u{0}", Ok(None)),

@@ -6,6 +6,7 @@
 mod api;
 mod attachments;
 mod audit;
+mod contract;
 mod fuzz;
 mod observability;
 mod openapi;
@@ -83,6 +84,18 @@ server_tests!(
     anonymous_callers_get_401_on_every_protected_route,
     a_retried_send_returns_the_original_message,
     the_contact_rules_hold_on_every_send_path,
+);
+
+server_tests!(
+    contract in contract_tests:
+    methods_a_path_does_not_have_get_405_with_allow,
+    system_b_validation_failures_are_400_with_their_code,
+    system_b_unknown_recipients_are_404_as_in_system_b,
+    system_b_limit_falls_back_to_its_default_on_garbage,
+    patients_may_write_ten_thousand_characters,
+    v1_delete_is_the_senders_and_hides_the_message_from_both,
+    schema_valid_requests_are_not_refused_as_invalid,
+    the_document_states_every_status_bound_and_nullable_field,
 );
 
 server_tests!(

@@ -103,10 +103,10 @@ pub async fn system_b_send_inbox_conversation_sent_and_reply_work_together(app: 
     let (status, body) = send_b(app, &a, "nobody_here", None, "hello").await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (400, Some("RECIPIENT_UNAVAILABLE"))
+        (404, Some("RECIPIENT_UNAVAILABLE"))
     );
     let (status, body) = send_b(app, &a, "bert_b", Some(&"s".repeat(256)), "hello").await;
-    assert_eq!((status, body["field"].as_str()), (422, Some("subject")));
+    assert_eq!((status, body["field"].as_str()), (400, Some("subject")));
     let (status, convo) = app
         .get("/api/messages/conversation/nobody_here", Some(&b.token))
         .await;
@@ -236,7 +236,7 @@ pub async fn a_block_stops_messages_both_ways_until_lifted(app: &TestApp) {
     let (status, body) = send_b(app, &b, "bella", None, "hello?").await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (400, Some("RECIPIENT_UNAVAILABLE")),
+        (404, Some("RECIPIENT_UNAVAILABLE")),
         "the blocked user is not told"
     );
     let (status, body) = send_b(app, &a, "boris", None, "hi").await;
@@ -253,7 +253,7 @@ pub async fn a_block_stops_messages_both_ways_until_lifted(app: &TestApp) {
         .await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (422, Some("CANNOT_BLOCK_SELF"))
+        (409, Some("CANNOT_BLOCK_SELF"))
     );
     let (status, _) = app
         .post("/api/users/999999/block", Some(&a.token), json!({}))
@@ -356,7 +356,7 @@ pub async fn admins_manage_accounts_bookings_and_assignments(app: &TestApp) {
             json!({"student_id": tutor.id, "tutor_id": student.id}),
         )
         .await;
-    assert_eq!((status, body["code"].as_str()), (422, Some("WRONG_ROLES")));
+    assert_eq!((status, body["code"].as_str()), (409, Some("WRONG_ROLES")));
 
     // Assignments gate clinician messages.
     let (status, body) = app
@@ -366,7 +366,7 @@ pub async fn admins_manage_accounts_bookings_and_assignments(app: &TestApp) {
             json!({"clinician_id": patient.id, "patient_id": doc.id}),
         )
         .await;
-    assert_eq!((status, body["code"].as_str()), (422, Some("WRONG_ROLES")));
+    assert_eq!((status, body["code"].as_str()), (409, Some("WRONG_ROLES")));
     app.post(
         "/api/admin/care-assignments",
         Some(&admin.token),
@@ -691,7 +691,7 @@ pub async fn the_contact_rules_hold_on_every_send_path(app: &TestApp) {
             "POST",
             "/api/messages/send".into(),
             json!({"recipient": "blocker_m", "content": "hi"}),
-            400,
+            404,
             "RECIPIENT_UNAVAILABLE",
         ),
         (
@@ -700,7 +700,7 @@ pub async fn the_contact_rules_hold_on_every_send_path(app: &TestApp) {
             "POST",
             reply_to_blocker.clone(),
             json!({"content": "hi"}),
-            400,
+            404,
             "RECIPIENT_UNAVAILABLE",
         ),
         (

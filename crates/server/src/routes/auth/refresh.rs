@@ -34,9 +34,7 @@ fn invalid() -> Problem {
     summary = "Exchange a refresh token for a new pair",
     responses(
         (status = 200, description = "A new token pair", body = super::TokenResponse),
-        (status = 400, description = "INVALID_REQUEST", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "INVALID_REFRESH_TOKEN, REFRESH_TOKEN_REUSED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<RefreshRefused>
     )
 )]
 #[post("/auth/refresh")]
@@ -83,5 +81,18 @@ pub async fn refresh(
             ))
         }
         RefreshOutcome::Invalid => Err(invalid()),
+    }
+}
+
+/// The refusals of a refresh.
+#[derive(Debug)]
+pub struct RefreshRefused;
+
+impl crate::problem::doc::Documented for RefreshRefused {
+    fn problems() -> Vec<Problem> {
+        vec![
+            invalid(),
+            crate::problem::doc::named(StatusCode::UNAUTHORIZED, "REFRESH_TOKEN_REUSED"),
+        ]
     }
 }
