@@ -269,16 +269,36 @@ impl SearchQuery {
         &self.0
     }
 
-    /// The query's words: runs of letters and digits, lower-cased. Punctuation is never passed to a
-    /// search engine, so no query syntax can be injected.
+    /// The query's words, as [`words`] reads them. Punctuation is never passed to a search
+    /// engine, so no query syntax can be injected. A message matches when each term is the
+    /// beginning of one of its words (`budg` finds "budget").
     #[must_use]
     pub fn terms(&self) -> Vec<String> {
-        self.0
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|t| !t.is_empty())
-            .map(str::to_lowercase)
-            .collect()
+        words(&self.0).collect()
     }
+}
+
+/// The longest word kept for search, in characters; longer ones are cut to it (in messages and
+/// queries alike, so a long word is still found by its beginning).
+pub const MAX_WORD_CHARS: usize = 64;
+
+/// The words of a text as search reads them, in both messages and queries: runs of letters and
+/// digits (Unicode's), lower-cased, cut to [`MAX_WORD_CHARS`]. Everything else separates words,
+/// so `SECRET-27993725` is the words `secret` and `27993725`, and `room101` is one word. Both
+/// databases index these words as given, so they find the same messages.
+pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase().chars().take(MAX_WORD_CHARS).collect())
+}
+
+/// The words of a message's subject and body, space-separated: what the store indexes.
+#[must_use]
+pub fn message_words(subject: Option<&str>, body: &str) -> String {
+    words(subject.unwrap_or_default())
+        .chain(words(body))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The bounds of one listing's page size: its range and its default.

@@ -315,6 +315,27 @@ fn search_terms_are_lower_cased_runs_of_letters_and_digits_without_any_syntax() 
     }
 }
 
+#[test]
+fn message_words_split_at_anything_but_letters_and_digits_and_are_cut_to_the_word_limit() {
+    let long = "y".repeat(MAX_WORD_CHARS + 10);
+    let cut = "y".repeat(MAX_WORD_CHARS);
+    let cases: Vec<(Option<&str>, &str, String)> = vec![
+        (None, "SECRET-27993725", "secret 27993725".to_owned()),
+        (
+            Some("Budget"),
+            "Q1 budget, v2.0!",
+            "budget q1 budget v2 0".to_owned(),
+        ),
+        (None, "room101 3.14", "room101 3 14".to_owned()),
+        (None, "Ünïcode ÉCOLE", "ünïcode école".to_owned()),
+        (None, "  ...  ", String::new()),
+        (None, &long, cut),
+    ];
+    for (subject, body, expected) in cases {
+        check(body, message_words(subject, body), expected);
+    }
+}
+
 // --- PageSize / LimitSpec ------------------------------------------------------------------------
 
 #[test]
