@@ -6,6 +6,7 @@ pub mod auth;
 pub mod clock;
 pub mod dto;
 pub mod idempotency;
+pub mod json_object;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

@@ -200,6 +200,7 @@ impl Application {
                     web::PathConfig::default()
                         .error_handler(|err, req| path_error(err, req).into()),
                 )
+                .wrap(from_fn(crate::json_object::bodies_are_objects))
                 .wrap(from_fn(move |req: ServiceRequest, next: Next<_>| {
                     log_request(Arc::clone(&request_metrics), req, next)
                 }))

@@ -515,3 +515,41 @@ pub async fn the_document_states_every_status_bound_and_nullable_field(app: &Tes
         .await;
     assert_eq!((status, &body["with_user"]), (200, &Value::Null));
 }
+
+pub async fn a_json_body_must_be_an_object(app: &TestApp) {
+    let admin = app.user_with_role("arr_admin", Role::Admin).await;
+    let student = app.register("arr_student").await;
+    // serde would read these arrays as the structs' fields in order.
+    let (status, body) = app
+        .patch(
+            &format!("/api/admin/users/{}", student.id),
+            &admin.token,
+            Some(json!([false, null])),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("INVALID_REQUEST"))
+    );
+    let (status, body) = app
+        .post(
+            "/api/messages",
+            Some(&student.token),
+            json!([admin.id, "hello", null, null]),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("INVALID_REQUEST"))
+    );
+    let (status, user) = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!(["arr_student", crate::support::PASSWORD, false]),
+        )
+        .await;
+    assert_eq!(status, 400, "{user}");
+    let (_, list) = app.get("/api/messages/threads", Some(&admin.token)).await;
+    assert_eq!(list, json!([]), "nothing was sent");
+}

@@ -96,6 +96,7 @@ server_tests!(
     v1_delete_is_the_senders_and_hides_the_message_from_both,
     schema_valid_requests_are_not_refused_as_invalid,
     the_document_states_every_status_bound_and_nullable_field,
+    a_json_body_must_be_an_object,
 );
 
 server_tests!(
