@@ -37,6 +37,14 @@ pub fn run() -> Result<(), String> {
     let tested = run_step("tests", &mut test);
     drop(components);
     tested?;
+    // The served OpenAPI document against the real server, from outside (a few minutes).
+    println!("ci: schemathesis");
+    crate::schemathesis::run(&crate::schemathesis::StArgs {
+        max_examples: 25,
+        seed: 1,
+        database_url: database_url.clone(),
+        only: None,
+    })?;
     run_step(
         "clippy",
         Command::new("cargo").args([
@@ -57,7 +65,7 @@ pub fn run() -> Result<(), String> {
     Ok(())
 }
 
-fn run_step(name: &str, command: &mut Command) -> Result<(), String> {
+pub(crate) fn run_step(name: &str, command: &mut Command) -> Result<(), String> {
     println!("ci: {name}");
     let status = command
         .status()

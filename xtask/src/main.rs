@@ -1,5 +1,5 @@
-//! `cargo xtask`: developer tasks. `migrate`, `seed`, `bench db|http|ws`, `audit verify` and `ci` (the
-//! whole test suite, provisioning PostgreSQL when it is missing).
+//! `cargo xtask`: developer tasks. `migrate`, `seed`, `bench db|http|ws`, `audit verify`,
+//! `schemathesis` and `ci` (the whole test suite, provisioning PostgreSQL when it is missing).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -11,6 +11,7 @@ mod bench_ws_load;
 mod ci;
 mod components;
 mod http1;
+mod schemathesis;
 mod seed;
 
 use clap::{Parser, Subcommand};
@@ -47,8 +48,11 @@ enum Command {
         which: audit::AuditCommand,
     },
     /// Runs the whole test suite as CI does: provisions PostgreSQL when missing, runs every test
-    /// (PostgreSQL tests required, not skipped), then clippy and rustfmt.
+    /// (PostgreSQL tests required, not skipped), schemathesis, then clippy and rustfmt.
     Ci,
+    /// Tests the served OpenAPI document with schemathesis (all checks) on SQLite and PostgreSQL,
+    /// as a normal user and as an admin; installs schemathesis into ~/.cache/messaging-ci.
+    Schemathesis(schemathesis::StArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +80,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ci => ci::run(),
+        Command::Schemathesis(args) => schemathesis::run(&args),
         command => match tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -115,6 +120,6 @@ async fn async_main(command: Command) -> Result<(), String> {
             which: BenchCommand::WsLoad(args),
         } => bench_ws_load::run(args).await,
         Command::Audit { which } => audit::run(which).await,
-        Command::Ci => Err("unreachable".into()),
+        Command::Ci | Command::Schemathesis(_) => Err("unreachable".into()),
     }
 }
