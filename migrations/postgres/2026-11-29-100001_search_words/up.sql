@@ -41,7 +41,8 @@ RETURNS TABLE (
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
-    WITH terms AS (
+    -- MATERIALIZED: computed once, not once per match in the sort key.
+    WITH terms AS MATERIALIZED (
         SELECT to_tsquery('english', array_to_string(ARRAY(
                    SELECT quote_literal(t) || ':*'
                    FROM unnest(string_to_array(p_terms, ' ')) AS t WHERE t <> ''), ' | ')) AS q,
