@@ -148,7 +148,9 @@ fn run_st(
     println!("schemathesis: {backend}, as {user}");
     let started = Instant::now();
     let log = dir.join(format!("st-{user}.txt"));
+    // Run in the temporary directory: schemathesis keeps a cache in its working directory.
     let status = Command::new(st)
+        .current_dir(dir)
         .args(["--config-file", CONFIG, "run"])
         .arg(format!("http://127.0.0.1:{port}/api/openapi.json"))
         .args(["--checks", "all", "--workers", "2", "--no-color"])
