@@ -46,6 +46,14 @@ pub fn run() -> Result<(), String> {
     let tested = run_step("tests", &mut test);
     drop(components);
     tested?;
+    // The served OpenAPI document against the real server, from outside (a few minutes).
+    println!("ci: schemathesis");
+    crate::schemathesis::run(&crate::schemathesis::StArgs {
+        max_examples: 25,
+        seed: 1,
+        database_url: database_url.clone(),
+        only: None,
+    })?;
     crate::browser::run_tests(&database_url, nextest)?;
     run_step(
         "clippy",

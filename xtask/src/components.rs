@@ -185,7 +185,7 @@ fn clamd_binary() -> Result<PathBuf, String> {
     found(&dirs).ok_or_else(|| "clamav-daemon installed but no clamd binary found".to_owned())
 }
 
-fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     let listener =
         TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free local port: {e}"))?;
     listener

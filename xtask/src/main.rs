@@ -1,5 +1,6 @@
-//! `cargo xtask`: developer tasks. `migrate`, `seed`, `bench db|http|ws|mask`, `audit verify` and `ci` (the
-//! whole test suite, provisioning PostgreSQL when it is missing).
+//! `cargo xtask`: developer tasks. `migrate`, `seed`, `bench db|http|ws|mask`, `audit verify`,
+//! `schemathesis`, `screenshots` and `ci` (the whole test suite, provisioning PostgreSQL when it is
+//! missing).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -13,6 +14,7 @@ mod browser;
 mod ci;
 mod components;
 mod http1;
+mod schemathesis;
 mod seed;
 
 use clap::{Parser, Subcommand};
@@ -49,7 +51,7 @@ enum Command {
         which: audit::AuditCommand,
     },
     /// Runs the whole test suite as CI does: provisions PostgreSQL when missing, runs every test
-    /// (PostgreSQL tests required, not skipped), then clippy and rustfmt.
+    /// (PostgreSQL tests required, not skipped), schemathesis, then clippy and rustfmt.
     Ci,
     /// Screenshots of the main screens of the web client, desktop and phone width (PNG), taken
     /// in Debian's chromium (installed when missing).
@@ -58,6 +60,9 @@ enum Command {
         #[arg(long, default_value = "docs/screenshots")]
         out: std::path::PathBuf,
     },
+    /// Tests the served OpenAPI document with schemathesis (all checks) on SQLite and PostgreSQL,
+    /// as a normal user and as an admin; installs schemathesis into ~/.cache/messaging-ci.
+    Schemathesis(schemathesis::StArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,6 +97,7 @@ fn main() -> std::process::ExitCode {
         Command::Bench {
             which: BenchCommand::Mask(args),
         } => bench_mask::mask(args),
+        Command::Schemathesis(args) => schemathesis::run(&args),
         command => match tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -134,6 +140,8 @@ async fn async_main(command: Command) -> Result<(), String> {
             which: BenchCommand::Mask(_),
         } => Err("unreachable".into()),
         Command::Audit { which } => audit::run(which).await,
-        Command::Ci | Command::Screenshots { .. } => Err("unreachable".into()),
+        Command::Ci | Command::Screenshots { .. } | Command::Schemathesis(_) => {
+            Err("unreachable".into())
+        }
     }
 }

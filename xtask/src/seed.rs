@@ -96,7 +96,7 @@ pub async fn bulk_seed(store: &Store, spec: BulkSpec) -> Result<(), String> {
     Ok(())
 }
 
-async fn demo(store: &Store) -> Result<(), String> {
+pub(crate) async fn demo(store: &Store) -> Result<(), String> {
     let accounts = [
         ("alice", "Alice", "Student", Role::Student),
         ("tom", "Tom", "Tutor", Role::Tutor),

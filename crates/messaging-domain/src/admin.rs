@@ -59,6 +59,15 @@ where
         }
     }
 
+    /// An account as it is (what a change that changes nothing answers).
+    ///
+    /// # Errors
+    /// [`AdminError::NotAdmin`], or [`AdminError::NotFound`] for an unknown user.
+    pub async fn user(&self, actor: &Actor, user: UserId) -> Result<User, AdminError> {
+        self.require_admin(actor).await?;
+        self.directory.user(user).await?.ok_or(AdminError::NotFound)
+    }
+
     /// Activates or deactivates an account. A deactivated account is locked out at once: every
     /// credential it held is revoked and its open sockets are closed.
     ///

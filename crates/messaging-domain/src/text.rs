@@ -60,7 +60,9 @@ impl MessageText {
         if cleaned.is_empty() {
             return Err(ValidationError::Empty { field });
         }
-        if cleaned.chars().count() > ABSOLUTE_MAX_BODY_CHARS {
+        // What was sent counts, before cleaning: the limit a client reads in the API's schema is
+        // the one it gets.
+        if raw.chars().count() > ABSOLUTE_MAX_BODY_CHARS {
             return Err(ValidationError::TooLong {
                 field,
                 max: ABSOLUTE_MAX_BODY_CHARS,
@@ -113,7 +115,8 @@ impl Default for BodyPolicy {
     fn default() -> Self {
         Self {
             tutoring_max: 2_000,
-            patient_max: 5_000,
+            // System B's current code lets patients write as much as clinicians.
+            patient_max: ABSOLUTE_MAX_BODY_CHARS,
             staff_max: ABSOLUTE_MAX_BODY_CHARS,
         }
     }
@@ -159,15 +162,16 @@ impl Subject {
     /// # Errors
     /// [`ValidationError::TooLong`] for the field `subject`.
     pub fn parse(raw: &str) -> Result<Option<Self>, ValidationError> {
-        let cleaned = clean_single_line(raw);
-        if cleaned.is_empty() {
-            return Ok(None);
-        }
-        if cleaned.chars().count() > MAX_SUBJECT_CHARS {
+        // What was sent counts, before cleaning (see `MessageText::parse_field`).
+        if raw.chars().count() > MAX_SUBJECT_CHARS {
             return Err(ValidationError::TooLong {
                 field: "subject",
                 max: MAX_SUBJECT_CHARS,
             });
+        }
+        let cleaned = clean_single_line(raw);
+        if cleaned.is_empty() {
+            return Ok(None);
         }
         Ok(Some(Self(cleaned)))
     }
@@ -257,14 +261,14 @@ impl SearchQuery {
     /// [`ValidationError::TooShort`] or [`ValidationError::TooLong`] for the field `q`.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let cleaned = clean_single_line(raw);
-        let len = cleaned.chars().count();
-        if len < MIN_QUERY_CHARS {
+        if cleaned.chars().count() < MIN_QUERY_CHARS {
             return Err(ValidationError::TooShort {
                 field: "q",
                 min: MIN_QUERY_CHARS,
             });
         }
-        if len > MAX_QUERY_CHARS {
+        // What was sent counts, before cleaning (see `MessageText::parse_field`).
+        if raw.chars().count() > MAX_QUERY_CHARS {
             return Err(ValidationError::TooLong {
                 field: "q",
                 max: MAX_QUERY_CHARS,
@@ -279,16 +283,36 @@ impl SearchQuery {
         &self.0
     }
 
-    /// The query's words: runs of letters and digits, lower-cased. Punctuation is never passed to a
-    /// search engine, so no query syntax can be injected.
+    /// The query's words, as [`words`] reads them. Punctuation is never passed to a search
+    /// engine, so no query syntax can be injected. A message matches when each term is the
+    /// beginning of one of its words (`budg` finds "budget").
     #[must_use]
     pub fn terms(&self) -> Vec<String> {
-        self.0
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|t| !t.is_empty())
-            .map(str::to_lowercase)
-            .collect()
+        words(&self.0).collect()
     }
+}
+
+/// The longest word kept for search, in characters; longer ones are cut to it (in messages and
+/// queries alike, so a long word is still found by its beginning).
+pub const MAX_WORD_CHARS: usize = 64;
+
+/// The words of a text as search reads them, in both messages and queries: runs of letters and
+/// digits (Unicode's), lower-cased, cut to [`MAX_WORD_CHARS`]. Everything else separates words,
+/// so `SECRET-27993725` is the words `secret` and `27993725`, and `room101` is one word. Both
+/// databases index these words as given, so they find the same messages.
+pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase().chars().take(MAX_WORD_CHARS).collect())
+}
+
+/// The words of a message's subject and body, space-separated: what the store indexes.
+#[must_use]
+pub fn message_words(subject: Option<&str>, body: &str) -> String {
+    words(subject.unwrap_or_default())
+        .chain(words(body))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The bounds of one listing's page size: its range and its default.

@@ -237,8 +237,8 @@ BEGIN;
 -- row by row; its definition is read back from the catalog so it cannot drift from the migration.
 SET LOCAL maintenance_work_mem = '256MB';
 CREATE TEMP TABLE bulk_index ON COMMIT DROP AS
-    SELECT pg_get_indexdef('messages_search_keys'::regclass) AS definition;
-DROP INDEX messages_search_keys;
+    SELECT pg_get_indexdef('messages_search_words'::regclass) AS definition;
+DROP INDEX messages_search_words;
 CREATE TEMP TABLE bulk_base ON COMMIT DROP AS SELECT COALESCE(MAX(id), 0) AS base FROM users;
 "
             .to_owned(),
@@ -283,21 +283,26 @@ SELECT row_number() OVER (ORDER BY id) - 1 AS n, id, user_low, user_high FROM in
             "messages",
             format!(
                 r"
-INSERT INTO messages (conversation_id, sender_id, recipient_id, subject, body, created_at, read_at,
-                      deleted_by_sender, deleted_by_recipient)
+INSERT INTO messages (conversation_id, sender_id, recipient_id, subject, body, search_words,
+                      created_at, read_at, deleted_by_sender, deleted_by_recipient)
 SELECT c.id,
        CASE WHEN (g / t.total) % 2 = 0 THEN c.user_low ELSE c.user_high END,
        CASE WHEN (g / t.total) % 2 = 0 THEN c.user_high ELSE c.user_low END,
        NULL,
-       w[1 + (g * 7) % {n_words}] || ' ' || w[1 + (g * 13 + 5) % {n_words}] || ' ' ||
-       w[1 + (g * 31 + 11) % {n_words}] || ' ' || w[1 + (g * 61 + 3) % {n_words}] || ' ' ||
-       w[1 + (g * 97 + 17) % {n_words}] || ' ' || w[1 + (g * 127 + 29) % {n_words}] || ' message ' || g,
+       b.text,
+       -- Lower-case vocabulary words and a number: already the domain's words of the body.
+       b.text,
        now() - ({messages} - g) * interval '1 second',
        CASE WHEN g < {messages} * 9 / 10 THEN now() - ({messages} - g) * interval '1 second' END,
        FALSE, FALSE
 FROM generate_series(0, {messages} - 1) g
 CROSS JOIN (SELECT count(*) AS total FROM bulk_conversations) t
 CROSS JOIN (SELECT ARRAY[{words}] AS w) v
+CROSS JOIN LATERAL (SELECT
+       w[1 + (g * 7) % {n_words}] || ' ' || w[1 + (g * 13 + 5) % {n_words}] || ' ' ||
+       w[1 + (g * 31 + 11) % {n_words}] || ' ' || w[1 + (g * 61 + 3) % {n_words}] || ' ' ||
+       w[1 + (g * 97 + 17) % {n_words}] || ' ' || w[1 + (g * 127 + 29) % {n_words}] || ' message ' || g
+       AS text) b
 JOIN bulk_conversations c ON c.n = g % t.total;
 "
             ),

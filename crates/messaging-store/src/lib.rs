@@ -222,9 +222,14 @@ impl Store {
     /// [`StoreError::Backend`] when the database is unreachable or a migration fails.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self.backend {
-            Backend::Postgres(_) => pg::migrate(&self.url).await,
-            Backend::Sqlite(_) => sqlite::migrate(sqlite_path(&self.url)).await,
+            Backend::Postgres(_) => pg::migrate(&self.url).await?,
+            Backend::Sqlite(_) => sqlite::migrate(sqlite_path(&self.url)).await?,
         }
+        let filled = on_db!(self, db => db.fill_search_words().await)?;
+        if filled > 0 {
+            tracing::info!(messages = filled, "search words filled in");
+        }
+        Ok(())
     }
 
     /// Checks that the database answers.

@@ -470,3 +470,11 @@ fn check_csrf(req: &HttpRequest, keys: &TokenKeys, session_id: &str) -> Result<(
     }
     Ok(())
 }
+
+/// The codes of the 401 answers an authenticated route can give (documented for every one).
+pub const UNAUTHENTICATED_CODES: [&str; 4] = [
+    "UNAUTHENTICATED",
+    "TOKEN_EXPIRED",
+    "SESSION_EXPIRED",
+    "ACCOUNT_INACTIVE",
+];

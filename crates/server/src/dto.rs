@@ -168,3 +168,38 @@ impl From<messaging_domain::attachment::Attachment> for AttachmentResponse {
         }
     }
 }
+
+/// Reads a JSON number that is a whole number into an `i64`: `7` and `7.0` alike, as JSON Schema's
+/// `integer` allows (and generated clients send), but not `7.5` or a number out of range.
+///
+/// # Errors
+/// The deserializer's error for anything else.
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    use serde::Deserialize;
+    use serde::de::Error;
+    let number = serde_json::Number::deserialize(deserializer)?;
+    if let Some(n) = number.as_i64() {
+        return Ok(n);
+    }
+    // i64's range as f64: [-2^63, 2^63), both ends exact.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    match number.as_f64() {
+        // The cast cannot truncate once the fraction is zero and the value is in range.
+        #[allow(clippy::cast_possible_truncation)]
+        Some(f) if f.fract() == 0.0 && (-LIMIT..LIMIT).contains(&f) => Ok(f as i64),
+        _ => Err(D::Error::custom("expected a whole number")),
+    }
+}
+
+/// [`whole_number`] for an optional field (`null` or absent is `None`).
+///
+/// # Errors
+/// The deserializer's error for anything else.
+pub fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    use serde::Deserialize;
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole_number")] i64);
+    Ok(Option::<Whole>::deserialize(deserializer)?.map(|w| w.0))
+}

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod dto;
 pub mod forwarded;
 pub mod idempotency;
+pub mod json_object;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

@@ -76,7 +76,8 @@ pub struct UnreadCountResponse {
 #[allow(dead_code)]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConversationResponse {
-    pub with_user: String,
+    /// The other user's name; `null` for a user that does not exist (an empty conversation).
+    pub with_user: Option<String>,
     pub messages: Vec<MessageResponse>,
     pub has_more: bool,
 }
@@ -96,8 +97,10 @@ pub struct ReportEntry {
     pub reason: String,
     pub created_at: DateTime<Utc>,
     pub reporter_id: i64,
-    pub reporter_username: String,
-    pub message: MessageResponse,
+    /// `null` when the reporter's account is gone.
+    pub reporter_username: Option<String>,
+    /// `null` when the message is gone.
+    pub message: Option<MessageResponse>,
 }
 
 /// `GET /api/admin/reports`.
@@ -172,6 +175,7 @@ impl Modify for SecuritySchemes {
         messages::mark_read::mark_read,
         messages::edit::edit,
         messages::delete::delete,
+        messages::delete_v1::delete_v1,
         messages::send_by_username::send_by_username,
         messages::inbox::inbox,
         messages::sent::sent,
@@ -203,8 +207,241 @@ impl Modify for SecuritySchemes {
 )]
 pub struct ApiDoc;
 
+/// The served document: the handlers' annotations, then System A's routes mirrored under
+/// `/api/v1` and the answers every route's extractors add (see [`complete`]).
+#[must_use]
+pub fn document() -> utoipa::openapi::OpenApi {
+    let generated = ApiDoc::openapi();
+    let completed = serde_json::to_value(&generated)
+        .map(complete)
+        .and_then(serde_json::from_value);
+    match completed {
+        Ok(doc) => doc,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot complete the OpenAPI document");
+            generated
+        }
+    }
+}
+
 /// Serves the document and Swagger UI. Must be registered before the `/api` scope, which would
 /// otherwise own `/api/openapi.json`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, ApiDoc::openapi()));
+    cfg.service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, document()));
+}
+
+/// The HTTP methods an OpenAPI path item can have, in the order `Allow` lists them.
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// The tag of System A's message routes, which are served under `/api/v1` too.
+const SYSTEM_A_TAG: &str = "messages (System A)";
+
+/// Completes the generated document:
+/// - System A's operations are copied under `/api/v1` (where the router serves them too), unless
+///   a handler documents its own `/api/v1` operation for that method;
+/// - every operation gets the problems its extractors can answer, from its shape: 401 (and 403
+///   `CSRF_FAILED` for state-changing methods) when it needs credentials, 400/413/415 for a JSON
+///   body, 400 for query parameters, 404 for path parameters, and 500 always;
+/// - id path parameters get `minimum: 1` (anything else names nothing: 404).
+fn complete(mut doc: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return doc;
+    };
+    let mirrored: Vec<(String, String, Value)> = paths
+        .iter()
+        .filter(|(path, _)| !path.starts_with("/api/v1/"))
+        .filter_map(|(path, item)| Some((path.strip_prefix("/api/")?, item)))
+        .flat_map(|(rest, item)| {
+            METHODS.iter().filter_map(move |method| {
+                let op = item.get(*method)?;
+                let tagged = op["tags"]
+                    .as_array()
+                    .is_some_and(|tags| tags.iter().any(|t| t == SYSTEM_A_TAG));
+                tagged.then(|| (format!("/api/v1/{rest}"), (*method).to_owned(), op.clone()))
+            })
+        })
+        .collect();
+    for (path, method, mut op) in mirrored {
+        let item = paths
+            .entry(path)
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        if item.get(&method).is_none() {
+            if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+                op["operationId"] = Value::String(format!("v1_{id}"));
+            }
+            item[method.as_str()] = op;
+        }
+    }
+    for (path, item) in paths.iter_mut() {
+        for method in METHODS {
+            if let Some(op) = item.get_mut(method) {
+                add_common_problems(path, method, op);
+            }
+        }
+    }
+    doc
+}
+
+fn add_common_problems(path: &str, method: &str, op: &mut serde_json::Value) {
+    use actix_web::http::StatusCode;
+    let mut extra: Vec<(StatusCode, &'static str)> = Vec::new();
+    let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+    if secured {
+        for code in crate::auth::UNAUTHENTICATED_CODES {
+            extra.push((StatusCode::UNAUTHORIZED, code));
+        }
+        if !matches!(method, "get" | "head" | "options") {
+            extra.push((StatusCode::FORBIDDEN, "CSRF_FAILED"));
+        }
+    }
+    if op["requestBody"]["content"]
+        .get("application/json")
+        .is_some()
+    {
+        for problem in crate::problem::json_body_problems() {
+            extra.push((problem.status(), problem.code()));
+        }
+    }
+    let params = op["parameters"].as_array_mut();
+    let mut has_query = false;
+    let mut has_path = false;
+    for param in params.into_iter().flatten() {
+        match param["in"].as_str() {
+            Some("query") => has_query = true,
+            Some("path") => {
+                has_path = true;
+                let integer = param["schema"]["type"] == "integer";
+                if integer && param["schema"].get("minimum").is_none() {
+                    param["schema"]["minimum"] = serde_json::json!(1);
+                }
+            }
+            _ => {}
+        }
+    }
+    if has_query {
+        extra.push((StatusCode::BAD_REQUEST, "INVALID_REQUEST"));
+    }
+    if has_path {
+        extra.push((StatusCode::NOT_FOUND, "NOT_FOUND"));
+    }
+    extra.push((StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"));
+    // Every route but the liveness probe reads the database, so every one can find it away.
+    if path != "/healthz" {
+        extra.push((StatusCode::SERVICE_UNAVAILABLE, "DATABASE_UNAVAILABLE"));
+    }
+    let Some(responses) = op["responses"].as_object_mut() else {
+        return;
+    };
+    for (status, code) in extra {
+        let key = status.as_u16().to_string();
+        match responses.get_mut(&key) {
+            Some(existing) => {
+                let description = existing["description"].as_str().unwrap_or_default();
+                let mut codes = crate::problem::doc::described_codes(description);
+                if !codes.iter().any(|c| c == code) {
+                    codes.push(code.to_owned());
+                    let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
+                    existing["description"] =
+                        serde_json::Value::String(crate::problem::doc::describe(&codes));
+                }
+            }
+            None => {
+                if let Ok(response) =
+                    serde_json::to_value(crate::problem::doc::problem_response(&[code]))
+                {
+                    responses.insert(key, response);
+                }
+            }
+        }
+    }
+}
+
+/// Which methods each documented path answers, for 405 answers with an `Allow` header.
+#[derive(Debug)]
+pub struct MethodTable {
+    routes: Vec<(Vec<Segment>, Vec<&'static str>)>,
+}
+
+#[derive(Debug, PartialEq)]
+enum Segment {
+    Literal(String),
+    /// A path parameter; `true` when it must be an integer.
+    Param(bool),
+}
+
+impl MethodTable {
+    /// From the served document, plus routes it does not describe (`extra`: path, methods).
+    #[must_use]
+    pub fn new(doc: &utoipa::openapi::OpenApi, extra: &[(&str, &[&'static str])]) -> Self {
+        let json = serde_json::to_value(doc).unwrap_or_default();
+        let mut routes = Vec::new();
+        if let Some(paths) = json["paths"].as_object() {
+            for (path, item) in paths {
+                let methods: Vec<&'static str> = METHODS
+                    .iter()
+                    .filter(|m| item.get(**m).is_some())
+                    .copied()
+                    .collect();
+                let integer_params: Vec<&str> = METHODS
+                    .iter()
+                    .filter_map(|m| item.get(*m)?["parameters"].as_array())
+                    .flatten()
+                    .filter(|p| p["in"] == "path" && p["schema"]["type"] == "integer")
+                    .filter_map(|p| p["name"].as_str())
+                    .collect();
+                routes.push((segments(path, &integer_params), methods));
+            }
+        }
+        for (path, methods) in extra {
+            routes.push((segments(path, &[]), methods.to_vec()));
+        }
+        Self { routes }
+    }
+
+    /// The methods `path` answers, or `None` when no route has that path.
+    #[must_use]
+    pub fn allowed(&self, path: &str) -> Option<String> {
+        let parts: Vec<&str> = path.split('/').collect();
+        let mut allowed: Vec<&str> = Vec::new();
+        for (pattern, methods) in &self.routes {
+            let matches = pattern.len() == parts.len()
+                && pattern.iter().zip(&parts).all(|(seg, part)| match seg {
+                    Segment::Literal(lit) => lit == part,
+                    Segment::Param(true) => part.parse::<i64>().is_ok(),
+                    Segment::Param(false) => !part.is_empty(),
+                });
+            if matches {
+                for method in methods {
+                    if !allowed.contains(method) {
+                        allowed.push(method);
+                    }
+                }
+            }
+        }
+        if allowed.is_empty() {
+            return None;
+        }
+        allowed.sort_by_key(|m| METHODS.iter().position(|x| x == m));
+        Some(
+            allowed
+                .iter()
+                .map(|m| m.to_ascii_uppercase())
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+    }
+}
+
+fn segments(path: &str, integer_params: &[&str]) -> Vec<Segment> {
+    path.split('/')
+        .map(
+            |part| match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                Some(name) => Segment::Param(integer_params.contains(&name)),
+                None => Segment::Literal(part.to_owned()),
+            },
+        )
+        .collect()
 }

@@ -18,6 +18,8 @@ use messaging_domain::service::{
 };
 use serde_json::{Map, Value, json};
 
+pub mod doc;
+
 /// A problem response.
 #[derive(Debug)]
 pub struct Problem {
@@ -116,6 +118,63 @@ impl Problem {
         )
     }
 
+    /// What System B's routes answer for this problem, in System B's statuses with the same
+    /// codes: a validation failure is 400 (its error table), and a recipient who cannot be
+    /// written to is 404, as an unknown one was in System B (for every such recipient alike,
+    /// so that accounts still cannot be told apart).
+    #[must_use]
+    pub fn for_system_b(mut self) -> Self {
+        match (self.status, self.code) {
+            (StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED") => {
+                self.status = StatusCode::BAD_REQUEST;
+            }
+            (StatusCode::BAD_REQUEST, "RECIPIENT_UNAVAILABLE") => {
+                self.status = StatusCode::NOT_FOUND;
+            }
+            _ => {}
+        }
+        self
+    }
+
+    /// The status.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// 405 for a method the path does not have; `allow` lists the ones it has.
+    #[must_use]
+    pub fn method_not_allowed(allow: String) -> Self {
+        // The `allow` member is also the `Allow` header (see `error_response`).
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "Method not allowed",
+            format!("This path answers {allow} only."),
+        )
+        .with("allow", allow)
+    }
+
+    /// The answer to a request no route took, or whose path parameters name nothing: 405 when
+    /// the path exists with other methods (TRACE included), else 404.
+    #[must_use]
+    pub fn no_route(req: &actix_web::HttpRequest) -> Self {
+        let allowed = req
+            .app_data::<actix_web::web::Data<crate::openapi::MethodTable>>()
+            .and_then(|table| table.allowed(req.path()));
+        match allowed {
+            Some(allow) if !allow.split(", ").any(|m| m == req.method().as_str()) => {
+                Self::method_not_allowed(allow)
+            }
+            _ => Self::new(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "Not found",
+                "No such resource",
+            ),
+        }
+    }
+
     /// 404 for a message the caller cannot see.
     #[must_use]
     pub fn message_not_found() -> Self {
@@ -162,6 +221,15 @@ impl ResponseError for Problem {
         ));
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        if self.status == StatusCode::METHOD_NOT_ALLOWED
+            && let Some(allow) = self
+                .extra
+                .get("allow")
+                .and_then(Value::as_str)
+                .and_then(|a| HeaderValue::from_str(a).ok())
+        {
+            response.insert_header((header::ALLOW, allow));
         }
         if let Some(seconds) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
@@ -361,8 +429,9 @@ impl From<SafetyError> for Problem {
                 "Not found",
                 "No such user or message",
             ),
+            // 409 like `SELF_CHANGE`: the request is well formed, the target is the caller.
             SafetyError::SelfBlock => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                StatusCode::CONFLICT,
                 "CANNOT_BLOCK_SELF",
                 "Cannot block yourself",
                 "You cannot block yourself",
@@ -384,12 +453,10 @@ impl From<AdminError> for Problem {
                 "Not found",
                 "No such user or booking",
             ),
-            AdminError::WrongRoles(detail) => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "WRONG_ROLES",
-                "Wrong roles",
-                detail,
-            ),
+            // 409: the request is well formed; the users' current roles or state refuse it.
+            AdminError::WrongRoles(detail) => {
+                Problem::new(StatusCode::CONFLICT, "WRONG_ROLES", "Wrong roles", detail)
+            }
             AdminError::SelfChange => Problem::new(
                 StatusCode::CONFLICT,
                 "SELF_CHANGE",
@@ -530,19 +597,29 @@ pub fn json_error(err: actix_web::error::JsonPayloadError) -> Problem {
     }
 }
 
+/// What a JSON body extractor can answer (documented for every route that takes one).
+#[must_use]
+pub fn json_body_problems() -> Vec<Problem> {
+    use actix_web::error::JsonPayloadError as E;
+    let mut all = vec![
+        json_error(E::ContentType),
+        json_error(E::Overflow { limit: 0 }),
+    ];
+    if let Err(err) = serde_json::from_str::<()>("{") {
+        all.push(json_error(E::Deserialize(err)));
+    }
+    all
+}
+
 /// Turns a query-string parse failure into a problem.
 pub fn query_error(err: actix_web::error::QueryPayloadError) -> Problem {
     Problem::invalid_request(format!("Invalid query parameters: {err}"))
 }
 
-/// Turns a path parse failure (`/api/messages/abc`) into a 404: no such resource.
-pub fn path_error(_err: actix_web::error::PathError) -> Problem {
-    Problem::new(
-        StatusCode::NOT_FOUND,
-        "NOT_FOUND",
-        "Not found",
-        "No such resource",
-    )
+/// Turns a path parse failure (`/api/messages/abc`) into a 404: no such resource; or into a 405
+/// when another route has that path (`PATCH /api/messages/inbox` reaches the edit route).
+pub fn path_error(_err: actix_web::error::PathError, req: &actix_web::HttpRequest) -> Problem {
+    Problem::no_route(req)
 }
 
 impl From<messaging_domain::attachment::FileRefusal> for Problem {

@@ -209,11 +209,17 @@ impl Application {
         let web_client = web::Data::new(crate::web::WebClient::new(&settings));
         // One set of metrics for all workers, so a scrape counts every request.
         let metrics = Arc::new(Metrics::new());
+        // Which methods each path has, for the 405 of a method it does not.
+        let methods = web::Data::new(crate::openapi::MethodTable::new(
+            &crate::openapi::document(),
+            routes::UNDOCUMENTED_ROUTES,
+        ));
         let mut server = HttpServer::new(move || {
             let request_metrics = Arc::clone(&metrics);
             App::new()
                 .app_data(data.clone())
                 .app_data(web_client.clone())
+                .app_data(methods.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(64 * 1024)
@@ -223,14 +229,16 @@ impl Application {
                     web::QueryConfig::default().error_handler(|err, _req| query_error(err).into()),
                 )
                 .app_data(
-                    web::PathConfig::default().error_handler(|err, _req| path_error(err).into()),
+                    web::PathConfig::default()
+                        .error_handler(|err, req| path_error(err, req).into()),
                 )
+                .wrap(from_fn(crate::json_object::bodies_are_objects))
                 .wrap(from_fn(move |req: ServiceRequest, next: Next<_>| {
                     log_request(Arc::clone(&request_metrics), req, next)
                 }))
                 .configure(routes::configure)
                 .service(metrics::resource(Arc::clone(&metrics)))
-                .default_service(web::to(not_found))
+                .default_service(web::to(no_route))
         })
         .on_connect({
             let send_buffer = settings.tcp_send_buffer;
@@ -333,13 +341,12 @@ impl StopHandle {
     }
 }
 
-async fn not_found() -> Result<actix_web::HttpResponse, crate::problem::Problem> {
-    Err(crate::problem::Problem::new(
-        actix_web::http::StatusCode::NOT_FOUND,
-        "NOT_FOUND",
-        "Not found",
-        "No such resource",
-    ))
+/// Answers a request no route took: 405 with `Allow` when the path exists with other methods
+/// (TRACE included), else 404.
+async fn no_route(
+    req: actix_web::HttpRequest,
+) -> Result<actix_web::HttpResponse, crate::problem::Problem> {
+    Err(crate::problem::Problem::no_route(&req))
 }
 
 /// Resolves, logging "shutting down", once SIGTERM or SIGINT arrives. Both start a graceful

@@ -88,7 +88,11 @@ fn message_text_is_cleaned_and_must_be_non_empty_and_at_most_ten_thousand_charac
         ("  hi\u{0} there \n", Ok("hi there")),
         ("a\nb", Ok("a\nb")),
         (&at_limit, Ok(&at_limit)),
-        (&padded_at_limit, Ok(&at_limit)),
+        // The limit counts what was sent, so that it is the one the API's schema states.
+        (
+            &padded_at_limit,
+            Err(too_long("message", ABSOLUTE_MAX_BODY_CHARS)),
+        ),
         (&multibyte_at_limit, Ok(&multibyte_at_limit)),
         (
             &over_limit,
@@ -138,7 +142,7 @@ fn default_body_policy_gives_each_role_its_limit() {
     let cases = [
         (Role::Student, 2_000),
         (Role::Tutor, 2_000),
-        (Role::Patient, 5_000),
+        (Role::Patient, 10_000),
         (Role::Clinician, 10_000),
         (Role::Admin, 10_000),
     ];
@@ -182,8 +186,8 @@ fn body_policy_accepts_a_body_at_the_role_limit_and_refuses_one_character_more()
         (Role::Student, 2_001, Err(too_long("message", 2_000))),
         (Role::Tutor, 2_001, Err(too_long("message", 2_000))),
         (Role::Patient, 2_001, Ok(())),
-        (Role::Patient, 5_000, Ok(())),
-        (Role::Patient, 5_001, Err(too_long("message", 5_000))),
+        (Role::Patient, 5_001, Ok(())),
+        (Role::Patient, 10_000, Ok(())),
         (Role::Clinician, 5_001, Ok(())),
         (Role::Clinician, 10_000, Ok(())),
         (Role::Admin, 10_000, Ok(())),
@@ -219,7 +223,12 @@ fn subject_is_one_cleaned_line_empty_means_none_and_at_most_255_characters() {
     let at_limit = "s".repeat(MAX_SUBJECT_CHARS);
     let wide_at_limit = "é".repeat(MAX_SUBJECT_CHARS);
     let over_limit = "s".repeat(MAX_SUBJECT_CHARS + 1);
+    let padded_at_limit = format!(" {at_limit}");
     let cases: Vec<(&str, Result<Option<&str>, ValidationError>)> = vec![
+        (
+            &padded_at_limit,
+            Err(too_long("subject", MAX_SUBJECT_CHARS)),
+        ),
         ("", Ok(None)),
         ("   ", Ok(None)),
         ("\n\t\u{0}", Ok(None)),
@@ -265,8 +274,10 @@ fn reply_subject_is_prefixed_once_with_re_and_defaults_to_no_subject() {
 fn search_query_is_cleaned_to_one_line_of_two_to_two_hundred_characters() {
     let at_limit = "q".repeat(MAX_QUERY_CHARS);
     let over_limit = "q".repeat(MAX_QUERY_CHARS + 1);
+    let padded_at_limit = format!("{at_limit} ");
     let too_short = ValidationError::TooShort { field: "q", min: 2 };
     let cases: Vec<(&str, Result<&str, ValidationError>)> = vec![
+        (&padded_at_limit, Err(too_long("q", MAX_QUERY_CHARS))),
         ("", Err(too_short.clone())),
         ("a", Err(too_short.clone())),
         ("  a \n", Err(too_short)),
@@ -301,6 +312,27 @@ fn search_terms_are_lower_cased_runs_of_letters_and_digits_without_any_syntax() 
         let query = SearchQuery::parse(raw).unwrap();
         let expected: Vec<String> = expected.iter().map(|t| (*t).to_owned()).collect();
         check(raw, query.terms(), expected);
+    }
+}
+
+#[test]
+fn message_words_split_at_anything_but_letters_and_digits_and_are_cut_to_the_word_limit() {
+    let long = "y".repeat(MAX_WORD_CHARS + 10);
+    let cut = "y".repeat(MAX_WORD_CHARS);
+    let cases: Vec<(Option<&str>, &str, String)> = vec![
+        (None, "SECRET-27993725", "secret 27993725".to_owned()),
+        (
+            Some("Budget"),
+            "Q1 budget, v2.0!",
+            "budget q1 budget v2 0".to_owned(),
+        ),
+        (None, "room101 3.14", "room101 3 14".to_owned()),
+        (None, "Ünïcode ÉCOLE", "ünïcode école".to_owned()),
+        (None, "  ...  ", String::new()),
+        (None, &long, cut),
+    ];
+    for (subject, body, expected) in cases {
+        check(body, message_words(subject, body), expected);
     }
 }
 

@@ -188,8 +188,9 @@ impl Db {
         Ok(removed as u64)
     }
 
-    /// Ranked full-text search over what `user` can see: the caller's own search keys (GIN) find
-    /// the matches, `ts_rank` over the message's tsvector orders them.
+    /// Ranked full-text search over what `user` can see: the caller's own keys over the domain's
+    /// words of each message (GIN, prefix queries) find the matches, `ts_rank` over the
+    /// message's English tsvector orders them.
     pub async fn search(
         &self,
         user: UserId,

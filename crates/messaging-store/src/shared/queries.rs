@@ -16,7 +16,7 @@ use messaging_domain::message::{
     NewMessage, NewReport, Party, Report, ThreadSummary, UnreadCounts,
 };
 use messaging_domain::ports::{RefreshOutcome, RefreshTokenRecord, SessionRecord};
-use messaging_domain::text::{Page, PageSize};
+use messaging_domain::text::{Page, PageSize, message_words};
 use messaging_domain::user::{
     BlockState, Booking, BookingId, BookingState, CareAssignment, Role, User, UserId,
 };
@@ -25,7 +25,8 @@ use messaging_domain::StoreError;
 use crate::error::DbError;
 use schema::{
     audit_log, blocks, bookings, care_assignments, conversation_members as members,
-    conversations, event_heads, message_deliveries, messages, presence_connections, presence_settings,
+    conversations, event_heads, message_deliveries, message_writes, messages, presence_connections,
+    presence_settings,
     refresh_tokens, reports, sessions, user_events, users, ws_tickets,
 };
 
@@ -518,21 +519,27 @@ async fn insert_message_in(
             id
         }
     };
-    let row: MessageRow = diesel::insert_into(messages::table)
+    let id: i64 = diesel::insert_into(message_writes::table)
         .values((
-            messages::conversation_id.eq(conversation),
-            messages::sender_id.eq(new.sender_id.0),
-            messages::recipient_id.eq(new.recipient_id.0),
-            messages::booking_id.eq(booking),
-            messages::subject.eq(new.subject.as_deref()),
-            messages::body.eq(&new.body),
-            messages::parent_id.eq(new.parent_id.map(|p| p.0)),
-            messages::client_message_id.eq(new.client_message_id.as_deref()),
-            messages::created_at.eq(new.created_at),
-            messages::deleted_by_sender.eq(false),
-            messages::deleted_by_recipient.eq(false),
+            message_writes::conversation_id.eq(conversation),
+            message_writes::sender_id.eq(new.sender_id.0),
+            message_writes::recipient_id.eq(new.recipient_id.0),
+            message_writes::booking_id.eq(booking),
+            message_writes::subject.eq(new.subject.as_deref()),
+            message_writes::body.eq(&new.body),
+            message_writes::search_words.eq(message_words(new.subject.as_deref(), &new.body)),
+            message_writes::parent_id.eq(new.parent_id.map(|p| p.0)),
+            message_writes::client_message_id.eq(new.client_message_id.as_deref()),
+            message_writes::created_at.eq(new.created_at),
+            message_writes::deleted_by_sender.eq(false),
+            message_writes::deleted_by_recipient.eq(false),
         ))
-        .returning(MessageRow::as_returning())
+        .returning(message_writes::id)
+        .get_result(conn)
+        .await?;
+    let row: MessageRow = messages::table
+        .find(id)
+        .select(MessageRow::as_select())
         .get_result(conn)
         .await?;
     // Both members' rows in one statement, found through the primary key in
@@ -577,6 +584,46 @@ impl Db {
             .await
             .map_err(DbError::from)?;
         Ok(())
+    }
+
+    /// Gives messages stored before `search_words` existed their words (see the migration
+    /// `search_words`), a batch at a time; returns how many it filled. Nothing to do is one
+    /// lookup in an empty index.
+    pub async fn fill_search_words(&self) -> Result<u64, StoreError> {
+        let mut conn = self.conn().await?;
+        let mut filled = 0;
+        loop {
+            let batch: Vec<(i64, Option<String>, String)> = message_writes::table
+                .filter(message_writes::search_words.is_null())
+                .order(message_writes::id)
+                .select((
+                    message_writes::id,
+                    message_writes::subject,
+                    message_writes::body,
+                ))
+                .limit(500)
+                .load(&mut *conn)
+                .await
+                .map_err(DbError::from)?;
+            if batch.is_empty() {
+                return Ok(filled);
+            }
+            filled += conn
+                .transaction::<_, DbError, _>(async move |conn| {
+                    let mut n = 0;
+                    for (id, subject, body) in batch {
+                        n += diesel::update(message_writes::table.find(id))
+                            .set(
+                                message_writes::search_words
+                                    .eq(message_words(subject.as_deref(), &body)),
+                            )
+                            .execute(conn)
+                            .await?;
+                    }
+                    Ok(n as u64)
+                })
+                .await?;
+        }
     }
 
     /// Runs each step on one connection, in order, and says how long each took.
@@ -1116,9 +1163,23 @@ impl Db {
         let origin = std::sync::Arc::clone(&self.origin);
         let recorded = conn
             .transaction::<_, DbError, _>(async move |conn| {
-                    let row: MessageRow = diesel::update(messages::table.find(id.0))
-                        .set((messages::body.eq(&body), messages::edited_at.eq(Some(at))))
-                        .returning(MessageRow::as_returning())
+                    let subject: Option<String> = messages::table
+                        .find(id.0)
+                        .select(messages::subject)
+                        .first(conn)
+                        .await?;
+                    let words = message_words(subject.as_deref(), &body);
+                    diesel::update(message_writes::table.find(id.0))
+                        .set((
+                            message_writes::body.eq(&body),
+                            message_writes::search_words.eq(words),
+                            message_writes::edited_at.eq(Some(at)),
+                        ))
+                        .execute(conn)
+                        .await?;
+                    let row: MessageRow = messages::table
+                        .find(id.0)
+                        .select(MessageRow::as_select())
                         .get_result(conn)
                         .await?;
                     insert_audit(conn, &audit).await?;

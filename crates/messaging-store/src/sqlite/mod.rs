@@ -80,8 +80,8 @@ pub(crate) async fn migrate(path: &str) -> Result<(), StoreError> {
 
 /// The caller's visible matches, ranked by bm25 (`f.score`); binds the MATCH expression and the
 /// user id twice.
-const SEARCH_HITS: &str = "FROM (SELECT rowid AS id, rank AS score FROM messages_fts \
-                                WHERE messages_fts MATCH ?) f \
+const SEARCH_HITS: &str = "FROM (SELECT rowid AS id, rank AS score FROM messages_words \
+                                WHERE messages_words MATCH ?) f \
      JOIN messages m ON m.id = f.id \
      WHERE m.deleted_for_everyone_at IS NULL \
        AND ((m.sender_id = ? AND NOT m.deleted_by_sender) \
@@ -94,18 +94,20 @@ struct CountRow {
 }
 
 impl Db {
-    /// Ranked full-text search (FTS5, ranked by bm25 through its `rank` column) over what `user` can see.
+    /// Ranked full-text search over what `user` can see: FTS5 over the domain's words of each
+    /// message (prefix queries), ranked by bm25 through its `rank` column.
     pub async fn search(
         &self,
         user: UserId,
         query: &messaging_domain::text::SearchQuery,
         page: Page,
     ) -> Result<messaging_domain::message::SearchResults<Message>, StoreError> {
-        // Every term is quoted, so nothing the user types is read as FTS5 query syntax.
+        // Every term is quoted, so nothing the user types is read as FTS5 query syntax, and
+        // matches the beginning of a word (`"budg"*`); all of them must match.
         let terms: Vec<String> = query
             .terms()
             .into_iter()
-            .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+            .map(|t| format!("\"{}\"*", t.replace('"', "\"\"")))
             .collect();
         if terms.is_empty() {
             return Ok(messaging_domain::message::SearchResults {

@@ -492,7 +492,7 @@ pub async fn search_finds_ranked_matches_and_never_messages_deleted_for_the_call
         found.messages[0].body.starts_with("calculus calculus"),
         "best match first"
     );
-    // Stemming: "integral" finds "integrals".
+    // A word's beginning finds it: "integral" finds "integrals".
     assert_eq!(search_bodies(store, a.id, "integral").await.len(), 1);
     let paged = store
         .search(a.id, &SearchQuery::parse("calculus").unwrap(), page(2, 1))
@@ -504,6 +504,117 @@ pub async fn search_finds_ranked_matches_and_never_messages_deleted_for_the_call
         .await
         .unwrap();
     assert_eq!((past_the_end.total, past_the_end.messages.len()), (2, 0));
+}
+
+/// What search finds, the same on every backend: each query word must begin a word of the
+/// message (its subject or body), case-insensitively; words are runs of letters and digits.
+pub async fn search_finds_a_words_beginning_and_digits_inside_tokens_alike(store: &Store) {
+    let a = user(store, "sw_a", Role::Student).await;
+    let b = user(store, "sw_b", Role::Tutor).await;
+    let cases: &[(&str, &[(&str, bool)])] = &[
+        (
+            "The code is SECRET-27993725, keep it",
+            &[
+                ("27993725", true),
+                ("secret", true),
+                ("SECRET-2799", true),
+                ("7993725", false),
+                ("secret-27993725", true),
+            ],
+        ),
+        (
+            "Budget meeting at 3pm",
+            &[
+                ("budg", true),
+                ("BUDGET", true),
+                ("meet budg", true),
+                ("budget zebra", false),
+                ("3pm", true),
+                ("3p", true),
+                ("pm", false),
+                ("udget", false),
+                // No stemming: a longer word is not a beginning of a shorter one.
+                ("meetings", false),
+            ],
+        ),
+        (
+            "Room101 is booked; see v2.0 of the e-mail",
+            &[
+                ("room", true),
+                ("room101", true),
+                ("101", false),
+                ("v2", true),
+                ("mail", true),
+                ("0 v2", true),
+                ("email", false),
+            ],
+        ),
+        (
+            "naïve Café ÉCOLE",
+            &[
+                ("café", true),
+                ("caf", true),
+                ("école", true),
+                ("cafe", false),
+            ],
+        ),
+    ];
+    for (body, _) in cases {
+        send(store, &a, &b, None, body).await;
+    }
+    for (body, queries) in cases {
+        for (q, expected) in *queries {
+            let found = search_bodies(store, b.id, q).await;
+            assert_eq!(
+                found.iter().any(|f| f == body),
+                *expected,
+                "{q:?} in {body:?}: found {found:?}"
+            );
+        }
+    }
+    // The subject's words count too.
+    store
+        .insert_message(
+            messaging_domain::message::NewMessage {
+                sender_id: a.id,
+                recipient_id: b.id,
+                booking_id: None,
+                subject: Some("Quarterly figures".into()),
+                body: "see the attachment".into(),
+                parent_id: None,
+                client_message_id: None,
+                created_at: chrono::Utc::now(),
+            },
+            crate::support::audit(
+                messaging_domain::audit::AuditAction::MessageSent,
+                Some(a.id),
+            ),
+            crate::support::no_events(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        search_bodies(store, b.id, "quart").await,
+        ["see the attachment"]
+    );
+}
+
+/// Messages stored before their words were (an older database) are found once the store has
+/// started: `migrate` fills the words in.
+pub async fn messages_stored_before_their_words_are_found_after_start_up(store: &Store) {
+    let (store, mut raw) = crate::support::store_with_raw_db(store.kind()).await;
+    let a = user(&store, "old_a", Role::Student).await;
+    let b = user(&store, "old_b", Role::Tutor).await;
+    send(&store, &a, &b, None, "an old budget note").await;
+    raw.execute("UPDATE messages SET search_words = NULL")
+        .await
+        .unwrap();
+    assert!(search_bodies(&store, b.id, "budget").await.is_empty());
+    store.migrate().await.unwrap();
+    assert_eq!(
+        search_bodies(&store, b.id, "budg").await,
+        ["an old budget note"]
+    );
 }
 
 pub async fn search_treats_query_syntax_as_plain_words(store: &Store) {

@@ -53,6 +53,8 @@ contract_tests!(
     mark_thread_read_reads_only_what_the_reader_can_see,
     search_finds_ranked_matches_and_never_messages_deleted_for_the_caller,
     search_treats_query_syntax_as_plain_words,
+    search_finds_a_words_beginning_and_digits_inside_tokens_alike,
+    messages_stored_before_their_words_are_found_after_start_up,
     unread_counts_are_grouped_by_sender,
     a_reused_refresh_token_revokes_its_whole_family,
     blocks_bookings_and_assignments_are_read_back,

@@ -24,7 +24,7 @@ pub async fn healthz() -> HttpResponse {
     tag = "operations",
     responses(
         (status = 200, description = r#"`{"status": "ready"}`"#, body = crate::openapi::StatusResponse),
-        (status = 503, description = "DATABASE_UNAVAILABLE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<NotReady>
     )
 )]
 #[get("/readyz")]
@@ -58,4 +58,14 @@ fn not_ready() -> Problem {
         "Service unavailable",
         "The database is not reachable",
     )
+}
+
+/// The database does not answer.
+#[derive(Debug)]
+pub struct NotReady;
+
+impl crate::problem::doc::Documented for NotReady {
+    fn problems() -> Vec<Problem> {
+        vec![not_ready()]
+    }
 }

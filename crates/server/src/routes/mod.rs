@@ -31,6 +31,14 @@ pub(crate) fn positive_id(id: i64) -> Result<i64, crate::problem::Problem> {
     }
 }
 
+/// Routes the OpenAPI document does not describe, with their methods (for 405 answers).
+pub const UNDOCUMENTED_ROUTES: &[(&str, &[&str])] = &[
+    ("/ws", &["get"]),
+    ("/ws/messages", &["get"]),
+    ("/api/v1/ws/messages", &["get"]),
+    ("/api/openapi.json", &["get"]),
+];
+
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // Before the `/api` scope, which would otherwise own `/api/openapi.json`.
@@ -43,6 +51,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .route("/ws/messages", web::get().to(realtime::ws::ws))
+                // System A's delete: the sender's, for both parties.
+                .service(messages::delete_v1::delete_v1)
                 .configure(system_a),
         )
         .service(
@@ -51,6 +61,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(realtime_routes)
                 .configure(system_b)
                 .configure(system_a)
+                .service(messages::delete::delete)
                 .configure(safety_routes)
                 .configure(client_routes)
                 .service(attachments::file::serve_file)
@@ -78,8 +89,7 @@ fn system_a(cfg: &mut web::ServiceConfig) {
         .service(messages::send_with_attachment::send_with_attachment)
         .service(messages::attachment_download::download_attachment)
         .service(messages::mark_read::mark_read)
-        .service(messages::edit::edit)
-        .service(messages::delete::delete);
+        .service(messages::edit::edit);
 }
 
 /// System B's routes that System A does not have (mark read, delete and search are shared).

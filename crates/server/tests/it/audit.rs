@@ -171,14 +171,18 @@ pub async fn audit_filters_by_action_and_actor_and_refuses_bad_values(app: &Test
         )
         .await;
     assert!(entries(&future).is_empty(), "{future}");
+    // A range that ends before it starts holds nothing: an empty page, not an error.
+    let (status, inverted) = app
+        .get(
+            "/api/admin/audit?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z",
+            Some(&admin.token),
+        )
+        .await;
+    assert_eq!(status, 200, "{inverted}");
+    assert!(entries(&inverted).is_empty(), "{inverted}");
 
     for (query, status, field) in [
         ("since=yesterday", 422, Some("since")),
-        (
-            "since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z",
-            422,
-            Some("until"),
-        ),
         ("action=DROP%20TABLE", 422, Some("action")),
         ("limit=0", 422, Some("limit")),
         ("page=0", 422, Some("page")),

@@ -7,6 +7,7 @@ mod api;
 mod attachments;
 mod audit;
 mod client_api;
+mod contract;
 mod fuzz;
 mod lockout;
 mod observability;
@@ -117,6 +118,19 @@ server_tests!(
     clinicians_get_their_patients_with_last_message_and_unread_count,
     admins_list_and_search_users_and_verify_the_audit_log,
     the_web_client_is_served_with_a_strict_policy_and_versioned_assets,
+);
+
+server_tests!(
+    contract in contract_tests:
+    methods_a_path_does_not_have_get_405_with_allow,
+    system_b_validation_failures_are_400_with_their_code,
+    system_b_unknown_recipients_are_404_as_in_system_b,
+    system_b_limit_falls_back_to_its_default_on_garbage,
+    patients_may_write_ten_thousand_characters,
+    v1_delete_is_the_senders_and_hides_the_message_from_both,
+    schema_valid_requests_are_not_refused_as_invalid,
+    the_document_states_every_status_bound_and_nullable_field,
+    a_json_body_must_be_an_object,
 );
 
 server_tests!(

@@ -103,10 +103,10 @@ pub async fn system_b_send_inbox_conversation_sent_and_reply_work_together(app: 
     let (status, body) = send_b(app, &a, "nobody_here", None, "hello").await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (400, Some("RECIPIENT_UNAVAILABLE"))
+        (404, Some("RECIPIENT_UNAVAILABLE"))
     );
     let (status, body) = send_b(app, &a, "bert_b", Some(&"s".repeat(256)), "hello").await;
-    assert_eq!((status, body["field"].as_str()), (422, Some("subject")));
+    assert_eq!((status, body["field"].as_str()), (400, Some("subject")));
     let (status, convo) = app
         .get("/api/messages/conversation/nobody_here", Some(&b.token))
         .await;
@@ -122,13 +122,13 @@ pub async fn clinician_messages_land_in_the_patients_inbox(app: &TestApp) {
     let patient = app.user_with_role("pat_c", Role::Patient).await;
     let student = app.register("stud_c").await;
     let body = json!({"recipient_username": "pat_c", "message": "How are you feeling?"});
-    // A patient the clinician has nothing to do with is, to them, nobody.
+    // A patient the clinician has nothing to do with is, to them, nobody (System B's 404).
     let (status, refused) = app
         .post("/api/clinician/message", Some(&doc.token), body.clone())
         .await;
     assert_eq!(
         (status, refused["code"].as_str()),
-        (400, Some("RECIPIENT_UNAVAILABLE"))
+        (404, Some("RECIPIENT_UNAVAILABLE"))
     );
     let (status, _) = app
         .post(
@@ -251,7 +251,7 @@ pub async fn a_block_stops_messages_both_ways_until_lifted(app: &TestApp) {
     let (status, body) = send_b(app, &b, "bella", None, "hello?").await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (400, Some("RECIPIENT_UNAVAILABLE")),
+        (404, Some("RECIPIENT_UNAVAILABLE")),
         "the blocked user is not told"
     );
     let (status, body) = send_b(app, &a, "boris", None, "hi").await;
@@ -268,7 +268,7 @@ pub async fn a_block_stops_messages_both_ways_until_lifted(app: &TestApp) {
         .await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (422, Some("CANNOT_BLOCK_SELF"))
+        (409, Some("CANNOT_BLOCK_SELF"))
     );
     let (status, _) = app
         .post("/api/users/999999/block", Some(&a.token), json!({}))
@@ -371,7 +371,7 @@ pub async fn admins_manage_accounts_bookings_and_assignments(app: &TestApp) {
             json!({"student_id": tutor.id, "tutor_id": student.id}),
         )
         .await;
-    assert_eq!((status, body["code"].as_str()), (422, Some("WRONG_ROLES")));
+    assert_eq!((status, body["code"].as_str()), (409, Some("WRONG_ROLES")));
 
     // Assignments gate clinician messages.
     let (status, body) = app
@@ -381,7 +381,7 @@ pub async fn admins_manage_accounts_bookings_and_assignments(app: &TestApp) {
             json!({"clinician_id": patient.id, "patient_id": doc.id}),
         )
         .await;
-    assert_eq!((status, body["code"].as_str()), (422, Some("WRONG_ROLES")));
+    assert_eq!((status, body["code"].as_str()), (409, Some("WRONG_ROLES")));
     app.post(
         "/api/admin/care-assignments",
         Some(&admin.token),
@@ -652,7 +652,7 @@ pub async fn the_contact_rules_hold_on_every_send_path(app: &TestApp) {
             "POST",
             "/api/messages/send".into(),
             json!({"recipient": "pat_m", "content": "hi"}),
-            400,
+            404,
             "RECIPIENT_UNAVAILABLE",
         ),
         (
@@ -661,7 +661,7 @@ pub async fn the_contact_rules_hold_on_every_send_path(app: &TestApp) {
             "POST",
             "/api/clinician/message".into(),
             json!({"recipient_username": "pat_m", "message": "hi"}),
-            400,
+            404,
             "RECIPIENT_UNAVAILABLE",
         ),
         (
@@ -679,7 +679,7 @@ pub async fn the_contact_rules_hold_on_every_send_path(app: &TestApp) {
             "POST",
             "/api/messages/send".into(),
             json!({"recipient": "dr_other", "content": "hi"}),
-            400,
+            404,
             "RECIPIENT_UNAVAILABLE",
         ),
         (
@@ -706,7 +706,7 @@ pub async fn the_contact_rules_hold_on_every_send_path(app: &TestApp) {
             "POST",
             "/api/messages/send".into(),
             json!({"recipient": "blocker_m", "content": "hi"}),
-            400,
+            404,
             "RECIPIENT_UNAVAILABLE",
         ),
         (
@@ -715,7 +715,7 @@ pub async fn the_contact_rules_hold_on_every_send_path(app: &TestApp) {
             "POST",
             reply_to_blocker.clone(),
             json!({"content": "hi"}),
-            400,
+            404,
             "RECIPIENT_UNAVAILABLE",
         ),
         (

@@ -11,7 +11,11 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Assignment {
+    /// An active clinician.
+    #[serde(deserialize_with = "crate::dto::whole_number")]
     clinician_id: i64,
+    /// An active patient.
+    #[serde(deserialize_with = "crate::dto::whole_number")]
     patient_id: i64,
 }
 
@@ -21,11 +25,7 @@ pub struct Assignment {
     summary = "Assign a patient to a clinician",
     responses(
         (status = 204, description = "Assigned"),
-        (status = 400, description = "INVALID_REQUEST", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "ADMIN_ONLY, CSRF_FAILED, ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "WRONG_ROLES", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<messaging_domain::admin::AdminError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -53,10 +53,7 @@ pub async fn assign(
     summary = "Remove a care assignment",
     responses(
         (status = 204, description = "Removed"),
-        (status = 400, description = "INVALID_REQUEST", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "ADMIN_ONLY, CSRF_FAILED, ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<messaging_domain::admin::AdminError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

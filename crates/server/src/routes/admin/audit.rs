@@ -29,13 +29,27 @@ const MAX_NAME_CHARS: usize = 64;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// Only entries by this user.
     actor_id: Option<i64>,
+    /// A stored action name such as `message.sent`; empty means any.
+    #[param(max_length = 64, pattern = r"^[a-z0-9._]*$")]
     action: Option<String>,
+    /// A stored object type such as `message`; empty means any.
+    #[param(max_length = 64, pattern = r"^[a-z0-9._]*$")]
     object_type: Option<String>,
+    /// Only entries about this object.
     object_id: Option<i64>,
+    /// Entries at or after this RFC 3339 time.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     since: Option<String>,
+    /// Entries before this RFC 3339 time.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     until: Option<String>,
+    /// 1-based page number.
+    #[param(minimum = 1, maximum = 10000)]
     page: Option<i64>,
+    /// Entries per page, 1..=200 (50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
@@ -74,11 +88,7 @@ impl From<AuditEntry> for AuditEntryResponse {
     params(AuditQuery),
     responses(
         (status = 200, description = "`{entries, page, limit}`", body = crate::openapi::AuditResponse),
-        (status = 400, description = "INVALID_REQUEST", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "ADMIN_ONLY, CSRF_FAILED, ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<(messaging_domain::admin::AdminError, messaging_domain::ValidationError)>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -95,17 +105,10 @@ pub async fn list_audit(
         number: PageNumber::parse(query.page)?,
         size: PageSize::parse(query.limit, AUDIT_LIMIT)?,
     };
+    // A `since` at or after `until` is an empty range: an empty page, like any range with
+    // nothing in it.
     let since = time(query.since.as_deref(), "since")?;
     let until = time(query.until.as_deref(), "until")?;
-    if let (Some(since), Some(until)) = (since, until)
-        && since >= until
-    {
-        return Err(ValidationError::Malformed {
-            field: "until",
-            reason: "must be later than since",
-        }
-        .into());
-    }
     let filter = AuditFilter {
         actor_id: query.actor_id.map(UserId),
         action: name(query.action, "action")?,
@@ -128,9 +131,9 @@ pub async fn list_audit(
     })))
 }
 
-/// An optional RFC 3339 time; an empty parameter counts as absent.
+/// An optional RFC 3339 time, exactly (as the document's `date-time` format says).
 fn time(raw: Option<&str>, field: &'static str) -> Result<Option<DateTime<Utc>>, ValidationError> {
-    match raw.map(str::trim).filter(|r| !r.is_empty()) {
+    match raw {
         None => Ok(None),
         Some(raw) => DateTime::parse_from_rfc3339(raw)
             .map(|t| Some(t.with_timezone(&Utc)))
@@ -143,7 +146,7 @@ fn time(raw: Option<&str>, field: &'static str) -> Result<Option<DateTime<Utc>>,
 
 /// An optional stored name (`message.sent`); an empty parameter counts as absent.
 fn name(raw: Option<String>, field: &'static str) -> Result<Option<String>, ValidationError> {
-    let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {
+    let Some(raw) = raw.filter(|r| !r.is_empty()) else {
         return Ok(None);
     };
     if raw.chars().count() > MAX_NAME_CHARS {

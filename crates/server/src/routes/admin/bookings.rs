@@ -2,7 +2,6 @@
 //! `PATCH /api/admin/bookings/{id}` `{state}` → 200.
 
 use actix_web::{HttpResponse, patch, post, web};
-use messaging_domain::ValidationError;
 use messaging_domain::user::{BookingId, BookingState, UserId};
 use serde::Deserialize;
 
@@ -11,18 +10,39 @@ use crate::auth::AuthUser;
 use crate::problem::Problem;
 use crate::state::AppState;
 
-fn parse_state(name: &str) -> Result<BookingState, ValidationError> {
-    BookingState::parse(name).ok_or(ValidationError::Malformed {
-        field: "state",
-        reason: "one of requested, scheduled, active, ended, cancelled",
-    })
+/// A booking's state, as the API names it.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StateName {
+    Requested,
+    Scheduled,
+    Active,
+    Ended,
+    Cancelled,
+}
+
+impl From<StateName> for BookingState {
+    fn from(name: StateName) -> Self {
+        match name {
+            StateName::Requested => BookingState::Requested,
+            StateName::Scheduled => BookingState::Scheduled,
+            StateName::Active => BookingState::Active,
+            StateName::Ended => BookingState::Ended,
+            StateName::Cancelled => BookingState::Cancelled,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateBooking {
+    /// An active student.
+    #[serde(deserialize_with = "crate::dto::whole_number")]
     student_id: i64,
+    /// An active tutor.
+    #[serde(deserialize_with = "crate::dto::whole_number")]
     tutor_id: i64,
-    state: Option<String>,
+    /// `requested` when absent.
+    state: Option<StateName>,
 }
 
 #[utoipa::path(
@@ -31,11 +51,7 @@ pub struct CreateBooking {
     summary = "Create a booking (state default `requested`)",
     responses(
         (status = 201, description = "The booking", body = super::BookingResponse),
-        (status = 400, description = "INVALID_REQUEST", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "ADMIN_ONLY, CSRF_FAILED, ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "WRONG_ROLES, VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<messaging_domain::admin::AdminError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -45,7 +61,9 @@ pub async fn create_booking(
     admin: AuthUser,
     body: web::Json<CreateBooking>,
 ) -> Result<HttpResponse, Problem> {
-    let booking_state = parse_state(body.state.as_deref().unwrap_or("requested"))?;
+    let booking_state = body
+        .state
+        .map_or(BookingState::Requested, BookingState::from);
     let booking = state
         .admin
         .create_booking(
@@ -60,7 +78,7 @@ pub async fn create_booking(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct UpdateBooking {
-    state: String,
+    state: StateName,
 }
 
 #[utoipa::path(
@@ -69,12 +87,7 @@ pub struct UpdateBooking {
     summary = "Change a booking's state",
     responses(
         (status = 200, description = "The booking", body = super::BookingResponse),
-        (status = 400, description = "INVALID_REQUEST", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "ADMIN_ONLY, CSRF_FAILED, ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<messaging_domain::admin::AdminError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -90,7 +103,7 @@ pub async fn update_booking(
         .set_booking_state(
             &admin.actor(),
             BookingId(crate::routes::positive_id(path.into_inner())?),
-            parse_state(&body.state)?,
+            body.state.into(),
         )
         .await?;
     Ok(HttpResponse::Ok().json(BookingResponse::from(booking)))

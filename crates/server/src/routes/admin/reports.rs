@@ -14,7 +14,11 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportsQuery {
+    /// 1-based page number.
+    #[param(minimum = 1, maximum = 10000)]
     page: Option<i64>,
+    /// Reports per page, 1..=50 (20).
+    #[param(minimum = 1, maximum = 50)]
     limit: Option<i64>,
 }
 
@@ -25,10 +29,7 @@ pub struct ReportsQuery {
     params(ReportsQuery),
     responses(
         (status = 200, description = "`{reports: [{id, reason, created_at, reporter_id, reporter_username, message}]}`", body = crate::openapi::ReportsResponse),
-        (status = 400, description = "INVALID_REQUEST", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "ADMIN_ONLY, CSRF_FAILED, ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<(messaging_domain::service::SafetyError, messaging_domain::ValidationError)>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

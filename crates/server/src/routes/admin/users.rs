@@ -1,7 +1,6 @@
 //! `PATCH /api/admin/users/{id}` `{is_active?, role?}` → 200 the user.
 
 use actix_web::{HttpResponse, patch, web};
-use messaging_domain::ValidationError;
 use messaging_domain::user::{Role, UserId};
 use serde::Deserialize;
 
@@ -12,8 +11,33 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct UpdateUser {
+    /// `false` deactivates the account (its sockets close at once).
     is_active: Option<bool>,
-    role: Option<String>,
+    /// The new role.
+    role: Option<RoleName>,
+}
+
+/// A role, as the API names it.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleName {
+    Student,
+    Tutor,
+    Patient,
+    Clinician,
+    Admin,
+}
+
+impl From<RoleName> for Role {
+    fn from(name: RoleName) -> Self {
+        match name {
+            RoleName::Student => Role::Student,
+            RoleName::Tutor => Role::Tutor,
+            RoleName::Patient => Role::Patient,
+            RoleName::Clinician => Role::Clinician,
+            RoleName::Admin => Role::Admin,
+        }
+    }
 }
 
 #[utoipa::path(
@@ -22,13 +46,7 @@ pub struct UpdateUser {
     summary = "Activate, deactivate or change the role of a user",
     responses(
         (status = 200, description = "The user (with email)", body = super::AdminUser),
-        (status = 400, description = "INVALID_REQUEST", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "ADMIN_ONLY, CSRF_FAILED, ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "SELF_CHANGE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<messaging_domain::admin::AdminError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -40,19 +58,7 @@ pub async fn update_user(
     body: web::Json<UpdateUser>,
 ) -> Result<HttpResponse, Problem> {
     let target = UserId(crate::routes::positive_id(path.into_inner())?);
-    let role = match body.role.as_deref() {
-        Some(name) => Some(Role::parse(name).ok_or(ValidationError::Malformed {
-            field: "role",
-            reason: "one of student, tutor, patient, clinician, admin",
-        })?),
-        None => None,
-    };
-    if body.is_active.is_none() && role.is_none() {
-        return Err(ValidationError::Empty {
-            field: "is_active or role",
-        }
-        .into());
-    }
+    let role = body.role.map(Role::from);
     let actor = admin.actor();
     let mut user = None;
     if let Some(role) = role {
@@ -61,8 +67,10 @@ pub async fn update_user(
     if let Some(active) = body.is_active {
         user = Some(state.admin.set_active(&actor, target, active).await?);
     }
-    match user {
-        Some(user) => Ok(HttpResponse::Ok().json(AdminUser::from(user))),
-        None => Err(Problem::invalid_request("nothing to change")),
-    }
+    // A patch that changes nothing answers the user as they are.
+    let user = match user {
+        Some(user) => user,
+        None => state.admin.user(&actor, target).await?,
+    };
+    Ok(HttpResponse::Ok().json(AdminUser::from(user)))
 }

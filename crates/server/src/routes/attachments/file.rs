@@ -17,9 +17,7 @@ use crate::state::AppState;
     params(("token" = String, Path, description = "The signed token from `download_url`")),
     responses(
         (status = 200, description = "The file, as an attachment", content_type = "application/octet-stream"),
-        (status = 403, description = "DOWNLOAD_LINK_INVALID (forged or altered), DOWNLOAD_LINK_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND (no local storage, or the file is gone)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<(messaging_files::LinkError, FileGone)>
     )
 )]
 #[get("/attachments/files/{token}")]
@@ -88,5 +86,15 @@ mod bytes_stream {
                 Err(err) => Some((Err(err), None)),
             }
         })
+    }
+}
+
+/// No local storage, or the file is gone.
+#[derive(Debug)]
+pub struct FileGone;
+
+impl crate::problem::doc::Documented for FileGone {
+    fn problems() -> Vec<Problem> {
+        vec![not_found()]
     }
 }

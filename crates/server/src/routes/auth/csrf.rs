@@ -16,8 +16,7 @@ use crate::state::AppState;
     summary = "The CSRF token of the caller's session cookie",
     responses(
         (status = 200, description = "`{csrf_token}`", body = crate::openapi::CsrfTokenResponse),
-        (status = 401, description = "UNAUTHENTICATED (no session cookie), SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<NoSession>
     )
 )]
 #[get("/csrf-token")]
@@ -35,4 +34,17 @@ pub async fn csrf_token(
         .authenticate(Credential::Session(session_key(cookie.value())))
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "csrf_token": state.tokens.csrf_token(cookie.value()) })))
+}
+
+/// No session cookie, or an unusable one.
+#[derive(Debug)]
+pub struct NoSession;
+
+impl crate::problem::doc::Documented for NoSession {
+    fn problems() -> Vec<Problem> {
+        crate::auth::UNAUTHENTICATED_CODES
+            .into_iter()
+            .map(|code| crate::problem::doc::named(actix_web::http::StatusCode::UNAUTHORIZED, code))
+            .collect()
+    }
 }

@@ -25,11 +25,7 @@ pub struct LoginRequest {
     summary = "Log in: a token pair, or with `cookie: true` a session cookie and its CSRF token",
     responses(
         (status = 200, description = r#"Tokens (or `{token_type: "cookie", csrf_token, idle_timeout_seconds}` with `cookie: true`)"#, body = super::TokenResponse),
-        (status = 400, description = "INVALID_REQUEST", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "INVALID_CREDENTIALS (same for unknown users)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 429, description = "RATE_LIMITED (with Retry-After)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<(crate::problem::doc::RateLimited, messaging_domain::service::accounts::LoginError)>
     )
 )]
 #[post("/auth/login")]

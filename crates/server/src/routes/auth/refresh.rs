@@ -20,9 +20,7 @@ pub struct RefreshRequest {
     summary = "Exchange a refresh token for a new pair",
     responses(
         (status = 200, description = "A new token pair", body = super::TokenResponse),
-        (status = 400, description = "INVALID_REQUEST", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "INVALID_REFRESH_TOKEN, REFRESH_TOKEN_REUSED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<messaging_domain::service::accounts::RefreshError>
     )
 )]
 #[post("/auth/refresh")]

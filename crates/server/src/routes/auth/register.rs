@@ -11,11 +11,23 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RegisterRequest {
+    /// 3..=32 letters, digits, `_`, `.` and `-`.
+    #[schema(pattern = r"^[A-Za-z0-9_.-]{3,32}$")]
     username: String,
+    /// An address like `name@example.com`.
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[A-Za-z0-9-][A-Za-z0-9.-]*\.[A-Za-z0-9.-]*[A-Za-z0-9-]$"
+    )]
     email: String,
-    #[schema(value_type = String)]
+    /// 8..=128 characters.
+    #[schema(value_type = String, min_length = 8, max_length = 128)]
     password: Secret,
+    /// One line, up to 100 characters.
+    #[schema(max_length = 100)]
     first_name: Option<String>,
+    /// One line, up to 100 characters.
+    #[schema(max_length = 100)]
     last_name: Option<String>,
 }
 
@@ -34,13 +46,7 @@ pub struct RegisteredUser {
     summary = "Create an account",
     responses(
         (status = 201, description = "The new account", body = RegisteredUser),
-        (status = 400, description = "INVALID_REQUEST", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "ACCOUNT_EXISTS", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "PAYLOAD_TOO_LARGE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 429, description = "RATE_LIMITED (with Retry-After)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<(messaging_domain::ValidationError, crate::problem::doc::RateLimited, messaging_domain::service::accounts::RegisterError)>
     )
 )]
 #[post("/auth/register")]

@@ -15,8 +15,18 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ClinicianMessageRequest {
+    /// The patient's username.
     recipient_username: String,
+    /// Up to 10 000 characters, with at least one that is not white space or a control
+    /// character.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"[^\s\x00-\x1f\x7f-\x9f]"
+    )]
     message: String,
+    /// The client's own id for retries (see `Idempotency-Key`).
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,128}$")]
     client_message_id: Option<String>,
 }
 
@@ -39,19 +49,10 @@ impl TryFrom<ClinicianMessageRequest> for SendCommand {
     context_path = "/api",
     tag = "messages (System B)",
     summary = "A clinician messages an assigned patient",
-    params(("Idempotency-Key" = Option<String>, Header, description = "1..=128 of letters, digits, `.`, `_`, `:`, `-`; must equal `client_message_id` when both are given")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[A-Za-z0-9._:-]{1,128}$", description = "1..=128 of letters, digits, `.`, `_`, `:`, `-`; must equal `client_message_id` when both are given (else 409 `IDEMPOTENCY_KEY_MISMATCH`)")),
     responses(
         (status = 201, description = "Sent", body = crate::dto::SentResponse),
-        (status = 400, description = "INVALID_REQUEST; RECIPIENT_UNAVAILABLE (unknown, inactive, self or blocking recipient, or one the sender may not reach and does not know: the other side of the service, a stranger clinician or patient)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "RECIPIENT_BLOCKED, NOT_ASSIGNED, PATIENT_CANNOT_INITIATE, CSRF_FAILED, ACCOUNT_INACTIVE; CLINICIAN_ONLY", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "BOOKING_NOT_FOUND", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "IDEMPOTENCY_KEY_REUSED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "PAYLOAD_TOO_LARGE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 429, description = "RATE_LIMITED (with Retry-After)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<crate::problem::doc::SystemB<(messaging_domain::service::SendError, crate::problem::doc::RateLimited, crate::idempotency::ClientIdProblems)>>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -64,7 +65,8 @@ pub async fn clinician_message(
 ) -> Result<HttpResponse, Problem> {
     let mut body = body.into_inner();
     let client_field = body.client_message_id.take();
-    let view =
-        crate::routes::messages::send_command(&state, &user, &req, client_field, body).await?;
+    let view = crate::routes::messages::send_command(&state, &user, &req, client_field, body)
+        .await
+        .map_err(Problem::for_system_b)?;
     Ok(HttpResponse::Created().json(SentResponse::from(view)))
 }

@@ -26,13 +26,7 @@ pub struct PasswordChange {
     request_body = PasswordChange,
     responses(
         (status = 204, description = "Changed"),
-        (status = 400, description = "INVALID_REQUEST: unreadable JSON", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, ACCOUNT_INACTIVE, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "WRONG_PASSWORD, CSRF_FAILED (cookie sessions)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED (new_password: 8 to 128 characters)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 503, description = "SERVER_BUSY (with Retry-After)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<(messaging_domain::ValidationError, messaging_domain::service::accounts::PasswordChangeError)>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

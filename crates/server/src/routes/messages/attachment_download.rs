@@ -28,11 +28,7 @@ pub struct DownloadResponse {
     params(("id" = i64, Path, description = "The attachment id")),
     responses(
         (status = 200, description = "The link", body = DownloadResponse),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "ATTACHMENT_INFECTED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "ATTACHMENT_NOT_FOUND (unknown, not yours, or on a message deleted for you or for everyone)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "ATTACHMENT_SCAN_PENDING (try again shortly)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<messaging_domain::attachment_service::DownloadError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

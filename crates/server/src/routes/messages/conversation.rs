@@ -15,7 +15,8 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ConversationQuery {
-    limit: Option<i64>,
+    /// Messages, 1..=200; anything else (out of range, not a number) means 50, as in System B.
+    limit: Option<String>,
 }
 
 #[utoipa::path(
@@ -24,10 +25,7 @@ pub struct ConversationQuery {
     summary = "A conversation with a user, oldest first; marks their messages to the caller read",
     params(ConversationQuery),
     responses(
-        (status = 200, description = "`{with_user, messages, has_more}`", body = crate::openapi::ConversationResponse),
-        (status = 400, description = "INVALID_REQUEST: unreadable JSON, query or path", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        (status = 200, description = "`{with_user, messages, has_more}`", body = crate::openapi::ConversationResponse)
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -38,7 +36,10 @@ pub async fn conversation(
     path: web::Path<String>,
     query: web::Query<ConversationQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let size = PageSize::or_default(query.limit, LimitSpec::CONVERSATION);
+    let size = PageSize::or_default(
+        super::inbox::lenient_number(query.limit.as_deref()),
+        LimitSpec::CONVERSATION,
+    );
     let (other, history) = state
         .messaging
         .open_conversation(&user.actor(), path.trim(), size)

@@ -34,11 +34,7 @@ pub struct DeleteQuery {
     params(DeleteQuery),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "INVALID_REQUEST: unreadable JSON, query or path", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "CSRF_FAILED (cookie sessions), ACCOUNT_INACTIVE; NOT_SENDER (scope=everyone)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "MESSAGE_NOT_FOUND", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<messaging_domain::service::DeleteError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

@@ -12,6 +12,13 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct EditRequest {
+    /// Up to 10 000 characters (students and tutors: 2 000), with at least one that is not
+    /// white space or a control character.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"[^\s\x00-\x1f\x7f-\x9f]"
+    )]
     message: String,
 }
 
@@ -21,12 +28,7 @@ pub struct EditRequest {
     summary = "Edit a message within the edit window (also under /api/v1)",
     responses(
         (status = 200, description = "The message", body = crate::dto::MessageResponse),
-        (status = 400, description = "INVALID_REQUEST: unreadable JSON, query or path", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "CSRF_FAILED (cookie sessions), ACCOUNT_INACTIVE; NOT_SENDER, EDIT_WINDOW_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "MESSAGE_NOT_FOUND", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<messaging_domain::service::EditError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

@@ -16,9 +16,15 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
+    /// Only the thread of this booking.
     booking_id: Option<i64>,
+    /// Pages back from the newest (1).
+    #[param(minimum = 1, maximum = 10000)]
     page: Option<i64>,
+    /// Messages per page, 1..=100 (50).
+    #[param(minimum = 1, maximum = 100)]
     page_size: Option<i64>,
+    /// A message id: the page of messages older than it (`next_before` of the previous page).
     before: Option<i64>,
 }
 
@@ -39,11 +45,7 @@ struct HistoryResponse {
     params(HistoryQuery),
     responses(
         (status = 200, description = "One page", body = HistoryResponse),
-        (status = 400, description = "INVALID_REQUEST: unreadable JSON, query or path", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "BOOKING_NOT_FOUND", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<messaging_domain::ValidationError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

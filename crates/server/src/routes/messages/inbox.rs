@@ -15,8 +15,13 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct InboxQuery {
+    /// 1-based page number.
+    #[param(minimum = 1, maximum = 10000)]
     page: Option<i64>,
-    limit: Option<i64>,
+    /// Conversations per page, 1..=50; anything else (out of range, not a number) means 20, as
+    /// in System B.
+    limit: Option<String>,
+    /// Only conversations with unread messages.
     unread_only: Option<bool>,
 }
 
@@ -50,9 +55,7 @@ struct InboxResponse {
     params(InboxQuery),
     responses(
         (status = 200, description = "One page", body = InboxResponse),
-        (status = 400, description = "INVALID_REQUEST: unreadable JSON, query or path", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<crate::problem::doc::SystemB<messaging_domain::ValidationError>>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -63,9 +66,9 @@ pub async fn inbox(
     query: web::Query<InboxQuery>,
 ) -> Result<HttpResponse, Problem> {
     let page = Page {
-        number: PageNumber::parse(query.page)?,
-        // System B treats a limit outside 1..=50 as the default, 20.
-        size: PageSize::or_default(query.limit, LimitSpec::INBOX),
+        number: PageNumber::parse(query.page).map_err(|e| Problem::from(e).for_system_b())?,
+        // System B treats a limit outside 1..=50, or no number at all, as the default, 20.
+        size: PageSize::or_default(lenient_number(query.limit.as_deref()), LimitSpec::INBOX),
     };
     let actor = user.actor();
     let threads = state
@@ -94,4 +97,9 @@ pub async fn inbox(
         limit: page.size.get(),
         unread_total,
     }))
+}
+
+/// System B's reading of a number parameter: whatever does not parse as one is absent.
+pub(crate) fn lenient_number(raw: Option<&str>) -> Option<i64> {
+    raw.and_then(|r| r.trim().parse().ok())
 }

@@ -15,11 +15,7 @@ use crate::state::AppState;
     summary = "Mark a message read (recipient only; also under /api/v1)",
     responses(
         (status = 200, description = "The message", body = crate::dto::MessageResponse),
-        (status = 400, description = "INVALID_REQUEST: unreadable JSON, query or path", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "CSRF_FAILED (cookie sessions), ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "MESSAGE_NOT_FOUND unless the caller is its recipient", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<messaging_domain::service::ReadError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

@@ -2,6 +2,7 @@
 
 pub mod attachment_download;
 pub mod delete;
+pub mod delete_v1;
 pub mod edit;
 pub mod history;
 pub mod mark_read;

@@ -22,12 +22,7 @@ pub struct ReadAllQuery {
     summary = "Mark a whole thread read (also under /api/v1)",
     params(ReadAllQuery),
     responses(
-        (status = 200, description = "`{message, count}`", body = crate::openapi::ReadAllResponse),
-        (status = 400, description = "INVALID_REQUEST: unreadable JSON, query or path", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "CSRF_FAILED (cookie sessions), ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "BOOKING_NOT_FOUND", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        (status = 200, description = "`{message, count}`", body = crate::openapi::ReadAllResponse)
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

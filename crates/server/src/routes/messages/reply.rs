@@ -14,7 +14,16 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ReplyRequest {
+    /// Up to 10 000 characters (students and tutors: 2 000), with at least one that is not
+    /// white space or a control character.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"[^\s\x00-\x1f\x7f-\x9f]"
+    )]
     content: String,
+    /// The client's own id for retries (see `Idempotency-Key`).
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,128}$")]
     client_message_id: Option<String>,
 }
 
@@ -22,19 +31,10 @@ pub struct ReplyRequest {
     context_path = "/api",
     tag = "messages (System B)",
     summary = r#"Reply in the same conversation; subject `"Re: " + subject`"#,
-    params(("Idempotency-Key" = Option<String>, Header, description = "1..=128 of letters, digits, `.`, `_`, `:`, `-`; must equal `client_message_id` when both are given")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[A-Za-z0-9._:-]{1,128}$", description = "1..=128 of letters, digits, `.`, `_`, `:`, `-`; must equal `client_message_id` when both are given (else 409 `IDEMPOTENCY_KEY_MISMATCH`)")),
     responses(
         (status = 201, description = "Sent", body = crate::dto::SentResponse),
-        (status = 400, description = "INVALID_REQUEST; RECIPIENT_UNAVAILABLE (unknown, inactive, self or blocking recipient, or one the sender may not reach and does not know: the other side of the service, a stranger clinician or patient)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "RECIPIENT_BLOCKED, NOT_ASSIGNED, PATIENT_CANNOT_INITIATE, CSRF_FAILED, ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "BOOKING_NOT_FOUND; MESSAGE_NOT_FOUND", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "IDEMPOTENCY_KEY_REUSED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "PAYLOAD_TOO_LARGE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 429, description = "RATE_LIMITED (with Retry-After)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<crate::problem::doc::SystemB<(messaging_domain::service::SendError, crate::problem::doc::RateLimited, crate::idempotency::ClientIdProblems)>>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -46,16 +46,18 @@ pub async fn reply(
     req: HttpRequest,
     body: web::Json<ReplyRequest>,
 ) -> Result<HttpResponse, Problem> {
-    state.rate_limits.check_send(user.id).await?;
-    let text = MessageText::parse_field(&body.content, "content")?;
-    let view = state
-        .messaging
-        .reply(
-            &user.actor(),
-            MessageId(crate::routes::positive_id(path.into_inner())?),
-            text,
-            client_message_id(&req, body.client_message_id.as_deref())?,
+    let parent = MessageId(crate::routes::positive_id(path.into_inner())?);
+    let sent = async {
+        state.rate_limits.check_send(user.id).await?;
+        let text = MessageText::parse_field(&body.content, "content")?;
+        let client_id = client_message_id(&req, body.client_message_id.as_deref())?;
+        Ok::<_, Problem>(
+            state
+                .messaging
+                .reply(&user.actor(), parent, text, client_id)
+                .await?,
         )
-        .await?;
+    };
+    let view = sent.await.map_err(Problem::for_system_b)?;
     Ok(HttpResponse::Created().json(SentResponse::from(view)))
 }

@@ -15,10 +15,24 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
+    /// Words to find, 2..=200 characters with at least two that are not white space or control
+    /// characters; each word matches the beginning of a word of the message (`budg` finds
+    /// "budget"), case-insensitively, and every word must match.
+    #[param(
+        required = true,
+        min_length = 2,
+        max_length = 200,
+        pattern = r"[^\s\x00-\x1f\x7f-\x9f][\s\S]*[^\s\x00-\x1f\x7f-\x9f]"
+    )]
     q: Option<String>,
+    /// 1-based page number.
+    #[param(minimum = 1, maximum = 10000)]
     page: Option<i64>,
+    /// Results per page, 1..=50 (20).
+    #[param(minimum = 1, maximum = 50)]
     page_size: Option<i64>,
-    /// System B's name for the page size.
+    /// System B's name for the page size, 1..=50 (20); `page_size` wins when both are given.
+    #[param(minimum = 1, maximum = 50)]
     limit: Option<i64>,
 }
 
@@ -38,10 +52,7 @@ struct SearchResponse {
     params(SearchParams),
     responses(
         (status = 200, description = "One page of results", body = SearchResponse),
-        (status = 400, description = "INVALID_REQUEST: unreadable JSON, query or path", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<messaging_domain::ValidationError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -55,10 +66,13 @@ pub async fn search(
     let query = SearchQuery::parse(params.q.as_deref().unwrap_or(""))?;
     let page = Page {
         number: PageNumber::parse(params.page)?,
-        size: match (params.page_size, params.limit) {
-            (Some(size), _) => PageSize::parse(Some(size), LimitSpec::SEARCH)?,
-            (None, Some(limit)) => PageSize::parse(Some(limit), LimitSpec::SEARCH_LIMIT)?,
-            (None, None) => PageSize::parse(None, LimitSpec::SEARCH)?,
+        // Both are checked; `page_size` wins when both are given.
+        size: match (
+            PageSize::parse(params.page_size, LimitSpec::SEARCH)?,
+            PageSize::parse(params.limit, LimitSpec::SEARCH_LIMIT)?,
+        ) {
+            (size, _) if params.page_size.is_some() => size,
+            (_, limit) => limit,
         },
     };
     let results = state.messaging.search(&user.actor(), &query, page).await?;

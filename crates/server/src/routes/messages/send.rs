@@ -14,9 +14,23 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SendRequest {
+    /// The recipient's user id.
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "crate::dto::whole_number")]
     recipient_id: i64,
+    /// Up to 10 000 characters (students and tutors: 2 000), with at least one that is not
+    /// white space or a control character.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"[^\s\x00-\x1f\x7f-\x9f]"
+    )]
     message: String,
+    /// A booking between the two users (it decides whether contact details are masked).
+    #[serde(default, deserialize_with = "crate::dto::optional_whole_number")]
     booking_id: Option<i64>,
+    /// The client's own id for retries (see `Idempotency-Key`).
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,128}$")]
     client_message_id: Option<String>,
 }
 
@@ -46,19 +60,10 @@ impl TryFrom<SendRequest> for SendCommand {
     context_path = "/api",
     tag = "messages (System A)",
     summary = "Send a message to a user by id (also under /api/v1)",
-    params(("Idempotency-Key" = Option<String>, Header, description = "1..=128 of letters, digits, `.`, `_`, `:`, `-`; must equal `client_message_id` when both are given")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[A-Za-z0-9._:-]{1,128}$", description = "1..=128 of letters, digits, `.`, `_`, `:`, `-`; must equal `client_message_id` when both are given (else 409 `IDEMPOTENCY_KEY_MISMATCH`)")),
     responses(
         (status = 201, description = "The message", body = crate::dto::MessageResponse),
-        (status = 400, description = "INVALID_REQUEST; RECIPIENT_UNAVAILABLE (unknown, inactive, self or blocking recipient, or one the sender may not reach and does not know: the other side of the service, a stranger clinician or patient)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "RECIPIENT_BLOCKED, NOT_ASSIGNED, PATIENT_CANNOT_INITIATE, CSRF_FAILED, ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "BOOKING_NOT_FOUND", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "IDEMPOTENCY_KEY_REUSED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "PAYLOAD_TOO_LARGE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 429, description = "RATE_LIMITED (with Retry-After)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<(messaging_domain::service::SendError, crate::problem::doc::RateLimited, crate::idempotency::ClientIdProblems)>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

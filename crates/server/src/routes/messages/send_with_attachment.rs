@@ -33,8 +33,15 @@ const MAX_PARTS: usize = 8;
 #[allow(dead_code)]
 pub struct SendWithAttachmentForm {
     /// The recipient's user id.
+    #[schema(minimum = 1)]
     recipient_id: i64,
-    /// The message body (1..=2000 characters for students and tutors).
+    /// Up to 10 000 characters (students and tutors: 2 000), with at least one that is not
+    /// white space or a control character.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"[^\s\x00-\x1f\x7f-\x9f]"
+    )]
     message: String,
     /// An optional booking between the two users.
     booking_id: Option<i64>,
@@ -66,15 +73,7 @@ struct Form {
     request_body(content = SendWithAttachmentForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "The message and its attachment", body = MessageWithAttachmentResponse),
-        (status = 400, description = "INVALID_REQUEST (not a readable multipart form); RECIPIENT_UNAVAILABLE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "RECIPIENT_BLOCKED, NOT_ASSIGNED, PATIENT_CANNOT_INITIATE, CSRF_FAILED, ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "BOOKING_NOT_FOUND", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "FILE_TOO_LARGE (images over 5 MB, other files over 10 MB; cut off while streaming)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 415, description = "UNSUPPORTED_FILE_TYPE (decided from the contents: HTML, SVG, scripts and executables never pass); UNSUPPORTED_MEDIA_TYPE (not multipart/form-data)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "EMPTY_FILE, IMAGE_DIMENSIONS_TOO_LARGE, UNREADABLE_IMAGE, VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 429, description = "RATE_LIMITED (with Retry-After)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<(messaging_domain::service::SendError, crate::problem::doc::RateLimited, messaging_domain::attachment::FileRefusal, FormProblems)>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -91,12 +90,7 @@ pub async fn send_with_attachment(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
     if !is_multipart {
-        return Err(Problem::new(
-            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
-            "Unsupported media type",
-            "Send the message and its file as multipart/form-data.",
-        ));
+        return Err(not_multipart());
     }
     state.rate_limits.check_send(user.id).await?;
     let mut form = Form::default();
@@ -229,12 +223,7 @@ async fn read_text(mut field: Field, name: &str) -> Result<String, Problem> {
     while let Some(chunk) = field.next().await {
         let chunk = chunk.map_err(malformed)?;
         if bytes.len() + chunk.len() > MAX_TEXT_FIELD_BYTES {
-            return Err(Problem::new(
-                actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
-                "Field too large",
-                format!("{name} is too long."),
-            ));
+            return Err(field_too_large(name));
         }
         bytes.extend_from_slice(&chunk);
     }
@@ -244,4 +233,36 @@ async fn read_text(mut field: Field, name: &str) -> Result<String, Problem> {
 
 fn malformed(err: MultipartError) -> Problem {
     Problem::invalid_request(format!("The multipart body cannot be read: {err}"))
+}
+
+fn not_multipart() -> Problem {
+    Problem::new(
+        actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "UNSUPPORTED_MEDIA_TYPE",
+        "Unsupported media type",
+        "Send the message and its file as multipart/form-data.",
+    )
+}
+
+fn field_too_large(name: &str) -> Problem {
+    Problem::new(
+        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+        "Field too large",
+        format!("{name} is too long."),
+    )
+}
+
+/// What reading the form can answer besides the send's and the file's refusals.
+#[derive(Debug)]
+pub struct FormProblems;
+
+impl crate::problem::doc::Documented for FormProblems {
+    fn problems() -> Vec<Problem> {
+        vec![
+            not_multipart(),
+            field_too_large("message"),
+            Problem::invalid_request("Unexpected form field."),
+        ]
+    }
 }

@@ -14,8 +14,12 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SentQuery {
+    /// 1-based page number.
+    #[param(minimum = 1, maximum = 10000)]
     page: Option<i64>,
-    limit: Option<i64>,
+    /// Messages per page, 1..=50; anything else (out of range, not a number) means 20, as in
+    /// System B.
+    limit: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -47,9 +51,7 @@ struct SentListResponse {
     params(SentQuery),
     responses(
         (status = 200, description = "One page", body = SentListResponse),
-        (status = 400, description = "INVALID_REQUEST: unreadable JSON, query or path", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<crate::problem::doc::SystemB<messaging_domain::ValidationError>>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -60,8 +62,11 @@ pub async fn sent(
     query: web::Query<SentQuery>,
 ) -> Result<HttpResponse, Problem> {
     let page = Page {
-        number: PageNumber::parse(query.page)?,
-        size: PageSize::or_default(query.limit, LimitSpec::INBOX),
+        number: PageNumber::parse(query.page).map_err(|e| Problem::from(e).for_system_b())?,
+        size: PageSize::or_default(
+            super::inbox::lenient_number(query.limit.as_deref()),
+            LimitSpec::INBOX,
+        ),
     };
     let views = state.messaging.sent(&user.actor(), page).await?;
     let messages: Vec<SentMessage> = views

@@ -14,10 +14,7 @@ use crate::state::AppState;
     tag = "messages (System A)",
     summary = "Unread counts (also under /api/v1)",
     responses(
-        (status = 200, description = r#"`{total, by_sender: {"<id>": n}}`"#, body = crate::openapi::UnreadCountResponse),
-        (status = 400, description = "INVALID_REQUEST: unreadable JSON, query or path", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        (status = 200, description = r#"`{total, by_sender: {"<id>": n}}`"#, body = crate::openapi::UnreadCountResponse)
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

@@ -37,10 +37,7 @@ pub struct PresenceSetting {
     summary = "A conversation partner's presence",
     responses(
         (status = 200, description = "Online or offline", body = PresenceResponse),
-        (status = 400, description = "INVALID_REQUEST: unreadable path", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "USER_NOT_FOUND: unknown, or no conversation with the caller", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<messaging_domain::service::LiveError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -69,11 +66,7 @@ pub async fn presence(
     summary = "Show or hide one's presence",
     request_body = PresenceSetting,
     responses(
-        (status = 204, description = "Saved; partners hear the change if the user is online"),
-        (status = 400, description = "INVALID_REQUEST: unreadable JSON", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "CSRF_FAILED (cookie sessions), ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        (status = 204, description = "Saved; partners hear the change if the user is online")
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

@@ -24,10 +24,7 @@ pub struct TicketResponse {
     tag = "realtime",
     summary = "A single-use ticket for opening a WebSocket from a browser",
     responses(
-        (status = 201, description = "The ticket", body = TicketResponse),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "CSRF_FAILED (cookie sessions), ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        (status = 201, description = "The ticket", body = TicketResponse)
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

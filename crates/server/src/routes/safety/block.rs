@@ -14,12 +14,7 @@ use crate::state::AppState;
     summary = "Block a user: messages stop both ways",
     responses(
         (status = 204, description = "Blocked"),
-        (status = 400, description = "INVALID_REQUEST: unreadable JSON, query or path", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "CSRF_FAILED (cookie sessions), ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "NOT_FOUND (unknown user)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "CANNOT_BLOCK_SELF", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<messaging_domain::service::SafetyError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -46,10 +41,7 @@ pub async fn block(
     summary = "Lift a block",
     responses(
         (status = 204, description = "Unblocked"),
-        (status = 400, description = "INVALID_REQUEST: unreadable JSON, query or path", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "CSRF_FAILED (cookie sessions), ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<messaging_domain::service::SafetyError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

@@ -12,6 +12,13 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ReportRequest {
+    /// Why; up to 1 000 characters, with at least one that is not white space or a control
+    /// character.
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"[^\s\x00-\x1f\x7f-\x9f]"
+    )]
     reason: String,
 }
 
@@ -21,12 +28,7 @@ pub struct ReportRequest {
     summary = "Report a message to the admins",
     responses(
         (status = 201, description = "`{report_id}`", body = crate::openapi::ReportCreated),
-        (status = 400, description = "INVALID_REQUEST: unreadable JSON, query or path", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "CSRF_FAILED (cookie sessions), ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "MESSAGE_NOT_FOUND unless the caller can see the message", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<messaging_domain::service::SafetyError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
