@@ -17,12 +17,16 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct UserListQuery {
     /// Words in the user name, name or email address (case-insensitive).
+    #[param(max_length = 100)]
     q: Option<String>,
     /// `student`, `tutor`, `patient`, `clinician` or `admin`.
+    #[param(pattern = r"^(student|tutor|patient|clinician|admin)?$")]
     role: Option<String>,
     /// 1-based page (1).
+    #[param(minimum = 1, maximum = 10000)]
     page: Option<i64>,
     /// 1..=100 (50).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
 }
 
@@ -50,7 +54,7 @@ const USER_LIMIT: LimitSpec = LimitSpec {
         (status = 200, description = "One page of users, by id", body = UserListResponse),
         (status = 400, description = "INVALID_REQUEST", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "ADMIN_ONLY, ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "ADMIN_ONLY", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
     ),

@@ -43,7 +43,7 @@ pub struct PatientsResponse {
     responses(
         (status = 200, description = "Every assigned, active patient, by name", body = PatientsResponse),
         (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "CLINICIAN_ONLY, ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "CLINICIAN_ONLY", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
     ),
     security(("bearer" = []), ("session_cookie" = []))

@@ -30,7 +30,6 @@ pub struct MeResponse {
     responses(
         (status = 200, description = "The caller's account", body = MeResponse),
         (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
     ),
     security(("bearer" = []), ("session_cookie" = []))

@@ -14,6 +14,7 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct DirectoryQuery {
     /// Words in the name or user name (case-insensitive), at most 100 characters.
+    #[param(max_length = 100)]
     q: Option<String>,
 }
 
@@ -41,7 +42,6 @@ pub struct DirectoryResponse {
         (status = 200, description = "At most 50 people, by name", body = DirectoryResponse),
         (status = 400, description = "INVALID_REQUEST", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
     ),
