@@ -235,8 +235,9 @@ impl Connection {
     async fn on_signal(&mut self, signal: Signal) -> Result<(), End> {
         match signal {
             Signal::Stored(entry) if entry.seq == self.cursor + 1 => {
+                self.send(frames::stored(&entry)).await?;
                 self.cursor = entry.seq;
-                self.send(frames::stored(&entry)).await
+                Ok(())
             }
             Signal::Stored(entry) if entry.seq > self.cursor => self.catch_up().await,
             Signal::Stored(_) => Ok(()),
@@ -258,16 +259,17 @@ impl Connection {
                 Replay::Events(entries) => {
                     let full = entries.len() == REPLAY_BATCH as usize;
                     for entry in entries {
-                        self.cursor = entry.seq;
                         self.send(frames::stored(&entry)).await?;
+                        self.cursor = entry.seq;
                     }
                     if !full {
                         return Ok(());
                     }
                 }
                 Replay::Resync { latest } => {
+                    self.send(frames::resync(latest)).await?;
                     self.cursor = latest;
-                    return self.send(frames::resync(latest)).await;
+                    return Ok(());
                 }
             }
         }

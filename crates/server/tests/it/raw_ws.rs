@@ -53,23 +53,33 @@ impl RawWs {
         self.buf.extend_from_slice(&chunk[..n]);
     }
 
-    /// Reads frames until the server's close frame: the JSON text frames and the close code.
-    pub async fn read_until_close(&mut self) -> (Vec<Value>, Option<u16>) {
+    /// Writes raw bytes (frames built with [`client_frame`] or anything else).
+    pub async fn write(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).await.unwrap();
+    }
+
+    /// Reads frames until the server's close frame: the JSON text frames and the close code and
+    /// reason.
+    pub async fn read_until_close(&mut self) -> (Vec<Value>, Option<(u16, String)>) {
         self.read_frames(usize::MAX).await
     }
 
-    /// Reads up to `count` JSON text frames, stopping early at a close frame (whose code comes
-    /// back too).
-    pub async fn read_frames(&mut self, count: usize) -> (Vec<Value>, Option<u16>) {
+    /// Reads up to `count` JSON text frames, stopping early at a close frame (whose code and
+    /// reason come back too).
+    pub async fn read_frames(&mut self, count: usize) -> (Vec<Value>, Option<(u16, String)>) {
         let mut frames = Vec::new();
         while frames.len() < count {
             let (opcode, payload) = self.next_frame().await;
             match opcode {
                 0x1 => frames.push(serde_json::from_slice(&payload).unwrap()),
                 0x8 => {
-                    let code =
-                        (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
-                    return (frames, code);
+                    let close = (payload.len() >= 2).then(|| {
+                        (
+                            u16::from_be_bytes([payload[0], payload[1]]),
+                            String::from_utf8_lossy(&payload[2..]).into_owned(),
+                        )
+                    });
+                    return (frames, close);
                 }
                 _ => {}
             }

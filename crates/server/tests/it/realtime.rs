@@ -628,16 +628,23 @@ pub async fn a_slow_consumer_is_cut_off_and_resumes_without_loss(app: &TestApp) 
         let sent = slow.send(&amy, &bea, &format!("{i} {body}")).await;
         sent_ids.push(sent["id"].as_i64().unwrap());
     }
-    // Now read what was delivered before the cut, then the close code.
+    // Now read what was delivered before the cut, then the close code and reason.
     let (frames, close) = raw.read_until_close().await;
-    assert_eq!(close, Some(4008), "the slow consumer is cut off");
+    let (code, reason) = close.expect("a close frame");
+    assert_eq!(code, 4008, "the slow consumer is cut off ({reason})");
     let delivered: Vec<&Value> = frames.iter().collect();
     let last_seq = delivered.last().map_or(0, |f| f["seq"].as_u64().unwrap());
     assert!(delivered.len() < sent_ids.len(), "cut off before the end");
+    // The reason names the last entry the client received, which is where it resumes.
+    let resume_from: u64 = reason
+        .rsplit_once("since=")
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or_else(|| panic!("no since=N in {reason:?}"));
+    assert_eq!(resume_from, last_seq, "{reason}");
 
-    // Resume: exactly the rest, in order.
+    // Resume from the reason's number: exactly the rest, in order.
     let mut ws = slow
-        .ws(&format!("/ws?token={}&since={last_seq}", bea.token), &[])
+        .ws(&format!("/ws?token={}&since={resume_from}", bea.token), &[])
         .await;
     assert_eq!(ws.next_json().await["type"], "connected");
     let mut seen: Vec<i64> = delivered
