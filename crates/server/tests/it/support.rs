@@ -411,9 +411,34 @@ impl WsClient {
         }
     }
 
+    /// Every JSON frame (presence changes included) until none came for `ms`.
+    pub async fn frames_until_quiet(&mut self, ms: u64) -> Vec<Value> {
+        use futures_util::StreamExt;
+        let quiet = std::time::Duration::from_millis(ms);
+        let mut frames = Vec::new();
+        loop {
+            match tokio::time::timeout(quiet, self.framed.next()).await {
+                Err(_) => return frames,
+                Ok(Some(Ok(awc::ws::Frame::Text(text)))) => {
+                    frames.push(serde_json::from_slice(&text).expect("JSON frame"));
+                }
+                Ok(Some(Ok(awc::ws::Frame::Ping(bytes)))) => {
+                    self.send_raw(awc::ws::Message::Pong(bytes)).await;
+                }
+                Ok(Some(Ok(_))) => {}
+                other => panic!("expected frames, got {other:?}"),
+            }
+        }
+    }
+
     pub async fn send_json(&mut self, value: Value) {
         self.send_raw(awc::ws::Message::Text(value.to_string().into()))
             .await;
+    }
+
+    /// Sends any frame (fragments, close).
+    pub async fn send_message(&mut self, message: awc::ws::Message) {
+        self.send_raw(message).await;
     }
 
     async fn send_raw(&mut self, message: awc::ws::Message) {

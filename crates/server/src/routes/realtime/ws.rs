@@ -8,17 +8,21 @@
 //! HTTP error on the upgrade reaches its script as a bare failure): a page from an origin that
 //! is not allowed gets 4003, bad or missing credentials 1008. The query string holds tokens and
 //! tickets: nothing here logs it (the request log shows the route pattern only).
+//!
+//! What the client sends passes [`frame_limit`](crate::realtime::frame_limit) before actix-ws
+//! decodes it, so a frame or fragmented message over the limit is refused (1009) from its header.
 
 use std::collections::HashMap;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use messaging_domain::event::StreamSeq;
 use messaging_domain::user::User;
 
 use crate::auth::{SESSION_COOKIE, client_addr, session_user, token_hash};
 use crate::problem::Problem;
-use crate::realtime::socket::{self, CLOSE_BAD_ORIGIN, CLOSE_POLICY, Opened};
+use crate::realtime::frame_limit;
+use crate::realtime::socket::{self, CLOSE_BAD_ORIGIN, CLOSE_POLICY, MAX_CLIENT_MESSAGE, Opened};
 use crate::state::AppState;
 
 /// The upgrade handler, for every WebSocket path.
@@ -31,6 +35,10 @@ pub async fn ws(
     state: web::Data<AppState>,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, Problem> {
+    let (mut guarded, tripwire) = frame_limit::guard(body, MAX_CLIENT_MESSAGE);
+    let body = web::Payload::from_request(&req, &mut guarded)
+        .await
+        .map_err(|_| Problem::invalid_request("The request body cannot be read"))?;
     let (response, session, stream) = actix_ws::handle(&req, body).map_err(|_| {
         Problem::invalid_request(
             "Expected a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)",
@@ -66,6 +74,7 @@ pub async fn ws(
             expires_at,
             client_addr: addr,
             since,
+            tripwire,
         };
         socket::serve(state, session, stream, opened, keep_alive).await;
     });
