@@ -8,6 +8,7 @@ pub mod dto;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
+pub mod passwords;
 pub mod problem;
 pub mod rate_limit;
 pub mod realtime;

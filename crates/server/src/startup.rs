@@ -51,6 +51,9 @@ pub enum StartupError {
     /// A setting has an unusable value.
     #[error("invalid setting {0}")]
     Setting(&'static str),
+    /// The password hashing threads could not be started.
+    #[error("password hashing threads")]
+    Hashing(#[source] std::io::Error),
     /// The attachment storage or scanner could not be set up.
     #[error("attachments")]
     Attachments(#[from] crate::attachments::AttachmentSetupError),
@@ -109,6 +112,11 @@ impl Application {
             settings.refresh_token_ttl_secs,
             settings.session_idle_secs,
         )?;
+        let hash_threads = settings.hash_threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
+        let passwords = crate::passwords::PasswordHasher::start(hash_threads, settings.hash_queue)
+            .map_err(StartupError::Hashing)?;
         let hub = Hub::new(store.clone(), settings.ws_queue);
         hub.start(TimeDelta::hours(i64::from(
             settings.event_retention_hours.max(1),
@@ -158,6 +166,7 @@ impl Application {
             admin: Arc::new(admin),
             store,
             tokens: Arc::new(tokens),
+            passwords,
             default_role,
             hub: hub.clone(),
             realtime: Arc::new(crate::routes::realtime::RealtimeSettings::from_settings(

@@ -38,6 +38,8 @@ pub struct AppState {
     pub store: Store,
     /// Token signing keys and lifetimes.
     pub tokens: Arc<TokenKeys>,
+    /// The password hashing threads and their queue.
+    pub passwords: crate::passwords::PasswordHasher,
     /// Role of self-registered users.
     pub default_role: Role,
     /// Real-time delivery to this instance's WebSockets.

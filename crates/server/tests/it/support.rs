@@ -275,8 +275,17 @@ impl TestApp {
     /// logs in through the API.
     pub async fn user_with_role(&self, username: &str, role: Role) -> TestUser {
         let hash = server::auth::hash_password(PASSWORD).unwrap();
-        let user = self
-            .store
+        let id = self.account_with_hash(username, role, hash).await;
+        let tokens = self.login(username).await;
+        TestUser {
+            id,
+            token: tokens["access_token"].as_str().unwrap().into(),
+        }
+    }
+
+    /// Creates an account with a given password hash straight in the store; returns its id.
+    pub async fn account_with_hash(&self, username: &str, role: Role, hash: String) -> i64 {
+        self.store
             .create_account(
                 NewAccount {
                     username: Username::parse(username).unwrap(),
@@ -296,12 +305,9 @@ impl TestApp {
                 },
             )
             .await
-            .unwrap();
-        let tokens = self.login(username).await;
-        TestUser {
-            id: user.id.0,
-            token: tokens["access_token"].as_str().unwrap().into(),
-        }
+            .unwrap()
+            .id
+            .0
     }
 
     /// Sends `text` from one user to another; asserts 201 and returns the message.

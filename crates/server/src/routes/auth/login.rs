@@ -10,7 +10,7 @@ use messaging_domain::ports::{Accounts, AuditLog};
 use serde::Deserialize;
 
 use super::issue_tokens;
-use crate::auth::{Secret, client_addr, verify_password_off_thread};
+use crate::auth::{Secret, client_addr};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -34,7 +34,8 @@ pub struct LoginRequest {
         (status = 401, description = "INVALID_CREDENTIALS (same for unknown users)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 429, description = "RATE_LIMITED (with Retry-After)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "SERVER_BUSY: every password hashing thread is busy and the queue is full (with Retry-After)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
     )
 )]
 #[post("/auth/login")]
@@ -60,7 +61,7 @@ pub async fn login(
         Some((user, hash)) => (Some(user), hash),
         None => (None, state.tokens.dummy_hash().to_owned()),
     };
-    let password_ok = verify_password_off_thread(body.password, hash).await?;
+    let password_ok = state.passwords.verify(body.password, hash).await?;
     let user = user.filter(|u| password_ok && u.is_active);
     let audit = AuditRecord {
         actor: user.as_ref().map(|u| u.id),

@@ -10,7 +10,7 @@ use messaging_domain::audit::{AuditAction, AuditRecord};
 use messaging_domain::ports::Accounts;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Secret, client_addr, hash_password_off_thread};
+use crate::auth::{Secret, client_addr};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -48,7 +48,8 @@ const MAX_PASSWORD: usize = 128;
         (status = 415, description = "UNSUPPORTED_MEDIA_TYPE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 429, description = "RATE_LIMITED (with Retry-After)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 503, description = "SERVER_BUSY: every password hashing thread is busy and the queue is full (with Retry-After)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
     )
 )]
 #[post("/auth/register")]
@@ -80,7 +81,7 @@ pub async fn register(
         }
         .into());
     }
-    let password_hash = hash_password_off_thread(body.password).await?;
+    let password_hash = state.passwords.hash(body.password).await?;
     let account = NewAccount {
         username,
         email,
