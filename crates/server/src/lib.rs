@@ -7,6 +7,7 @@ pub mod clock;
 pub mod dto;
 pub mod idempotency;
 pub mod metrics;
+pub mod multipart_limits;
 pub mod openapi;
 pub mod passwords;
 pub mod problem;

@@ -782,41 +782,75 @@ async fn stream_upload(
     total: usize,
 ) -> (u16, Value, usize) {
     let boundary = "----msgteststream";
-    let preamble = format!(
+    let mut prefix = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"recipient_id\"\r\n\r\n{}\r\n\
          --{boundary}\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nbig\r\n\
          --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
          Content-Type: application/octet-stream\r\n\r\n",
         files.bob.id
-    );
+    )
+    .into_bytes();
+    prefix.extend_from_slice(head);
     let epilogue = format!("\r\n--{boundary}--\r\n");
-    let length = preamble.len() + total + epilogue.len();
+    let (status, body, written) = stream_multipart(
+        files,
+        boundary,
+        &prefix,
+        total - head.len(),
+        epilogue.as_bytes(),
+    )
+    .await;
+    (
+        status,
+        body,
+        written.saturating_sub(prefix.len()) + head.len(),
+    )
+}
+
+/// Streams a multipart request from Alice over a raw connection: `prefix`, then `filler` bytes of
+/// `a`, then `suffix`, reading the response while it writes. Returns the status, the body and how
+/// many bytes of the body were written before the response came.
+async fn stream_multipart(
+    files: &FileApp,
+    boundary: &str,
+    prefix: &[u8],
+    filler: usize,
+    suffix: &[u8],
+) -> (u16, Value, usize) {
+    let length = prefix.len() + filler + suffix.len();
     let address = files.app.base.trim_start_matches("http://").to_owned();
     let stream = tokio::net::TcpStream::connect(&address).await.unwrap();
     let (mut reader, mut writer) = stream.into_split();
-    let request = format!(
+    let mut request = format!(
         "POST /api/messages/with-attachment HTTP/1.1\r\nHost: {address}\r\n\
          Authorization: Bearer {}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n\
-         Content-Length: {length}\r\n\r\n{preamble}",
+         Content-Length: {length}\r\n\r\n",
         files.alice.token
-    );
-    let head = head.to_vec();
+    )
+    .into_bytes();
+    let head_len = request.len();
+    request.extend_from_slice(prefix);
+    let suffix = suffix.to_vec();
     let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = std::sync::Arc::clone(&written);
     let writing = actix_rt::spawn(async move {
         let result: std::io::Result<()> = async {
-            writer.write_all(request.as_bytes()).await?;
-            writer.write_all(&head).await?;
-            let mut sent = head.len();
+            writer.write_all(&request).await?;
+            let mut sent = request.len() - head_len;
+            counter.store(sent, std::sync::atomic::Ordering::SeqCst);
             // The same 64 KiB over and over: the client holds no more than that.
             let chunk = vec![b'a'; 64 * 1024];
-            while sent < total {
-                let n = chunk.len().min(total - sent);
+            let mut left = filler;
+            while left > 0 {
+                let n = chunk.len().min(left);
                 writer.write_all(&chunk[..n]).await?;
+                left -= n;
                 sent += n;
                 counter.store(sent, std::sync::atomic::Ordering::SeqCst);
             }
-            writer.write_all(epilogue.as_bytes()).await
+            writer.write_all(&suffix).await?;
+            counter.store(sent + suffix.len(), std::sync::atomic::Ordering::SeqCst);
+            Ok(())
         }
         .await;
         // The server may close the connection once it has answered.
@@ -904,5 +938,46 @@ async fn an_oversized_upload_is_cut_off_without_buffering_it() {
         "{body}"
     );
     assert_eq!(body["max_bytes"], 5 * 1024 * 1024);
+    assert_eq!(files.message_count().await, 1);
+}
+
+/// Junk before the first boundary (the preamble) is skipped in one pass, and the whole request has
+/// a size cap: 32 MiB of junk is refused with 413 `PAYLOAD_TOO_LARGE` once the cap is crossed,
+/// before the client has sent it all, and stores nothing. A short preamble (RFC 2046 allows
+/// one) is skipped and the form accepted.
+#[actix_web::test]
+async fn junk_before_the_first_boundary_counts_toward_the_request_cap() {
+    let Some(files) = spawn(Backend::Sqlite, Storage::Local, Scanner::None, 3600).await else {
+        return;
+    };
+    let boundary = "----msgtestjunk";
+    let form = format!(
+        "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"recipient_id\"\r\n\r\n{}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nafter junk\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\
+         Content-Type: text/plain\r\n\r\nplain text\r\n--{boundary}--\r\n",
+        files.bob.id
+    );
+    let total = 32 * 1024 * 1024;
+    let (status, body, written) =
+        stream_multipart(&files, boundary, b"", total, form.as_bytes()).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (413, Some("PAYLOAD_TOO_LARGE")),
+        "{body}"
+    );
+    let cap = body["max_bytes"].as_u64().expect("max_bytes");
+    assert!(cap < total as u64, "{body}");
+    assert!(written < total, "answered after {written} of {total} bytes");
+    assert_eq!(files.message_count().await, 0);
+    assert!(
+        files.stored_files().is_empty(),
+        "{:?}",
+        files.stored_files()
+    );
+
+    let (status, body, _) = stream_multipart(&files, boundary, b"", 1024, form.as_bytes()).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["message"], "after junk");
     assert_eq!(files.message_count().await, 1);
 }

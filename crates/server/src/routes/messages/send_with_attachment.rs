@@ -4,10 +4,13 @@
 //! The file streams through the domain's `FileInspector` into a spool file: each chunk is checked
 //! before it is kept, so a file over its limit is cut off as soon as it crosses it, and memory
 //! holds only the inspector's head and one chunk whatever the client sends. The message is stored
-//! only once the whole file passed, together with it.
+//! only once the whole file passed, together with it. The request's raw bytes pass
+//! [`multipart_limits`](crate::multipart_limits) first: the preamble is skipped in one pass and the
+//! whole body is capped (413 `PAYLOAD_TOO_LARGE`).
 
 use actix_multipart::{Field, Multipart, MultipartError};
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::error::PayloadError;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, post, web};
 use futures_util::StreamExt;
 use messaging_domain::ValidationError;
 use messaging_domain::attachment::{FileInspector, InspectedFile};
@@ -20,6 +23,7 @@ use serde::Serialize;
 use crate::attachments::Spool;
 use crate::auth::AuthUser;
 use crate::dto::{AttachmentResponse, MessageResponse};
+use crate::multipart_limits::{self, MAX_REQUEST_BYTES};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -70,7 +74,7 @@ struct Form {
         (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 403, description = "RECIPIENT_BLOCKED, NOT_ASSIGNED, PATIENT_CANNOT_INITIATE, CONTACT_NOT_ALLOWED, CSRF_FAILED, ACCOUNT_INACTIVE", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "BOOKING_NOT_FOUND", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "FILE_TOO_LARGE (images over 5 MB, other files over 10 MB; cut off while streaming)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "FILE_TOO_LARGE (images over 5 MB, other files over 10 MB; cut off while streaming); PAYLOAD_TOO_LARGE (the whole request over 11 MiB, or a text field over 40 000 bytes)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 415, description = "UNSUPPORTED_FILE_TYPE (decided from the contents: HTML, SVG, scripts and executables never pass); UNSUPPORTED_MEDIA_TYPE (not multipart/form-data)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "EMPTY_FILE, IMAGE_DIMENSIONS_TOO_LARGE, UNREADABLE_IMAGE, VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 429, description = "RATE_LIMITED (with Retry-After)", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
@@ -100,6 +104,12 @@ pub async fn send_with_attachment(
     }
     state.rate_limits.check_send(user.id)?;
     let mut form = Form::default();
+    let boundary = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .and_then(|mime| mime.get_param("boundary").map(|b| b.as_str().to_owned()));
+    let payload = multipart_limits::guard(payload, boundary.as_deref(), MAX_REQUEST_BYTES);
     let mut multipart = Multipart::new(req.headers(), payload);
     let mut parts = 0;
     while let Some(field) = multipart.next().await {
@@ -240,5 +250,14 @@ async fn read_text(mut field: Field, name: &str) -> Result<String, Problem> {
 }
 
 fn malformed(err: MultipartError) -> Problem {
-    Problem::invalid_request(format!("The multipart body cannot be read: {err}"))
+    match err {
+        MultipartError::Payload(PayloadError::Overflow) => Problem::new(
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            "Request too large",
+            format!("A request with an attachment may carry at most {MAX_REQUEST_BYTES} bytes."),
+        )
+        .with("max_bytes", MAX_REQUEST_BYTES),
+        err => Problem::invalid_request(format!("The multipart body cannot be read: {err}")),
+    }
 }
