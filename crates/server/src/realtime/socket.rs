@@ -259,14 +259,6 @@ impl Connection {
         }
     }
 
-    /// Sends a frame when there is one.
-    async fn send_if(&mut self, frame: Option<String>) -> Result<(), End> {
-        match frame {
-            Some(frame) => self.send(frame).await,
-            None => Ok(()),
-        }
-    }
-
     fn kicked(&self, why: Kick) -> End {
         match why {
             Kick::TooSlow => self.too_slow(),
@@ -339,8 +331,10 @@ impl Connection {
                 recipient_id,
                 is_typing,
             } => {
-                if let Some(refused) = refusal(self.typing_quota.take(std::time::Instant::now())) {
-                    return self.send_if(refused).await;
+                match self.typing_quota.take(std::time::Instant::now()) {
+                    Verdict::Allow => {}
+                    Verdict::Drop => return Ok(()),
+                    Verdict::DropAndWarn => return self.send(rate_limited()).await,
                 }
                 match self
                     .state
@@ -363,8 +357,10 @@ impl Connection {
                 }
             }
             ClientFrame::DeliveryReceipt { message_id } => {
-                if let Some(refused) = refusal(self.receipt_quota.take(std::time::Instant::now())) {
-                    return self.send_if(refused).await;
+                match self.receipt_quota.take(std::time::Instant::now()) {
+                    Verdict::Allow => {}
+                    Verdict::Drop => return Ok(()),
+                    Verdict::DropAndWarn => return self.send(rate_limited()).await,
                 }
                 match self
                     .state
@@ -387,17 +383,12 @@ impl Connection {
     }
 }
 
-/// What to answer a frame over its quota with: `None` for a frame within it, `Some(None)` to
-/// drop it silently, `Some(Some(error))` for the first of a run of dropped frames.
-fn refusal(verdict: Verdict) -> Option<Option<String>> {
-    match verdict {
-        Verdict::Allow => None,
-        Verdict::Drop => Some(None),
-        Verdict::DropAndWarn => Some(Some(frames::error(
-            "RATE_LIMITED",
-            "Too many typing or delivery_receipt frames; the excess is dropped",
-        ))),
-    }
+/// The answer to the first of a run of frames over their quota.
+fn rate_limited() -> String {
+    frames::error(
+        "RATE_LIMITED",
+        "Too many typing or delivery_receipt frames; the excess is dropped",
+    )
 }
 
 /// The user's first connection here: mark them present, and tell their partners if no other
