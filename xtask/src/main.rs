@@ -1,10 +1,11 @@
-//! `cargo xtask`: developer tasks. `migrate`, `seed`, `bench db|http|ws`, `audit verify` and `ci` (the
+//! `cargo xtask`: developer tasks. `migrate`, `seed`, `bench db|http|ws|abuse`, `audit verify` and `ci` (the
 //! whole test suite, provisioning PostgreSQL when it is missing).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod audit;
 mod bench;
+mod bench_abuse;
 mod bench_http;
 mod bench_ws;
 mod bench_ws_load;
@@ -62,6 +63,11 @@ enum BenchCommand {
     /// and delivery latency (HTTP send to the recipient's frame) at fixed rates (PostgreSQL).
     /// The server and the load generator run as separate processes.
     Ws(bench_ws::WsArgs),
+    /// Memory and CPU under attack: an oversized WebSocket frame, a login storm, registrations and
+    /// logins in sequence, a multipart body with a huge preamble. Each against a fresh release
+    /// server (SQLite) run as a separate process: peak and settled RSS against a same-run
+    /// baseline, CPU time, and what the client got.
+    Abuse(bench_abuse::AbuseArgs),
     /// The load generator of `bench ws`, run by it as a separate process.
     #[command(name = "ws-load", hide = true)]
     WsLoad(bench_ws_load::WsLoadArgs),
@@ -111,6 +117,9 @@ async fn async_main(command: Command) -> Result<(), String> {
         Command::Bench {
             which: BenchCommand::Ws(args),
         } => bench_ws::ws(args).await,
+        Command::Bench {
+            which: BenchCommand::Abuse(args),
+        } => bench_abuse::abuse(args).await,
         Command::Bench {
             which: BenchCommand::WsLoad(args),
         } => bench_ws_load::run(args).await,
