@@ -76,7 +76,7 @@ const SECRET: &str = "bench-ws-secret-bench-ws-secret-bench-ws";
 const TOKEN_TTL_SECS: u32 = 4 * 3600;
 
 /// Kills the child on every way out of the benchmark.
-struct Killed(Child);
+pub(crate) struct Killed(pub(crate) Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
@@ -528,7 +528,7 @@ async fn create_users(
     Ok(ids)
 }
 
-fn build_server(workspace: &Path) -> Result<(), String> {
+pub(crate) fn build_server(workspace: &Path) -> Result<(), String> {
     eprintln!("bench ws: cargo build --release -p server");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
@@ -561,7 +561,7 @@ fn raised_open_files(program: &Path) -> Command {
     command
 }
 
-fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     listener
         .local_addr()
@@ -570,7 +570,7 @@ fn free_port() -> Result<u16, String> {
 }
 
 /// Polls `GET /readyz` until it answers 200 (30 s at most).
-async fn wait_ready(port: u16, server: &mut Child, log: &Path) -> Result<(), String> {
+pub(crate) async fn wait_ready(port: u16, server: &mut Child, log: &Path) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(30);
     let tail = || {
         std::fs::read_to_string(log)
@@ -601,7 +601,7 @@ async fn readyz(port: u16) -> Result<bool, std::io::Error> {
 }
 
 /// The commit the server was built from, and whether `crates/` had uncommitted changes.
-fn git_state(workspace: &Path) -> String {
+pub(crate) fn git_state(workspace: &Path) -> String {
     let run = |args: &[&str]| {
         Command::new("git")
             .args(args)
@@ -623,7 +623,7 @@ fn git_state(workspace: &Path) -> String {
     )
 }
 
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let memory = std::fs::read_to_string("/proc/meminfo")
         .ok()

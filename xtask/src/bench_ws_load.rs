@@ -478,7 +478,7 @@ async fn device(
 
 /// Connects, upgrades and reads the `connected` frame; returns the stream and any bytes read past
 /// that frame.
-async fn open_socket(port: u16, token: &str) -> Result<(TcpStream, Vec<u8>), String> {
+pub(crate) async fn open_socket(port: u16, token: &str) -> Result<(TcpStream, Vec<u8>), String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))
         .await
         .map_err(|e| format!("connect: {e}"))?;
@@ -631,15 +631,15 @@ fn decode(text: &[u8]) -> Option<usize> {
     })
 }
 
-struct Frame {
-    fin: bool,
-    opcode: u8,
-    payload: std::ops::Range<usize>,
-    used: usize,
+pub(crate) struct Frame {
+    pub(crate) fin: bool,
+    pub(crate) opcode: u8,
+    pub(crate) payload: std::ops::Range<usize>,
+    pub(crate) used: usize,
 }
 
 /// One server frame (unmasked) from the front of `buffer`, if it is all there.
-fn parse_frame(buffer: &[u8]) -> Result<Option<Frame>, String> {
+pub(crate) fn parse_frame(buffer: &[u8]) -> Result<Option<Frame>, String> {
     if buffer.len() < 2 {
         return Ok(None);
     }

@@ -1,11 +1,14 @@
 //! The minimal HTTP/1.1 client pieces the benchmarks share: their load is written by hand over
 //! keep-alive connections, so that no client library's cost is counted as the server's.
 
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Reads whatever the connection has next onto the end of `buffer`.
-pub async fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<(), String> {
+pub async fn read_more(
+    stream: &mut (impl AsyncRead + Unpin),
+    buffer: &mut Vec<u8>,
+) -> Result<(), String> {
     let mut chunk = [0u8; 4096];
     let n = stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
     if n == 0 {
@@ -21,7 +24,10 @@ pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Reads one HTTP/1.1 response with a Content-Length body into `buffer`; returns its status.
-pub async fn read_response(conn: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<u16, String> {
+pub async fn read_response(
+    conn: &mut (impl AsyncRead + Unpin),
+    buffer: &mut Vec<u8>,
+) -> Result<u16, String> {
     buffer.clear();
     loop {
         if let Some(end) = find(buffer, b"\r\n\r\n") {
@@ -46,4 +52,31 @@ pub async fn read_response(conn: &mut TcpStream, buffer: &mut Vec<u8>) -> Result
         }
         read_more(conn, buffer).await?;
     }
+}
+
+/// One `POST` of a JSON body on a connection of its own (`Connection: close`); returns the
+/// status and the response body.
+pub async fn post_json(
+    port: u16,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> Result<(u16, Vec<u8>), String> {
+    let mut conn = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let authorization = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{authorization}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    conn.write_all(request.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut buffer = Vec::new();
+    let status = read_response(&mut conn, &mut buffer).await?;
+    let start = find(&buffer, b"\r\n\r\n").map_or(buffer.len(), |end| end + 4);
+    Ok((status, buffer.split_off(start)))
 }

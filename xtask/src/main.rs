@@ -1,4 +1,4 @@
-//! `cargo xtask`: developer tasks. `migrate`, `seed`, `bench db|http|ws|mask`, `audit verify`,
+//! `cargo xtask`: developer tasks. `migrate`, `seed`, `bench db|http|ws|mask|abuse`, `audit verify`,
 //! `schemathesis`, `screenshots` and `ci` (the whole test suite, provisioning PostgreSQL when it is
 //! missing).
 
@@ -6,6 +6,7 @@
 
 mod audit;
 mod bench;
+mod bench_abuse;
 mod bench_http;
 mod bench_mask;
 mod bench_ws;
@@ -79,6 +80,11 @@ enum BenchCommand {
     /// The cost of masking contact details: adversarial inputs against ordinary prose at 1 000
     /// and 10 000 characters, in the debug and the release build.
     Mask(bench_mask::MaskArgs),
+    /// Memory and CPU under attack: an oversized WebSocket frame, a login storm, registrations and
+    /// logins in sequence, a multipart body with a huge preamble. Each against a fresh release
+    /// server (SQLite) run as a separate process: peak and settled RSS against a same-run
+    /// baseline, CPU time, and what the client got.
+    Abuse(bench_abuse::AbuseArgs),
     /// The load generator of `bench ws`, run by it as a separate process.
     #[command(name = "ws-load", hide = true)]
     WsLoad(bench_ws_load::WsLoadArgs),
@@ -133,6 +139,9 @@ async fn async_main(command: Command) -> Result<(), String> {
         Command::Bench {
             which: BenchCommand::Ws(args),
         } => bench_ws::ws(args).await,
+        Command::Bench {
+            which: BenchCommand::Abuse(args),
+        } => bench_abuse::abuse(args).await,
         Command::Bench {
             which: BenchCommand::WsLoad(args),
         } => bench_ws_load::run(args).await,

@@ -17,7 +17,7 @@ use messaging_domain::ports::{AccountStatuses, HashError, PasswordHasher};
 use messaging_domain::user::UserId;
 use messaging_store::Store;
 
-use crate::auth::{Secret, hash_password_off_thread, verify_password_off_thread};
+use crate::auth::Secret;
 
 /// How long a cached account status is used: well under the one second within which a
 /// deactivation must hold everywhere.
@@ -81,41 +81,54 @@ impl AccountStatuses for StatusCache {
     }
 }
 
-/// argon2id hashing on the blocking pool.
+/// The domain's password-hashing port over the server's bounded hashing threads
+/// ([`crate::passwords::PasswordHasher`]).
 #[derive(Debug, Clone)]
 pub struct Argon2Hasher {
+    threads: crate::passwords::PasswordHasher,
     /// A hash of a random password, verified against when a login names an unknown user, so that
     /// unknown and known names take the same time to refuse.
     dummy: Arc<str>,
 }
 
 impl Argon2Hasher {
-    /// A hasher with a fresh dummy hash.
+    /// A hasher over `threads`, with a fresh dummy hash.
     ///
     /// # Errors
     /// [`crate::auth::KeyError`] when there is no randomness or hashing fails.
-    pub fn new() -> Result<Self, crate::auth::KeyError> {
+    pub fn new(threads: crate::passwords::PasswordHasher) -> Result<Self, crate::auth::KeyError> {
         let dummy = crate::auth::hash_password(&crate::auth::random_token()?)?;
         Ok(Self {
+            threads,
             dummy: dummy.into(),
         })
+    }
+}
+
+fn hashing_error(err: crate::passwords::HashingError) -> HashError {
+    match err {
+        crate::passwords::HashingError::Busy => HashError::Busy,
+        other => HashError::Failed(other.to_string()),
     }
 }
 
 #[async_trait]
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: Password) -> Result<String, HashError> {
-        hash_password_off_thread(Secret::new(password.expose().to_owned()))
+        self.threads
+            .hash(Secret::new(password.expose().to_owned()))
             .await
-            .map_err(|p| HashError::Failed(p.to_string()))
+            .map_err(hashing_error)
     }
 
     async fn verify(&self, password: Password, hash: Option<String>) -> Result<bool, HashError> {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy.to_string());
-        let ok = verify_password_off_thread(Secret::new(password.expose().to_owned()), hash)
+        let ok = self
+            .threads
+            .verify(Secret::new(password.expose().to_owned()), hash)
             .await
-            .map_err(|p| HashError::Failed(p.to_string()))?;
+            .map_err(hashing_error)?;
         Ok(ok && known)
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_web::http::{Method, StatusCode};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use argon2::{Argon2, PasswordHasher};
 use base64::Engine;
 use futures_util::future::LocalBoxFuture;
 use hmac::{Hmac, Mac};
@@ -301,7 +301,8 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Hashes a password with argon2id (OWASP minimum parameters, the crate's defaults). Slow on
-/// purpose: call it through [`hash_password_off_thread`] from async code.
+/// purpose, and 19 MiB of memory: requests hash through [`crate::passwords::PasswordHasher`];
+/// this is for start-up and tools.
 ///
 /// # Errors
 /// [`KeyError::Hash`] when hashing fails.
@@ -310,31 +311,6 @@ pub fn hash_password(password: &str) -> Result<String, KeyError> {
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
         .map_err(|e| KeyError::Hash(e.to_string()))
-}
-
-/// Hashes a password on the blocking thread pool.
-///
-/// # Errors
-/// A 500 [`Problem`] when hashing fails.
-pub async fn hash_password_off_thread(password: Secret) -> Result<String, Problem> {
-    web::block(move || hash_password(password.expose()))
-        .await
-        .map_err(|e| Problem::internal(&e))?
-        .map_err(|e| Problem::internal(&e))
-}
-
-/// Verifies a password against a stored hash on the blocking thread pool.
-///
-/// # Errors
-/// A 500 [`Problem`] when the blocking pool fails.
-pub async fn verify_password_off_thread(password: Secret, hash: String) -> Result<bool, Problem> {
-    web::block(move || {
-        Argon2::default()
-            .verify_password(password.expose().as_bytes(), hash.as_str())
-            .is_ok()
-    })
-    .await
-    .map_err(|e| Problem::internal(&e))
 }
 
 /// The authenticated caller: an active account, as the domain decided from the bearer token or

@@ -284,6 +284,23 @@ impl From<StoreError> for Problem {
     }
 }
 
+impl From<crate::passwords::HashingError> for Problem {
+    fn from(err: crate::passwords::HashingError) -> Self {
+        use crate::passwords::HashingError;
+        match err {
+            // The queue drains at tens of hashes a second per thread: a second is plenty.
+            HashingError::Busy => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVER_BUSY",
+                "Server busy",
+                "Too many password checks are waiting; try again shortly.",
+            )
+            .with_retry_after(1),
+            HashingError::Stopped | HashingError::Failed(_) => Problem::internal(&err),
+        }
+    }
+}
+
 impl From<ContactRefusal> for Problem {
     fn from(err: ContactRefusal) -> Self {
         let detail = err.to_string();

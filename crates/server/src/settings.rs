@@ -126,6 +126,16 @@ pub struct Settings {
     )]
     pub register_per_hour_per_username: u32,
 
+    /// Threads that hash and verify passwords (default: one per core). Each holds one argon2
+    /// memory block (19 MiB) for good, so this bounds what a login storm can cost in memory.
+    #[arg(long, env = "MESSAGING_HASH_THREADS")]
+    pub hash_threads: Option<usize>,
+
+    /// Password checks (logins, registrations) that may wait for a hashing thread; beyond them a
+    /// request is answered 503 `SERVER_BUSY` with `Retry-After`.
+    #[arg(long, env = "MESSAGING_HASH_QUEUE", default_value_t = 32)]
+    pub hash_queue: usize,
+
     /// Origins (`scheme://host[:port]`, comma-separated) whose pages may open WebSockets, besides
     /// this server's own; clients that send no `Origin` (not browsers) are let through.
     #[arg(

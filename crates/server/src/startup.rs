@@ -53,6 +53,9 @@ pub enum StartupError {
     /// A setting has an unusable value.
     #[error("invalid setting {0}")]
     Setting(&'static str),
+    /// The password hashing threads could not be started.
+    #[error("password hashing threads")]
+    Hashing(#[source] std::io::Error),
     /// The attachment storage or scanner could not be set up.
     #[error("attachments")]
     Attachments(#[from] crate::attachments::AttachmentSetupError),
@@ -111,6 +114,11 @@ impl Application {
             settings.refresh_token_ttl_secs,
             settings.session_idle_secs,
         )?;
+        let hash_threads = settings.hash_threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
+        let passwords = crate::passwords::PasswordHasher::start(hash_threads, settings.hash_queue)
+            .map_err(StartupError::Hashing)?;
         let statuses = StatusCache::new(store.clone());
         let hub = Hub::new(store.clone(), settings.ws_queue, statuses.clone());
         hub.start(TimeDelta::hours(i64::from(
@@ -137,7 +145,7 @@ impl Application {
             store.clone(),
             store.clone(),
             statuses,
-            Argon2Hasher::new()?,
+            Argon2Hasher::new(passwords)?,
             hub.clone(),
             SystemClock,
             CredentialPolicy {

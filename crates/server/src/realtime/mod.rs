@@ -8,7 +8,9 @@
 //! twice (in-process and by NOTIFY), out of order (two workers committing close together) or not
 //! at all (a lost notification, a full queue) still reach the device exactly once, in order.
 
+pub mod frame_limit;
 pub mod frames;
+pub mod quota;
 pub mod socket;
 
 use std::collections::HashMap;

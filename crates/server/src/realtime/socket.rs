@@ -1,10 +1,11 @@
 //! One WebSocket connection, from the upgrade until it closes: replay from `since`, the live
-//! stream, client frames (ping, typing, delivery receipts), keep-alive and the close codes.
+//! stream, client frames (ping, typing, delivery receipts; fragmented ones reassembled, typing
+//! and receipts held to a quota), keep-alive and the close codes.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, MessageStream, ProtocolError, Session};
 use chrono::Utc;
 use futures_util::StreamExt;
 use messaging_domain::accounts::SessionKey;
@@ -15,7 +16,9 @@ use messaging_domain::service::{Actor, LiveError};
 use messaging_domain::user::{User, UserId};
 use tokio::time::Instant;
 
+use super::frame_limit::Tripwire;
 use super::frames::{self, ClientFrame};
+use super::quota::{self, FrameQuota, Verdict};
 use super::{ConnectionHandle, Hub, Kick, PRESENCE_STALE_SECS, Signal};
 use crate::state::AppState;
 
@@ -33,11 +36,15 @@ pub const CLOSE_POLICY: u16 = 1008;
 pub const CLOSE_TRY_AGAIN: u16 = 1013;
 /// Close code: the client fell a whole queue behind; reconnect with `since`.
 pub const CLOSE_TOO_SLOW: u16 = 4008;
+/// Close code: a frame or message over [`MAX_CLIENT_MESSAGE`] (RFC 6455's "message too big").
+pub const CLOSE_TOO_BIG: u16 = 1009;
+
+/// The largest frame, or message reassembled from fragments, a client may send (clients send
+/// small JSON frames only).
+pub const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
 
 /// Entries read from the store per replay query.
 const REPLAY_BATCH: u32 = 256;
-/// The largest frame a client may send (clients send small control frames only).
-const MAX_CLIENT_FRAME: usize = 16 * 1024;
 
 /// Keep-alive timings.
 #[derive(Debug, Clone, Copy)]
@@ -62,12 +69,16 @@ pub struct Opened {
     pub client_addr: Option<String>,
     /// Replay entries after this position first.
     pub since: Option<StreamSeq>,
+    /// Tells whether the frame limit ended the client's byte stream.
+    pub tripwire: Tripwire,
 }
 
 /// Why a connection ends.
 enum End {
-    /// The client closed or vanished.
+    /// The client vanished.
     Gone,
+    /// The client closed it: answer with a Close frame echoing its code (RFC 6455 §5.5.1).
+    Answer(Option<CloseCode>),
     /// We close it with this code and reason.
     Close(u16, String),
 }
@@ -89,7 +100,10 @@ struct Connection {
     actor: Actor,
     session: Session,
     handle: Arc<ConnectionHandle>,
+    /// The last stream entry handed to the session (so the client gets it before any close).
     cursor: StreamSeq,
+    typing_quota: FrameQuota,
+    receipt_quota: FrameQuota,
 }
 
 /// Serves one connection until it ends.
@@ -118,8 +132,16 @@ pub async fn serve(
         session,
         handle: Arc::clone(&registration.handle),
         cursor: 0,
+        typing_quota: FrameQuota::new(quota::TYPING, std::time::Instant::now()),
+        receipt_quota: FrameQuota::new(quota::RECEIPTS, std::time::Instant::now()),
     };
-    let mut stream = stream.max_frame_size(MAX_CLIENT_FRAME);
+    // Nothing over the limit gets this far (the frame limit cuts the byte stream at its
+    // header); the codec's and the aggregator's own limits are the same, as a second line.
+    let mut stream = stream
+        .max_frame_size(MAX_CLIENT_MESSAGE)
+        .aggregate_continuations()
+        .max_continuation_size(MAX_CLIENT_MESSAGE);
+    let tripwire = opened.tripwire;
     let end = async {
         let latest = event_log_latest(&conn).await?;
         conn.cursor = opened.since.unwrap_or(latest);
@@ -153,15 +175,22 @@ pub async fn serve(
                 message = stream.next() => {
                     last_heard = Instant::now();
                     match message {
-                        Some(Ok(Message::Text(text))) => conn.on_client_frame(&text).await?,
-                        Some(Ok(Message::Ping(bytes))) => {
+                        Some(Ok(AggregatedMessage::Text(text))) => {
+                            conn.on_client_frame(&text).await?;
+                        }
+                        Some(Ok(AggregatedMessage::Ping(bytes))) => {
                             conn.session.pong(&bytes).await.map_err(|_| End::Gone)?;
                         }
-                        Some(Ok(Message::Close(_))) | None => return Err(End::Gone),
-                        Some(Ok(Message::Binary(_))) => {
+                        Some(Ok(AggregatedMessage::Close(reason))) => {
+                            return Err(End::Answer(reason.map(|r| r.code)));
+                        }
+                        None if tripwire.tripped() => return Err(too_big()),
+                        None => return Err(End::Gone),
+                        Some(Ok(AggregatedMessage::Binary(_))) => {
                             conn.send(frames::error("BAD_FRAME", "Frames are JSON text")).await?;
                         }
-                        Some(Ok(_)) => {}
+                        Some(Ok(AggregatedMessage::Pong(_))) => {}
+                        Some(Err(ProtocolError::Overflow)) => return Err(too_big()),
                         Some(Err(_)) => {
                             return Err(End::Close(
                                 u16::from(CloseCode::Protocol),
@@ -190,12 +219,24 @@ pub async fn serve(
     }
     .await;
     let last_here = hub.unregister(user, &conn.handle);
-    if let Err(End::Close(code, reason)) = end {
-        refuse(conn.session, code, &reason).await;
+    match end {
+        Err(End::Close(code, reason)) => refuse(conn.session, code, &reason).await,
+        Err(End::Answer(code)) => {
+            let reason = code.map(|code| CloseReason {
+                code,
+                description: None,
+            });
+            let _ = conn.session.close(reason).await;
+        }
+        Err(End::Gone) | Ok(()) => {}
     }
     if last_here {
         went_offline(&conn.state, &hub, user).await;
     }
+}
+
+fn too_big() -> End {
+    End::Close(CLOSE_TOO_BIG, "message too big".into())
 }
 
 async fn event_log_latest(conn: &Connection) -> Result<StreamSeq, End> {
@@ -255,8 +296,9 @@ impl Connection {
     async fn on_signal(&mut self, signal: Signal) -> Result<(), End> {
         match signal {
             Signal::Stored(entry) if entry.seq == self.cursor + 1 => {
+                self.send(frames::stored(&entry)).await?;
                 self.cursor = entry.seq;
-                self.send(frames::stored(&entry)).await
+                Ok(())
             }
             Signal::Stored(entry) if entry.seq > self.cursor => self.catch_up().await,
             Signal::Stored(_) => Ok(()),
@@ -275,16 +317,17 @@ impl Connection {
                 Replay::Events(entries) => {
                     let full = entries.len() == REPLAY_BATCH as usize;
                     for entry in entries {
-                        self.cursor = entry.seq;
                         self.send(frames::stored(&entry)).await?;
+                        self.cursor = entry.seq;
                     }
                     if !full {
                         return Ok(());
                     }
                 }
                 Replay::Resync { latest } => {
+                    self.send(frames::resync(latest)).await?;
                     self.cursor = latest;
-                    return self.send(frames::resync(latest)).await;
+                    return Ok(());
                 }
             }
         }
@@ -305,6 +348,11 @@ impl Connection {
                 recipient_id,
                 is_typing,
             } => {
+                match self.typing_quota.take(std::time::Instant::now()) {
+                    Verdict::Allow => {}
+                    Verdict::Drop => return Ok(()),
+                    Verdict::DropAndWarn => return self.send(rate_limited()).await,
+                }
                 match self
                     .state
                     .messaging
@@ -326,6 +374,11 @@ impl Connection {
                 }
             }
             ClientFrame::DeliveryReceipt { message_id } => {
+                match self.receipt_quota.take(std::time::Instant::now()) {
+                    Verdict::Allow => {}
+                    Verdict::Drop => return Ok(()),
+                    Verdict::DropAndWarn => return self.send(rate_limited()).await,
+                }
                 match self
                     .state
                     .messaging
@@ -345,6 +398,14 @@ impl Connection {
             }
         }
     }
+}
+
+/// The answer to the first of a run of frames over their quota.
+fn rate_limited() -> String {
+    frames::error(
+        "RATE_LIMITED",
+        "Too many typing or delivery_receipt frames; the excess is dropped",
+    )
 }
 
 /// The user's first connection here: mark them present, and tell their partners if no other

@@ -407,12 +407,17 @@ async fn short_link(files: &FileApp) -> String {
         .download_link(&files.bob, body["attachment"]["id"].as_i64().unwrap())
         .await;
     assert_eq!(status, 200, "{link}");
-    assert_eq!(link["expires_in_seconds"], 1);
+    assert_eq!(link["expires_in_seconds"], LINK_SECS);
     link["download_url"].as_str().unwrap().to_owned()
 }
 
+/// How long the links of the expiry tests live.
+const LINK_SECS: u32 = 4;
+
 async fn expired_and_tampered_local_links_are_refused(backend: Backend) {
-    let Some(files) = spawn(backend, Storage::Local, Scanner::None, 1).await else {
+    // Links live 4 s: long enough for the fetches below on a loaded machine, short enough to
+    // wait out.
+    let Some(files) = spawn(backend, Storage::Local, Scanner::None, LINK_SECS).await else {
         return;
     };
     let url = short_link(&files).await;
@@ -438,7 +443,7 @@ async fn expired_and_tampered_local_links_are_refused(backend: Backend) {
     }
     let (status, _, bytes) = files.fetch(&url).await;
     assert_eq!((status, bytes.as_slice()), (200, b"hello".as_slice()));
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_secs(LINK_SECS.into()) + Duration::from_millis(1100)).await;
     let (status, _, body) = files.fetch(&url).await;
     let body: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(
@@ -448,7 +453,7 @@ async fn expired_and_tampered_local_links_are_refused(backend: Backend) {
 }
 
 async fn expired_and_tampered_presigned_links_are_refused(backend: Backend) {
-    let Some(files) = spawn(backend, Storage::S3, Scanner::None, 1).await else {
+    let Some(files) = spawn(backend, Storage::S3, Scanner::None, LINK_SECS).await else {
         return;
     };
     let url = short_link(&files).await;
@@ -459,13 +464,17 @@ async fn expired_and_tampered_presigned_links_are_refused(backend: Backend) {
     let (start, signature) = url.split_once("X-Amz-Signature=").unwrap();
     let flipped = if signature.starts_with('0') { "1" } else { "0" };
     let forged_sig = format!("{start}X-Amz-Signature={flipped}{}", &signature[1..]);
-    let longer = url.replacen("X-Amz-Expires=1&", "X-Amz-Expires=3600&", 1);
+    let longer = url.replacen(
+        &format!("X-Amz-Expires={LINK_SECS}&"),
+        "X-Amz-Expires=3600&",
+        1,
+    );
     assert_ne!(longer, url, "{url}");
     for tampered in [other_key, forged_sig, longer] {
         let (status, _, _) = files.fetch(&tampered).await;
         assert_eq!(status, 403, "{tampered}");
     }
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_secs(LINK_SECS.into()) + Duration::from_millis(1100)).await;
     let (status, _, _) = files.fetch(&url).await;
     assert_eq!(status, 403, "an expired presigned link is refused");
 }
@@ -816,41 +825,75 @@ async fn stream_upload(
     total: usize,
 ) -> (u16, Value, usize) {
     let boundary = "----msgteststream";
-    let preamble = format!(
+    let mut prefix = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"recipient_id\"\r\n\r\n{}\r\n\
          --{boundary}\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nbig\r\n\
          --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
          Content-Type: application/octet-stream\r\n\r\n",
         files.bob.id
-    );
+    )
+    .into_bytes();
+    prefix.extend_from_slice(head);
     let epilogue = format!("\r\n--{boundary}--\r\n");
-    let length = preamble.len() + total + epilogue.len();
+    let (status, body, written) = stream_multipart(
+        files,
+        boundary,
+        &prefix,
+        total - head.len(),
+        epilogue.as_bytes(),
+    )
+    .await;
+    (
+        status,
+        body,
+        written.saturating_sub(prefix.len()) + head.len(),
+    )
+}
+
+/// Streams a multipart request from Alice over a raw connection: `prefix`, then `filler` bytes of
+/// `a`, then `suffix`, reading the response while it writes. Returns the status, the body and how
+/// many bytes of the body were written before the response came.
+async fn stream_multipart(
+    files: &FileApp,
+    boundary: &str,
+    prefix: &[u8],
+    filler: usize,
+    suffix: &[u8],
+) -> (u16, Value, usize) {
+    let length = prefix.len() + filler + suffix.len();
     let address = files.app.base.trim_start_matches("http://").to_owned();
     let stream = tokio::net::TcpStream::connect(&address).await.unwrap();
     let (mut reader, mut writer) = stream.into_split();
-    let request = format!(
+    let mut request = format!(
         "POST /api/messages/with-attachment HTTP/1.1\r\nHost: {address}\r\n\
          Authorization: Bearer {}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n\
-         Content-Length: {length}\r\n\r\n{preamble}",
+         Content-Length: {length}\r\n\r\n",
         files.alice.token
-    );
-    let head = head.to_vec();
+    )
+    .into_bytes();
+    let head_len = request.len();
+    request.extend_from_slice(prefix);
+    let suffix = suffix.to_vec();
     let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = std::sync::Arc::clone(&written);
     let writing = actix_rt::spawn(async move {
         let result: std::io::Result<()> = async {
-            writer.write_all(request.as_bytes()).await?;
-            writer.write_all(&head).await?;
-            let mut sent = head.len();
+            writer.write_all(&request).await?;
+            let mut sent = request.len() - head_len;
+            counter.store(sent, std::sync::atomic::Ordering::SeqCst);
             // The same 64 KiB over and over: the client holds no more than that.
             let chunk = vec![b'a'; 64 * 1024];
-            while sent < total {
-                let n = chunk.len().min(total - sent);
+            let mut left = filler;
+            while left > 0 {
+                let n = chunk.len().min(left);
                 writer.write_all(&chunk[..n]).await?;
+                left -= n;
                 sent += n;
                 counter.store(sent, std::sync::atomic::Ordering::SeqCst);
             }
-            writer.write_all(epilogue.as_bytes()).await
+            writer.write_all(&suffix).await?;
+            counter.store(sent + suffix.len(), std::sync::atomic::Ordering::SeqCst);
+            Ok(())
         }
         .await;
         // The server may close the connection once it has answered.
@@ -938,5 +981,46 @@ async fn an_oversized_upload_is_cut_off_without_buffering_it() {
         "{body}"
     );
     assert_eq!(body["max_bytes"], 5 * 1024 * 1024);
+    assert_eq!(files.message_count().await, 1);
+}
+
+/// Junk before the first boundary (the preamble) is skipped in one pass, and the whole request has
+/// a size cap: 32 MiB of junk is refused with 413 `PAYLOAD_TOO_LARGE` once the cap is crossed,
+/// before the client has sent it all, and stores nothing. A short preamble (RFC 2046 allows
+/// one) is skipped and the form accepted.
+#[actix_web::test]
+async fn junk_before_the_first_boundary_counts_toward_the_request_cap() {
+    let Some(files) = spawn(Backend::Sqlite, Storage::Local, Scanner::None, 3600).await else {
+        return;
+    };
+    let boundary = "----msgtestjunk";
+    let form = format!(
+        "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"recipient_id\"\r\n\r\n{}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nafter junk\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\
+         Content-Type: text/plain\r\n\r\nplain text\r\n--{boundary}--\r\n",
+        files.bob.id
+    );
+    let total = 32 * 1024 * 1024;
+    let (status, body, written) =
+        stream_multipart(&files, boundary, b"", total, form.as_bytes()).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (413, Some("PAYLOAD_TOO_LARGE")),
+        "{body}"
+    );
+    let cap = body["max_bytes"].as_u64().expect("max_bytes");
+    assert!(cap < total as u64, "{body}");
+    assert!(written < total, "answered after {written} of {total} bytes");
+    assert_eq!(files.message_count().await, 0);
+    assert!(
+        files.stored_files().is_empty(),
+        "{:?}",
+        files.stored_files()
+    );
+
+    let (status, body, _) = stream_multipart(&files, boundary, b"", 1024, form.as_bytes()).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["message"], "after junk");
     assert_eq!(files.message_count().await, 1);
 }

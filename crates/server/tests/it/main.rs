@@ -162,6 +162,10 @@ server_tests!(realtime in realtime_tests:
     a_slow_consumer_is_cut_off_and_resumes_without_loss,
     local_deliveries_cost_no_database_reads,
     deactivating_a_user_closes_their_sockets,
+    an_oversized_frame_is_refused_with_1009_as_soon_as_its_header_arrives,
+    fragmented_messages_are_reassembled_up_to_the_limit,
+    a_clients_close_is_answered_with_the_same_code,
+    typing_and_receipt_floods_are_limited_per_socket,
 );
 
 #[actix_web::test]

@@ -21,7 +21,17 @@ struct Answer {
 }
 
 async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> Answer {
-    let mut req = awc::Client::default().post(format!("{}{}", app.base, path));
+    post_with(&awc::Client::default(), app, path, token, body).await
+}
+
+async fn post_with(
+    client: &awc::Client,
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    body: Value,
+) -> Answer {
+    let mut req = client.post(format!("{}{}", app.base, path));
     if let Some(token) = token {
         req = req.insert_header(("Authorization", format!("Bearer {token}")));
     }
@@ -347,4 +357,59 @@ async fn instances_on_one_database_share_every_quota() {
     assert_eq!(login(&one, "carol", PASSWORD).await.status, 200);
     assert_rate_limited(&login(&one, "carol", PASSWORD).await);
     assert_rate_limited(&login(&two, "carol", PASSWORD).await);
+}
+
+/// Password checks run on a bounded number of hashing threads behind a bounded queue: a login
+/// storm beyond them is answered 503 `SERVER_BUSY` with `Retry-After` at once, instead of every
+/// attempt holding 19 MiB of argon2 memory on a thread of its own, and the server stays up.
+/// One hashing thread and a queue of one make the storm small; the account's hash takes long to
+/// check (many argon2 passes), so the thread is busy while the storm arrives.
+#[actix_web::test]
+async fn logins_beyond_the_hashing_queue_get_503_with_retry_after_and_the_server_stays_up() {
+    use argon2::{Algorithm, Argon2, Params, PasswordHasher, Version};
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.hash_threads = Some(1);
+        s.hash_queue = 1;
+    })
+    .await
+    .unwrap();
+    let slow_hash = Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(Params::DEFAULT_M_COST, 20, 1, None).unwrap(),
+    )
+    .hash_password(PASSWORD.as_bytes())
+    .unwrap()
+    .to_string();
+    app.account_with_hash("slowpoke", Role::Student, slow_hash)
+        .await;
+
+    // Checks of that hash queue behind each other; the client waits as long as they take.
+    let client = awc::Client::builder()
+        .timeout(std::time::Duration::from_secs(120))
+        .finish();
+    let storm: Vec<_> = (0..12)
+        .map(|_| {
+            let (app, client) = (&app, &client);
+            let body = json!({"username": "slowpoke", "password": "wrong password"});
+            async move { post_with(client, app, "/api/auth/login", None, body).await }
+        })
+        .collect();
+    let answers = futures_util::future::join_all(storm).await;
+    let busy: Vec<&Answer> = answers.iter().filter(|a| a.status == 503).collect();
+    assert!(!busy.is_empty(), "no 503 in {answers:?}");
+    for answer in &busy {
+        assert_eq!(answer.body["code"], "SERVER_BUSY", "{answer:?}");
+        assert_eq!(answer.content_type, "application/problem+json");
+        let seconds = answer.retry_after_header.expect("a Retry-After header");
+        assert!(seconds >= 1, "{answer:?}");
+        assert_eq!(answer.body["retry_after"], seconds, "{answer:?}");
+    }
+    assert!(
+        answers.iter().all(|a| a.status == 503 || a.status == 401),
+        "{answers:?}"
+    );
+    // The storm passed; the server answers and hashes as before.
+    app.register("after").await;
+    assert_eq!(login(&app, "after", PASSWORD).await.status, 200);
 }

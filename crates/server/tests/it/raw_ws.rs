@@ -1,5 +1,6 @@
 //! A bare WebSocket client over a TCP socket with a tiny receive buffer: it can stop reading and
-//! make the server see a slow consumer at once (a normal socket's kernel buffers hide it).
+//! make the server see a slow consumer at once (a normal socket's kernel buffers hide it), and it
+//! can write any bytes, such as a frame header that lies about its length.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -53,23 +54,33 @@ impl RawWs {
         self.buf.extend_from_slice(&chunk[..n]);
     }
 
-    /// Reads frames until the server's close frame: the JSON text frames and the close code.
-    pub async fn read_until_close(&mut self) -> (Vec<Value>, Option<u16>) {
+    /// Writes raw bytes (frames built with [`client_frame`] or anything else).
+    pub async fn write(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).await.unwrap();
+    }
+
+    /// Reads frames until the server's close frame: the JSON text frames and the close code and
+    /// reason.
+    pub async fn read_until_close(&mut self) -> (Vec<Value>, Option<(u16, String)>) {
         self.read_frames(usize::MAX).await
     }
 
-    /// Reads up to `count` JSON text frames, stopping early at a close frame (whose code comes
-    /// back too).
-    pub async fn read_frames(&mut self, count: usize) -> (Vec<Value>, Option<u16>) {
+    /// Reads up to `count` JSON text frames, stopping early at a close frame (whose code and
+    /// reason come back too).
+    pub async fn read_frames(&mut self, count: usize) -> (Vec<Value>, Option<(u16, String)>) {
         let mut frames = Vec::new();
         while frames.len() < count {
             let (opcode, payload) = self.next_frame().await;
             match opcode {
                 0x1 => frames.push(serde_json::from_slice(&payload).unwrap()),
                 0x8 => {
-                    let code =
-                        (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
-                    return (frames, code);
+                    let close = (payload.len() >= 2).then(|| {
+                        (
+                            u16::from_be_bytes([payload[0], payload[1]]),
+                            String::from_utf8_lossy(&payload[2..]).into_owned(),
+                        )
+                    });
+                    return (frames, close);
                 }
                 _ => {}
             }
@@ -90,6 +101,27 @@ impl RawWs {
             self.fill().await;
         }
     }
+}
+
+/// A masked client frame declaring `declared` payload bytes, followed by as much of `payload` as
+/// is given (a header may promise more than follows).
+pub fn client_frame(fin: bool, opcode: u8, declared: u64, payload: &[u8]) -> Vec<u8> {
+    const MASK: [u8; 4] = [0x1f, 0x2e, 0x3d, 0x4c];
+    let mut frame = vec![if fin { 0x80 } else { 0 } | opcode];
+    match declared {
+        0..=125 => frame.push(0x80 | declared as u8),
+        126..=0xFFFF => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(declared as u16).to_be_bytes());
+        }
+        _ => {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&declared.to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(&MASK);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ MASK[i % 4]));
+    frame
 }
 
 /// (opcode, payload start, payload length) once the header is complete.

@@ -628,16 +628,23 @@ pub async fn a_slow_consumer_is_cut_off_and_resumes_without_loss(app: &TestApp) 
         let sent = slow.send(&amy, &bea, &format!("{i} {body}")).await;
         sent_ids.push(sent["id"].as_i64().unwrap());
     }
-    // Now read what was delivered before the cut, then the close code.
+    // Now read what was delivered before the cut, then the close code and reason.
     let (frames, close) = raw.read_until_close().await;
-    assert_eq!(close, Some(4008), "the slow consumer is cut off");
+    let (code, reason) = close.expect("a close frame");
+    assert_eq!(code, 4008, "the slow consumer is cut off ({reason})");
     let delivered: Vec<&Value> = frames.iter().collect();
     let last_seq = delivered.last().map_or(0, |f| f["seq"].as_u64().unwrap());
     assert!(delivered.len() < sent_ids.len(), "cut off before the end");
+    // The reason names the last entry the client received, which is where it resumes.
+    let resume_from: u64 = reason
+        .rsplit_once("since=")
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or_else(|| panic!("no since=N in {reason:?}"));
+    assert_eq!(resume_from, last_seq, "{reason}");
 
-    // Resume: exactly the rest, in order.
+    // Resume from the reason's number: exactly the rest, in order.
     let mut ws = slow
-        .ws(&format!("/ws?token={}&since={last_seq}", bea.token), &[])
+        .ws(&format!("/ws?token={}&since={resume_from}", bea.token), &[])
         .await;
     assert_eq!(ws.next_json().await["type"], "connected");
     let mut seen: Vec<i64> = delivered
@@ -694,4 +701,154 @@ pub async fn local_deliveries_cost_no_database_reads(app: &TestApp) {
         online <= offline + 2,
         "queries with the recipient online ({online}) vs offline ({offline})"
     );
+}
+
+/// The most a client frame, or a message in fragments, may carry (16 KiB).
+const CLIENT_MESSAGE_LIMIT: u64 = 16 * 1024;
+
+/// A header declaring 1 GiB is refused as soon as it is read: the socket closes with 1009 (message
+/// too big) after the client wrote a sliver of the promised payload, so nothing of it is waited
+/// for or buffered.
+pub async fn an_oversized_frame_is_refused_with_1009_as_soon_as_its_header_arrives(app: &TestApp) {
+    use crate::raw_ws::{RawWs, client_frame};
+    let amy = app.register("amy").await;
+    let mut raw = RawWs::connect(&app.base, &format!("/ws?token={}", amy.token)).await;
+    let (hello, _) = raw.read_frames(1).await;
+    assert_eq!(hello[0]["type"], "connected");
+    raw.write(&client_frame(true, 0x1, 1 << 30, &[b'x'; 4096]))
+        .await;
+    let (_, close) = raw.read_until_close().await;
+    assert_eq!(
+        close.as_ref().map(|(code, _)| *code),
+        Some(1009),
+        "{close:?}"
+    );
+
+    // One byte over the limit is refused the same way; the limit itself is accepted.
+    let mut raw = RawWs::connect(&app.base, &format!("/ws?token={}", amy.token)).await;
+    raw.read_frames(1).await;
+    let mut ping = br#"{"type":"ping","pad":""#.to_vec();
+    ping.resize(CLIENT_MESSAGE_LIMIT as usize - 2, b'x');
+    ping.extend_from_slice(br#""}"#);
+    raw.write(&client_frame(true, 0x1, CLIENT_MESSAGE_LIMIT, &ping))
+        .await;
+    let (pong, _) = raw.read_frames(1).await;
+    assert_eq!(pong[0]["type"], "pong");
+    raw.write(&client_frame(true, 0x1, CLIENT_MESSAGE_LIMIT + 1, b"{"))
+        .await;
+    let (_, close) = raw.read_until_close().await;
+    assert_eq!(
+        close.as_ref().map(|(code, _)| *code),
+        Some(1009),
+        "{close:?}"
+    );
+}
+
+/// A message sent in fragments (continuation frames) is reassembled and answered; one whose
+/// fragments add up to more than the limit is refused with 1009 even though each fragment is
+/// small.
+pub async fn fragmented_messages_are_reassembled_up_to_the_limit(app: &TestApp) {
+    use actix_ws::Item;
+    use awc::ws::Message;
+    let amy = app.register("amy").await;
+    let mut ws = app.ws_for(&amy, "").await;
+    ws.send_message(Message::Continuation(Item::FirstText(r#"{"type""#.into())))
+        .await;
+    ws.send_message(Message::Continuation(Item::Continue(r#":"pi"#.into())))
+        .await;
+    ws.send_message(Message::Continuation(Item::Last(r#"ng"}"#.into())))
+        .await;
+    assert_eq!(ws.next_json().await["type"], "pong");
+
+    let piece = "x".repeat(CLIENT_MESSAGE_LIMIT as usize / 2 + 1);
+    ws.send_message(Message::Continuation(Item::FirstText(piece.clone().into())))
+        .await;
+    ws.send_message(Message::Continuation(Item::Last(piece.into())))
+        .await;
+    assert_eq!(ws.close_code().await, 1009);
+}
+
+/// A client's Close frame is answered with a Close frame carrying the same code (RFC 6455 §5.5.1).
+pub async fn a_clients_close_is_answered_with_the_same_code(app: &TestApp) {
+    use awc::ws::{CloseCode, CloseReason, Message};
+    let amy = app.register("amy").await;
+    for code in [CloseCode::Normal, CloseCode::Other(4100)] {
+        let mut ws = app.ws_for(&amy, "").await;
+        ws.send_message(Message::Close(Some(CloseReason {
+            code,
+            description: Some("bye".into()),
+        })))
+        .await;
+        assert_eq!(ws.close_code().await, u16::from(code));
+    }
+}
+
+/// Typing and delivery-receipt frames are limited per socket: a flood is cut down (each frame
+/// would cost the server a database read), the sender hears `error` `RATE_LIMITED`, and the
+/// socket stays open. The floods are far larger than the limits, so they hold however slowly the
+/// server works through them.
+pub async fn typing_and_receipt_floods_are_limited_per_socket(app: &TestApp) {
+    let amy = app.register("amy").await;
+    let bea = app.register("bea").await;
+    let message = app.send(&amy, &bea, "hello").await["id"].as_i64().unwrap();
+    let mut amy_ws = app.ws_for(&amy, "").await;
+    let mut bea_ws = app.ws_for(&bea, "").await;
+
+    let typing_sent = 200;
+    for _ in 0..typing_sent {
+        amy_ws
+            .send_json(json!({"type": "typing", "recipient_id": bea.id}))
+            .await;
+    }
+    let limited = errors_until_pong(&mut amy_ws).await;
+    assert!(!limited.is_empty(), "no RATE_LIMITED error");
+    assert!(
+        limited.iter().all(|code| code == "RATE_LIMITED"),
+        "{limited:?}"
+    );
+    let heard = bea_ws
+        .frames_until_quiet(500)
+        .await
+        .iter()
+        .filter(|f| f["type"] == "typing")
+        .count();
+    assert!(
+        heard > 0 && heard < typing_sent,
+        "Bea heard {heard} typing frames"
+    );
+
+    for _ in 0..500 {
+        bea_ws
+            .send_json(json!({"type": "delivery_receipt", "message_id": message}))
+            .await;
+    }
+    let limited = errors_until_pong(&mut bea_ws).await;
+    assert!(!limited.is_empty(), "no RATE_LIMITED error");
+    assert!(
+        limited.iter().all(|code| code == "RATE_LIMITED"),
+        "{limited:?}"
+    );
+    // The first receipt still counted, once.
+    let receipts: Vec<Value> = amy_ws
+        .frames_until_quiet(500)
+        .await
+        .into_iter()
+        .filter(|f| f["type"] == "delivery_receipt")
+        .collect();
+    assert_eq!(receipts.len(), 1, "{receipts:?}");
+    assert_eq!(receipts[0]["message_id"], message);
+}
+
+/// Sends a ping and reads up to its pong; returns the codes of the `error` frames before it.
+async fn errors_until_pong(ws: &mut crate::support::WsClient) -> Vec<String> {
+    ws.send_json(json!({"type": "ping"})).await;
+    let mut codes = Vec::new();
+    loop {
+        let frame = ws.next_json().await;
+        match frame["type"].as_str() {
+            Some("pong") => return codes,
+            Some("error") => codes.push(frame["code"].as_str().unwrap_or_default().to_owned()),
+            _ => {}
+        }
+    }
 }

@@ -275,8 +275,17 @@ impl TestApp {
     /// logs in through the API.
     pub async fn user_with_role(&self, username: &str, role: Role) -> TestUser {
         let hash = server::auth::hash_password(PASSWORD).unwrap();
-        let user = self
-            .store
+        let id = self.account_with_hash(username, role, hash).await;
+        let tokens = self.login(username).await;
+        TestUser {
+            id,
+            token: tokens["access_token"].as_str().unwrap().into(),
+        }
+    }
+
+    /// Creates an account with a given password hash straight in the store; returns its id.
+    pub async fn account_with_hash(&self, username: &str, role: Role, hash: String) -> i64 {
+        self.store
             .create_account(
                 NewAccount {
                     username: Username::parse(username).unwrap(),
@@ -296,12 +305,9 @@ impl TestApp {
                 },
             )
             .await
-            .unwrap();
-        let tokens = self.login(username).await;
-        TestUser {
-            id: user.id.0,
-            token: tokens["access_token"].as_str().unwrap().into(),
-        }
+            .unwrap()
+            .id
+            .0
     }
 
     /// Sends `text` from one user to another; asserts 201 and returns the message.
@@ -411,9 +417,34 @@ impl WsClient {
         }
     }
 
+    /// Every JSON frame (presence changes included) until none came for `ms`.
+    pub async fn frames_until_quiet(&mut self, ms: u64) -> Vec<Value> {
+        use futures_util::StreamExt;
+        let quiet = std::time::Duration::from_millis(ms);
+        let mut frames = Vec::new();
+        loop {
+            match tokio::time::timeout(quiet, self.framed.next()).await {
+                Err(_) => return frames,
+                Ok(Some(Ok(awc::ws::Frame::Text(text)))) => {
+                    frames.push(serde_json::from_slice(&text).expect("JSON frame"));
+                }
+                Ok(Some(Ok(awc::ws::Frame::Ping(bytes)))) => {
+                    self.send_raw(awc::ws::Message::Pong(bytes)).await;
+                }
+                Ok(Some(Ok(_))) => {}
+                other => panic!("expected frames, got {other:?}"),
+            }
+        }
+    }
+
     pub async fn send_json(&mut self, value: Value) {
         self.send_raw(awc::ws::Message::Text(value.to_string().into()))
             .await;
+    }
+
+    /// Sends any frame (fragments, close).
+    pub async fn send_message(&mut self, message: awc::ws::Message) {
+        self.send_raw(message).await;
     }
 
     async fn send_raw(&mut self, message: awc::ws::Message) {

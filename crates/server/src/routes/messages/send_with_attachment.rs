@@ -4,10 +4,13 @@
 //! The file streams through the domain's `FileInspector` into a spool file: each chunk is checked
 //! before it is kept, so a file over its limit is cut off as soon as it crosses it, and memory
 //! holds only the inspector's head and one chunk whatever the client sends. The message is stored
-//! only once the whole file passed, together with it.
+//! only once the whole file passed, together with it. The request's raw bytes pass
+//! [`multipart_limits`](crate::multipart_limits) first: the preamble is skipped in one pass and the
+//! whole body is capped (413 `PAYLOAD_TOO_LARGE`).
 
 use actix_multipart::{Field, Multipart, MultipartError};
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::error::PayloadError;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, post, web};
 use futures_util::StreamExt;
 use messaging_domain::ValidationError;
 use messaging_domain::attachment::{FileInspector, InspectedFile};
@@ -20,6 +23,7 @@ use serde::Serialize;
 use crate::attachments::Spool;
 use crate::auth::AuthUser;
 use crate::dto::{AttachmentResponse, MessageResponse};
+use crate::multipart_limits::{self, MAX_REQUEST_BYTES};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -94,6 +98,12 @@ pub async fn send_with_attachment(
     }
     state.rate_limits.check_send(user.id).await?;
     let mut form = Form::default();
+    let boundary = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .and_then(|mime| mime.get_param("boundary").map(|b| b.as_str().to_owned()));
+    let payload = multipart_limits::guard(payload, boundary.as_deref(), MAX_REQUEST_BYTES);
     let mut multipart = Multipart::new(req.headers(), payload);
     let mut parts = 0;
     while let Some(field) = multipart.next().await {
@@ -232,7 +242,16 @@ async fn read_text(mut field: Field, name: &str) -> Result<String, Problem> {
 }
 
 fn malformed(err: MultipartError) -> Problem {
-    Problem::invalid_request(format!("The multipart body cannot be read: {err}"))
+    match err {
+        MultipartError::Payload(PayloadError::Overflow) => Problem::new(
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            "Request too large",
+            format!("A request with an attachment may carry at most {MAX_REQUEST_BYTES} bytes."),
+        )
+        .with("max_bytes", MAX_REQUEST_BYTES),
+        err => Problem::invalid_request(format!("The multipart body cannot be read: {err}")),
+    }
 }
 
 fn not_multipart() -> Problem {

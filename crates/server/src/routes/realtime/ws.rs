@@ -8,10 +8,13 @@
 //! HTTP error on the upgrade reaches its script as a bare failure): a page from an origin that
 //! is not allowed gets 4003, bad or missing credentials 1008. The query string holds tokens and
 //! tickets: nothing here logs it (the request log shows the route pattern only).
+//!
+//! What the client sends passes [`frame_limit`](crate::realtime::frame_limit) before actix-ws
+//! decodes it, so a frame or fragmented message over the limit is refused (1009) from its header.
 
 use std::collections::HashMap;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use messaging_domain::accounts::{Credential, Principal};
 use messaging_domain::event::StreamSeq;
@@ -21,7 +24,10 @@ use messaging_domain::user::{User, UserId};
 
 use crate::auth::{SESSION_COOKIE, client_addr, session_key, token_hash};
 use crate::problem::Problem;
-use crate::realtime::socket::{self, CLOSE_BAD_ORIGIN, CLOSE_POLICY, CLOSE_TRY_AGAIN, Opened};
+use crate::realtime::frame_limit;
+use crate::realtime::socket::{
+    self, CLOSE_BAD_ORIGIN, CLOSE_POLICY, CLOSE_TRY_AGAIN, MAX_CLIENT_MESSAGE, Opened,
+};
 use crate::state::AppState;
 
 /// The upgrade handler, for every WebSocket path.
@@ -34,6 +40,10 @@ pub async fn ws(
     state: web::Data<AppState>,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, Problem> {
+    let (mut guarded, tripwire) = frame_limit::guard(body, MAX_CLIENT_MESSAGE);
+    let body = web::Payload::from_request(&req, &mut guarded)
+        .await
+        .map_err(|_| Problem::invalid_request("The request body cannot be read"))?;
     let (response, session, stream) = actix_ws::handle(&req, body).map_err(|_| {
         Problem::invalid_request(
             "Expected a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)",
@@ -63,6 +73,7 @@ pub async fn ws(
                 session: principal.session,
                 client_addr: addr,
                 since,
+                tripwire,
             },
             Err((code, reason)) => {
                 socket::refuse(session, code, reason).await;
