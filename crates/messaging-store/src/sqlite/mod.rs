@@ -24,6 +24,16 @@ async fn lock_audit_chain(_conn: &mut Conn, _actor: Option<i64>) -> Result<(), D
     Ok(())
 }
 
+/// SQLite locks the whole database for a writing transaction (and the store has one connection):
+/// there are no row locks to order.
+async fn lock_members(
+    _conn: &mut Conn,
+    _conversations: &[i64],
+    _users: &[i64],
+) -> Result<(), DbError> {
+    Ok(())
+}
+
 /// SQLite serves one process, which delivers its own events in-process: nobody to announce to.
 async fn notify_appended(
     _conn: &mut Conn,

@@ -10,6 +10,7 @@
 mod accounts;
 mod attachments;
 mod contract;
+mod locking;
 mod streams;
 mod support;
 
@@ -75,6 +76,13 @@ mod account_tests {
         a_password_change_keeps_one_session_and_revokes_the_rest,
         an_unknown_user_has_no_account_status,
         one_refresh_token_used_twice_at_once_is_a_reuse,
+    );
+}
+
+mod locking_tests {
+    contract_tests!(
+        locking:
+        crossing_sends_deletes_and_reads_of_one_conversation_all_succeed,
     );
 }
 
