@@ -5,9 +5,7 @@
 use chrono::Utc;
 use messaging_domain::audit::AuditAction;
 use messaging_domain::event::{DomainEvent, EventPlan, Replay};
-use messaging_domain::message::{
-    DeleteScope, HistoryRequest, Message, MessageView, NewMessage,
-};
+use messaging_domain::message::{DeleteScope, HistoryRequest, Message, MessageView, NewMessage};
 use messaging_domain::ports::{EventLog, MessageRepository};
 use messaging_domain::text::{LimitSpec, Page, PageNumber, PageSize};
 use messaging_domain::user::{Role, User, UserId};
@@ -143,7 +141,11 @@ async fn apply(
         }
         Change::DeleteForMe { message, by_sender } => {
             let m = &seeded[message];
-            let by = if by_sender { m.sender_id } else { m.recipient_id };
+            let by = if by_sender {
+                m.sender_id
+            } else {
+                m.recipient_id
+            };
             store
                 .delete_message(
                     m.id,

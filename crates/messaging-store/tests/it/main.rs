@@ -65,8 +65,10 @@ contract_tests!(
     entries_from_before_the_chain_are_counted_apart,
     messages_crossing_in_opposite_directions_do_not_deadlock,
     a_message_and_its_attachment_are_stored_together_and_read_back,
-    a_failed_upload_leaves_no_message_behind,
+    a_message_whose_upload_was_abandoned_is_not_stored,
+    uploads_are_abandoned_oldest_first_once_old_enough_until_forgotten,
     scan_decisions_are_stored_and_leave_the_queue,
+    a_deferred_scan_leaves_the_queue_to_the_others_until_it_is_due,
 );
 
 mod account_tests {
