@@ -100,7 +100,7 @@ pub async fn ws(args: WsArgs) -> Result<(), String> {
         Some(path) => path.clone(),
         None => {
             if !args.no_build {
-                build_server(&workspace)?;
+                build_server(&workspace, true)?;
             }
             std::env::var_os("CARGO_TARGET_DIR")
                 .map_or_else(|| workspace.join("target"), PathBuf::from)
@@ -483,7 +483,8 @@ fn report(args: &WsArgs, lines: &[Value]) {
     }
 }
 
-async fn create_users(
+/// Creates `count` active students named `{prefix}{i}` straight in the store.
+pub(crate) async fn create_users(
     store: &Store,
     prefix: &str,
     count: usize,
@@ -528,18 +529,18 @@ async fn create_users(
     Ok(ids)
 }
 
-fn build_server(workspace: &Path) -> Result<(), String> {
-    eprintln!("bench ws: cargo build --release -p server");
+/// Builds `messaging-server` in the release profile, or the debug one.
+pub(crate) fn build_server(workspace: &Path, release: bool) -> Result<(), String> {
+    let profile: &[&str] = if release { &["--release"] } else { &[] };
+    eprintln!(
+        "cargo build {}-p server --bin messaging-server",
+        if release { "--release " } else { "" }
+    );
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "server",
-            "--bin",
-            "messaging-server",
-        ])
+        .arg("build")
+        .args(profile)
+        .args(["-p", "server", "--bin", "messaging-server"])
         .current_dir(workspace)
         .status()
         .map_err(|e| format!("cargo: {e}"))?;
@@ -561,7 +562,7 @@ fn raised_open_files(program: &Path) -> Command {
     command
 }
 
-fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     listener
         .local_addr()
@@ -570,7 +571,7 @@ fn free_port() -> Result<u16, String> {
 }
 
 /// Polls `GET /readyz` until it answers 200 (30 s at most).
-async fn wait_ready(port: u16, server: &mut Child, log: &Path) -> Result<(), String> {
+pub(crate) async fn wait_ready(port: u16, server: &mut Child, log: &Path) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(30);
     let tail = || {
         std::fs::read_to_string(log)

@@ -12,6 +12,7 @@ mod ci;
 mod components;
 mod http1;
 mod seed;
+mod ws1;
 
 use clap::{Parser, Subcommand};
 
