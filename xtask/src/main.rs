@@ -1,5 +1,6 @@
-//! `cargo xtask`: developer tasks. `migrate`, `seed`, `bench db|http|ws`, `audit verify` and `ci` (the
-//! whole test suite, provisioning PostgreSQL when it is missing).
+//! `cargo xtask`: developer tasks. `migrate`, `seed`, `bench db|http|ws`, `audit verify`, `chaos`
+//! (sends through server kills and PostgreSQL restarts, then checks nothing was lost or doubled)
+//! and `ci` (the whole test suite, provisioning PostgreSQL when it is missing).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -8,6 +9,7 @@ mod bench;
 mod bench_http;
 mod bench_ws;
 mod bench_ws_load;
+mod chaos;
 mod ci;
 mod components;
 mod http1;
@@ -47,8 +49,12 @@ enum Command {
         #[command(subcommand)]
         which: audit::AuditCommand,
     },
+    /// Sends messages with idempotency keys while the server is killed (SIGKILL) and restarted
+    /// and a private PostgreSQL is restarted, then proves from the recipients' side that every
+    /// acknowledged message is stored and delivered exactly once and every stream is gap-free.
+    Chaos(chaos::ChaosArgs),
     /// Runs the whole test suite as CI does: provisions PostgreSQL when missing, runs every test
-    /// (PostgreSQL tests required, not skipped), then clippy and rustfmt.
+    /// (PostgreSQL tests required, not skipped), a short `chaos` run, then clippy and rustfmt.
     Ci,
 }
 
@@ -116,6 +122,7 @@ async fn async_main(command: Command) -> Result<(), String> {
             which: BenchCommand::WsLoad(args),
         } => bench_ws_load::run(args).await,
         Command::Audit { which } => audit::run(which).await,
+        Command::Chaos(args) => chaos::run(args).await,
         Command::Ci => Err("unreachable".into()),
     }
 }

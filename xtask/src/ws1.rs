@@ -130,6 +130,38 @@ pub async fn open_socket(port: u16, query: &str) -> Result<(TcpStream, Vec<u8>, 
     }
 }
 
+/// Reads the next whole text message (joining fragments, answering pings).
+///
+/// # Errors
+/// A description when the connection ends, is closed by the server or breaks the protocol.
+pub async fn next_text(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<Vec<u8>, String> {
+    let mut fragments: Vec<u8> = Vec::new();
+    loop {
+        while let Some(frame) = parse_frame(buffer)? {
+            let payload = buffer[frame.payload.clone()].to_vec();
+            buffer.drain(..frame.used);
+            match frame.opcode {
+                0x0 | 0x1 => {
+                    fragments.extend_from_slice(&payload);
+                    if frame.fin {
+                        return Ok(fragments);
+                    }
+                }
+                0x8 => return Err(format!("closed by the server: {}", close_reason(&payload))),
+                0x9 => {
+                    let pong = client_frame(0xA, &payload);
+                    stream
+                        .write_all(&pong)
+                        .await
+                        .map_err(|e| format!("pong: {e}"))?;
+                }
+                _ => {}
+            }
+        }
+        read_more(stream, buffer).await?;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
