@@ -6,11 +6,13 @@
 // in one global order, so that two transactions can wait for each other but never in a circle:
 //   1. thread rows (`conversation_members`), by user id then conversation id, through
 //      `lock_members` before anything else is written;
-//   2. message rows (the one a change is about, or a reader's unread ones), then attachment rows
-//      and pending uploads;
+//   2. message rows (the one a change is about, or a reader's unread ones);
 //   3. stream entries being redacted, by user id then number;
 //   4. the actor's audit chain (an advisory lock, one actor per transaction, in `insert_audit`);
 //   5. stream heads (`event_heads`), by user id, in `append_events`, last.
+// A new attachment's row and its pending upload are written late in their message's transaction:
+// no other transaction can see the new row before it commits, and a pending upload is otherwise
+// locked only by one-statement sweeps that hold nothing else, so neither can close a circle.
 // Taking the thread rows first also makes them the gate for a conversation's counters: a change
 // that reads messages to decide an unread count or a thread's newest message holds the rows it
 // will write, so no send can slip a message in between its read and its write.
