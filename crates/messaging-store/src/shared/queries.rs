@@ -13,6 +13,11 @@
 // A new attachment's row and its pending upload are written late in their message's transaction:
 // no other transaction can see the new row before it commits, and a pending upload is otherwise
 // locked only by one-statement sweeps that hold nothing else, so neither can close a circle.
+// Account changes lock the user's row first, so two of them for one user queue there; the
+// statements that then write several of a user's sessions, refresh tokens or tickets (or one
+// family's tokens) visit them through indexes that order equal keys by heap position, so any two
+// meet in the same order. The sweeps of expired tickets and old stream entries skip rows another
+// transaction holds: they never wait, so they can close no circle.
 // Taking the thread rows first also makes them the gate for a conversation's counters: a change
 // that reads messages to decide an unread count or a thread's newest message holds the rows it
 // will write, so no send can slip a message in between its read and its write.
@@ -1800,10 +1805,7 @@ impl Db {
 
     pub async fn prune_events(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let mut conn = self.conn().await?;
-        let removed = diesel::delete(user_events::table.filter(user_events::at.lt(before)))
-            .execute(&mut *conn)
-            .await
-            .map_err(DbError::from)?;
+        let removed = delete_events_before(&mut conn, before).await?;
         Ok(removed as u64)
     }
 
@@ -1966,10 +1968,7 @@ impl Db {
         .await
         .optional()
         .map_err(DbError::from)?;
-        diesel::delete(ws_tickets::table.filter(ws_tickets::expires_at.le(now)))
-            .execute(&mut *conn)
-            .await
-            .map_err(DbError::from)?;
+        delete_expired_tickets(&mut conn, now).await?;
         Ok(row.map(|(user, expires_at, credential_version, session)| TicketRecord {
             ticket_hash,
             user_id: UserId(user),

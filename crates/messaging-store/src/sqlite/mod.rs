@@ -34,6 +34,24 @@ async fn lock_members(
     Ok(())
 }
 
+/// Deletes stream entries older than `before`; returns how many went. (SQLite's one writer never
+/// meets another transaction's row locks.)
+async fn delete_events_before(conn: &mut Conn, before: DateTime<Utc>) -> Result<usize, DbError> {
+    Ok(
+        diesel::delete(user_events::table.filter(user_events::at.lt(before)))
+            .execute(conn)
+            .await?,
+    )
+}
+
+/// Deletes expired WebSocket tickets.
+async fn delete_expired_tickets(conn: &mut Conn, now: DateTime<Utc>) -> Result<(), DbError> {
+    diesel::delete(ws_tickets::table.filter(ws_tickets::expires_at.le(now)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// SQLite serves one process, which delivers its own events in-process: nobody to announce to.
 async fn notify_appended(
     _conn: &mut Conn,
