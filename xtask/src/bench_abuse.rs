@@ -29,8 +29,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::bench_ws::{Killed, build_server, free_port, git_state, machine, wait_ready};
-use crate::bench_ws_load::{open_socket, parse_frame, rss_kib};
+use crate::bench_ws_load::rss_kib;
 use crate::http1::{find, post_json, read_response};
+use crate::ws1::{open_socket, parse_frame};
 
 #[derive(Debug, Args)]
 pub struct AbuseArgs {
@@ -87,7 +88,7 @@ pub async fn abuse(args: AbuseArgs) -> Result<(), String> {
         Some(path) => path.clone(),
         None => {
             if !args.no_build {
-                build_server(&workspace)?;
+                build_server(&workspace, true)?;
             }
             std::env::var_os("CARGO_TARGET_DIR")
                 .map_or_else(|| workspace.join("target"), PathBuf::from)
@@ -277,7 +278,7 @@ async fn login(port: u16, username: &str) -> Result<String, String> {
 async fn ws_oversize(port: u16, token: &str) -> String {
     const DECLARED: u64 = 1 << 30;
     const SEND_AT_MOST: usize = 128 * 1024 * 1024;
-    let (stream, _) = match open_socket(port, token).await {
+    let (stream, _, _) = match open_socket(port, &format!("token={token}")).await {
         Ok(opened) => opened,
         Err(e) => return format!("no WebSocket: {e}"),
     };

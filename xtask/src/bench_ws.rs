@@ -100,7 +100,7 @@ pub async fn ws(args: WsArgs) -> Result<(), String> {
         Some(path) => path.clone(),
         None => {
             if !args.no_build {
-                build_server(&workspace)?;
+                build_server(&workspace, true)?;
             }
             std::env::var_os("CARGO_TARGET_DIR")
                 .map_or_else(|| workspace.join("target"), PathBuf::from)
@@ -483,7 +483,8 @@ fn report(args: &WsArgs, lines: &[Value]) {
     }
 }
 
-async fn create_users(
+/// Creates `count` active students named `{prefix}{i}` straight in the store.
+pub(crate) async fn create_users(
     store: &Store,
     prefix: &str,
     count: usize,
@@ -528,18 +529,18 @@ async fn create_users(
     Ok(ids)
 }
 
-pub(crate) fn build_server(workspace: &Path) -> Result<(), String> {
-    eprintln!("bench ws: cargo build --release -p server");
+/// Builds `messaging-server` in the release profile, or the debug one.
+pub(crate) fn build_server(workspace: &Path, release: bool) -> Result<(), String> {
+    let profile: &[&str] = if release { &["--release"] } else { &[] };
+    eprintln!(
+        "cargo build {}-p server --bin messaging-server",
+        if release { "--release " } else { "" }
+    );
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "server",
-            "--bin",
-            "messaging-server",
-        ])
+        .arg("build")
+        .args(profile)
+        .args(["-p", "server", "--bin", "messaging-server"])
         .current_dir(workspace)
         .status()
         .map_err(|e| format!("cargo: {e}"))?;

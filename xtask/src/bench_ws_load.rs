@@ -20,6 +20,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::http1::{find, read_more, read_response};
+use crate::ws1::{client_frame, close_reason, open_socket, parse_frame};
 
 #[derive(Debug, Args)]
 pub struct WsLoadArgs {
@@ -455,7 +456,9 @@ async fn device(
 ) {
     let permit = gate.acquire_owned().await;
     let started = Instant::now();
-    let opened = open_socket(port, &token).await;
+    let opened = open_socket(port, &format!("token={token}"))
+        .await
+        .map(|(stream, buffer, _)| (stream, buffer));
     drop(permit);
     let (mut stream, mut buffer) = match opened {
         Ok(opened) => opened,
@@ -474,61 +477,6 @@ async fn device(
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .push(end);
-}
-
-/// Connects, upgrades and reads the `connected` frame; returns the stream and any bytes read past
-/// that frame.
-pub(crate) async fn open_socket(port: u16, token: &str) -> Result<(TcpStream, Vec<u8>), String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))
-        .await
-        .map_err(|e| format!("connect: {e}"))?;
-    stream.set_nodelay(true).map_err(|e| e.to_string())?;
-    let request = format!(
-        "GET /ws?token={token} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    );
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .map_err(|e| format!("upgrade request: {e}"))?;
-    let mut buffer = Vec::with_capacity(1024);
-    let head_end = loop {
-        if let Some(end) = find(&buffer, b"\r\n\r\n") {
-            break end;
-        }
-        read_more(&mut stream, &mut buffer).await?;
-    };
-    let head = String::from_utf8_lossy(&buffer[..head_end]).to_string();
-    if head.split_whitespace().nth(1) != Some("101") {
-        return Err(format!(
-            "upgrade answered {}",
-            head.lines().next().unwrap_or_default()
-        ));
-    }
-    buffer.drain(..head_end + 4);
-    loop {
-        while let Some(frame) = parse_frame(&buffer)? {
-            let payload = &buffer[frame.payload.clone()];
-            match frame.opcode {
-                0x1 if find(payload, b"\"type\":\"connected\"").is_some() => {
-                    buffer.drain(..frame.used);
-                    return Ok((stream, buffer));
-                }
-                0x8 => {
-                    return Err(format!(
-                        "closed before connected: {}",
-                        close_reason(payload)
-                    ));
-                }
-                0x9 => {
-                    let pong = client_frame(0xA, payload);
-                    stream.write_all(&pong).await.map_err(|e| e.to_string())?;
-                }
-                _ => {}
-            }
-            buffer.drain(..frame.used);
-        }
-        read_more(&mut stream, &mut buffer).await?;
-    }
 }
 
 /// Reads frames until the connection ends: times `new_message` frames and answers pings.
@@ -604,7 +552,7 @@ fn on_text(payload: &[u8], read_at: u64, recorder: &Recorder) {
 }
 
 /// Send numbers are written in letters (`a` = 0), so no masking rule sees a phone number.
-fn encode(mut n: usize) -> String {
+pub(crate) fn encode(mut n: usize) -> String {
     let mut letters = Vec::new();
     loop {
         letters.push(b'a' + (n % 26) as u8);
@@ -629,68 +577,6 @@ fn decode(text: &[u8]) -> Option<usize> {
     letters.iter().try_fold(0usize, |n, l| {
         n.checked_mul(26)?.checked_add(usize::from(l - b'a'))
     })
-}
-
-pub(crate) struct Frame {
-    pub(crate) fin: bool,
-    pub(crate) opcode: u8,
-    pub(crate) payload: std::ops::Range<usize>,
-    pub(crate) used: usize,
-}
-
-/// One server frame (unmasked) from the front of `buffer`, if it is all there.
-pub(crate) fn parse_frame(buffer: &[u8]) -> Result<Option<Frame>, String> {
-    if buffer.len() < 2 {
-        return Ok(None);
-    }
-    if buffer[1] & 0x80 != 0 {
-        return Err("the server sent a masked frame".into());
-    }
-    let (length, header) = match buffer[1] & 0x7F {
-        126 if buffer.len() >= 4 => (usize::from(u16::from_be_bytes([buffer[2], buffer[3]])), 4),
-        127 if buffer.len() >= 10 => {
-            let mut bytes = [0u8; 8];
-            bytes.copy_from_slice(&buffer[2..10]);
-            (
-                usize::try_from(u64::from_be_bytes(bytes)).map_err(|e| e.to_string())?,
-                10,
-            )
-        }
-        126 | 127 => return Ok(None),
-        short => (usize::from(short), 2),
-    };
-    if buffer.len() < header + length {
-        return Ok(None);
-    }
-    Ok(Some(Frame {
-        fin: buffer[0] & 0x80 != 0,
-        opcode: buffer[0] & 0x0F,
-        payload: header..header + length,
-        used: header + length,
-    }))
-}
-
-/// A masked client frame (control frames only: payload under 126 bytes).
-fn client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
-    const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
-    let payload = &payload[..payload.len().min(125)];
-    let mut frame = Vec::with_capacity(6 + payload.len());
-    frame.push(0x80 | opcode);
-    frame.push(0x80 | payload.len() as u8);
-    frame.extend_from_slice(&MASK);
-    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ MASK[i % 4]));
-    frame
-}
-
-fn close_reason(payload: &[u8]) -> String {
-    if payload.len() < 2 {
-        return "no code".into();
-    }
-    format!(
-        "{} {}",
-        u16::from_be_bytes([payload[0], payload[1]]),
-        String::from_utf8_lossy(&payload[2..])
-    )
 }
 
 // ---- Senders ----
@@ -812,21 +698,6 @@ mod tests {
             assert_eq!(decode(encode(n).as_bytes()), Some(n));
         }
         assert_eq!(decode(b"abc about"), Some(28));
-    }
-
-    #[test]
-    fn frames_parse_with_short_and_extended_lengths() {
-        let mut frame = vec![0x81, 3];
-        frame.extend_from_slice(b"abc");
-        let parsed = parse_frame(&frame)
-            .ok()
-            .flatten()
-            .map(|f| (f.fin, f.opcode, f.used));
-        assert_eq!(parsed, Some((true, 1, 5)));
-        let mut long = vec![0x81, 126, 0, 200];
-        long.extend(std::iter::repeat_n(b'x', 200));
-        assert_eq!(parse_frame(&long).ok().flatten().map(|f| f.used), Some(204));
-        assert!(matches!(parse_frame(&long[..100]), Ok(None)));
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! `cargo xtask ci`: the whole test suite, with the real components it needs. PostgreSQL is started
-//! when installed but stopped, installed (Debian's package) when missing, and the PostgreSQL tests
-//! are then required to run, not skipped.
+//! `cargo xtask ci`: the whole test suite, with the real components it needs, then a short `cargo
+//! xtask chaos`, clippy and rustfmt. PostgreSQL is started when installed but stopped, installed
+//! (Debian's package) when missing, and the PostgreSQL tests are then required to run, not skipped.
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -46,6 +46,13 @@ pub fn run() -> Result<(), String> {
     let tested = run_step("tests", &mut test);
     drop(components);
     tested?;
+    // A short run of the fault drill: the debug server (its dependencies are built by the tests
+    // already) on a private PostgreSQL cluster, so restarting that harms nothing else.
+    let xtask = std::env::current_exe().map_err(|e| format!("chaos: {e}"))?;
+    run_step(
+        "chaos",
+        Command::new(xtask).args(["chaos", "--seconds", "30", "--settle-secs", "60"]),
+    )?;
     // The served OpenAPI document against the real server, from outside (a few minutes).
     println!("ci: schemathesis");
     crate::schemathesis::run(&crate::schemathesis::StArgs {
@@ -81,11 +88,16 @@ pub(crate) fn run_step(name: &str, command: &mut Command) -> Result<(), String> 
     let status = command
         .status()
         .map_err(|e| format!("{name}: cannot start: {e}"))?;
-    println!("ci: {name} took {:.0} s", started.elapsed().as_secs_f64());
+    let took = started.elapsed().as_secs();
     if status.success() {
+        println!("ci: {name} passed in {}m{:02}s", took / 60, took % 60);
         Ok(())
     } else {
-        Err(format!("{name} failed ({status})"))
+        Err(format!(
+            "{name} failed ({status}) after {}m{:02}s",
+            took / 60,
+            took % 60
+        ))
     }
 }
 

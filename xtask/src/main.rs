@@ -1,6 +1,7 @@
 //! `cargo xtask`: developer tasks. `migrate`, `seed`, `bench db|http|ws|mask|abuse`, `audit verify`,
-//! `schemathesis`, `screenshots` and `ci` (the whole test suite, provisioning PostgreSQL when it is
-//! missing).
+//! `chaos` (sends through server kills and PostgreSQL restarts, then checks nothing was lost or
+//! doubled), `schemathesis`, `screenshots` and `ci` (the whole test suite, provisioning PostgreSQL
+//! when it is missing).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -12,11 +13,13 @@ mod bench_mask;
 mod bench_ws;
 mod bench_ws_load;
 mod browser;
+mod chaos;
 mod ci;
 mod components;
 mod http1;
 mod schemathesis;
 mod seed;
+mod ws1;
 
 use clap::{Parser, Subcommand};
 
@@ -51,8 +54,13 @@ enum Command {
         #[command(subcommand)]
         which: audit::AuditCommand,
     },
+    /// Sends messages with idempotency keys while the server is killed (SIGKILL) and restarted
+    /// and a private PostgreSQL is restarted, then proves from the recipients' side that every
+    /// acknowledged message is stored and delivered exactly once and every stream is gap-free.
+    Chaos(chaos::ChaosArgs),
     /// Runs the whole test suite as CI does: provisions PostgreSQL when missing, runs every test
-    /// (PostgreSQL tests required, not skipped), schemathesis, then clippy and rustfmt.
+    /// (PostgreSQL tests required, not skipped), a short `chaos` run, schemathesis, the browser
+    /// tests, then clippy and rustfmt.
     Ci,
     /// Screenshots of the main screens of the web client, desktop and phone width (PNG), taken
     /// in Debian's chromium (installed when missing).
@@ -149,6 +157,7 @@ async fn async_main(command: Command) -> Result<(), String> {
             which: BenchCommand::Mask(_),
         } => Err("unreachable".into()),
         Command::Audit { which } => audit::run(which).await,
+        Command::Chaos(args) => chaos::run(args).await,
         Command::Ci | Command::Screenshots { .. } | Command::Schemathesis(_) => {
             Err("unreachable".into())
         }

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use thiserror::Error;
 
 use crate::message::{Message, MessageId};
@@ -597,47 +597,47 @@ fn display_char(c: char) -> char {
     }
 }
 
-/// Where a file is stored: `messages/{user}/{message}/{32 hex}.{ext}` (System A's form). Built only
-/// from ids, random bytes and the detected type, never from the client's file name.
+/// Where a file is stored: `messages/{user}/{32 hex}.{ext}`. Built only from the uploader's id,
+/// random bytes and the detected type, never from the client's file name.
+///
+/// System A's keys also named the message (`messages/{user}/{message}/{32 hex}.{ext}`); they still
+/// parse, so its stored files stay readable. New keys leave the message out because the file is
+/// stored before its message exists: the upload runs outside the database transaction, and
+/// reserving a message id beforehand would give a message sent with a slow upload an id older
+/// than messages sent meanwhile (history and thread order follow ids). The 128 random bits are
+/// what makes a key unguessable, in both forms.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StorageKey(String);
 
 impl StorageKey {
-    /// The key for a file of `kind` uploaded by `uploader` to `message`, made unique by `nonce`
-    /// (16 random bytes chosen by the caller).
+    /// The key for a file of `kind` uploaded by `uploader`, made unique by `nonce` (16 random
+    /// bytes chosen by the caller).
     #[must_use]
-    pub fn new(uploader: UserId, message: MessageId, nonce: [u8; 16], kind: FileKind) -> Self {
+    pub fn new(uploader: UserId, nonce: [u8; 16], kind: FileKind) -> Self {
         use std::fmt::Write;
         let mut hex = String::with_capacity(32);
         for byte in nonce {
             let _ = write!(hex, "{byte:02x}");
         }
         Self(format!(
-            "messages/{}/{}/{hex}.{}",
+            "messages/{}/{hex}.{}",
             uploader.0,
-            message.0,
             kind.extension()
         ))
     }
 
     /// Checks a key read back from storage or from a signed link has the form [`StorageKey::new`]
-    /// makes, so that it can never name a path outside the attachments.
+    /// makes (or System A's, with the message id), so that it can never name a path outside the
+    /// attachments.
     #[must_use]
     pub fn parse(raw: &str) -> Option<Self> {
-        let mut parts = raw.split('/');
-        let ok = parts.next() == Some("messages")
-            && parts.next().is_some_and(is_digits)
-            && parts.next().is_some_and(is_digits)
-            && parts.next().is_some_and(|file| {
-                file.split_once('.').is_some_and(|(hex, ext)| {
-                    hex.len() == 32
-                        && hex
-                            .bytes()
-                            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-                        && FileKind::ALL.iter().any(|k| k.extension() == ext)
-                })
-            })
-            && parts.next().is_none();
+        let ok = match raw.split('/').collect::<Vec<_>>().as_slice() {
+            ["messages", user, file] => is_digits(user) && is_object_name(file),
+            ["messages", user, message, file] => {
+                is_digits(user) && is_digits(message) && is_object_name(file)
+            }
+            _ => false,
+        };
         ok.then(|| Self(raw.to_owned()))
     }
 
@@ -646,6 +646,17 @@ impl StorageKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// `{32 lowercase hex}.{extension of an allowed type}`.
+fn is_object_name(file: &str) -> bool {
+    file.split_once('.').is_some_and(|(hex, ext)| {
+        hex.len() == 32
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            && FileKind::ALL.iter().any(|k| k.extension() == ext)
+    })
 }
 
 fn is_digits(s: &str) -> bool {
@@ -697,6 +708,45 @@ impl ScanStatus {
     }
 }
 
+/// How long a file waits before its next scan after `failures` scans in a row failed (the scanner
+/// or the storage erred; a verdict is not a failure): 15 s, doubling with each failure, at most an
+/// hour. A file that keeps failing is retried less and less often instead of taking the place of
+/// files that can be scanned.
+#[must_use]
+pub fn scan_retry_delay(failures: u32) -> TimeDelta {
+    let first = SCAN_RETRY_FIRST.num_seconds();
+    let doublings = failures.saturating_sub(1).min(32);
+    let delay = first.saturating_mul(1_i64 << doublings);
+    TimeDelta::seconds(delay.min(SCAN_RETRY_MAX.num_seconds()))
+}
+
+/// The pause after a file's first failed scan.
+pub const SCAN_RETRY_FIRST: TimeDelta = TimeDelta::seconds(15);
+/// The longest pause between two scans of a file that keeps failing.
+pub const SCAN_RETRY_MAX: TimeDelta = TimeDelta::hours(1);
+
+/// A file waiting for the scanner, with how many of its scans failed so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedScan {
+    /// The file.
+    pub attachment: Attachment,
+    /// Failed scans in a row.
+    pub failures: u32,
+}
+
+/// An object being stored for a message that is not committed yet. It is recorded before the
+/// upload starts and removed in the transaction that stores the message, so an object whose
+/// message never committed (the process died in between) can be found and removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingUpload {
+    /// Where the object goes.
+    pub key: StorageKey,
+    /// Who uploads it.
+    pub uploader: UserId,
+    /// When the upload started.
+    pub started_at: DateTime<Utc>,
+}
+
 /// What the scanner said about a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScanVerdict {
@@ -733,11 +783,14 @@ pub struct Attachment {
     pub scanned_at: Option<DateTime<Utc>>,
 }
 
-/// An attachment ready to be stored with its message; the store adds the ids and the key.
+/// An attachment ready to be stored with its message, its object already in the storage; the
+/// store adds the ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAttachment {
     /// The checked file.
     pub file: InspectedFile,
+    /// Where its object was stored (a [`PendingUpload`] until the message commits).
+    pub storage_key: StorageKey,
     /// Its initial scan state.
     pub scan_status: ScanStatus,
     /// When it was uploaded.

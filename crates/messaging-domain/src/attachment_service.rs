@@ -2,21 +2,21 @@
 //! links, and scanning new files.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use chrono::TimeDelta;
 use thiserror::Error;
 
 use crate::attachment::{
     self, Attachment, AttachmentId, DownloadRefusal, FileKind, FileName, InspectedFile,
-    NewAttachment, ScanStatus, ScanVerdict, StorageKey,
+    NewAttachment, PendingUpload, ScanStatus, ScanVerdict, StorageKey,
 };
 use crate::audit::{AuditAction, AuditRecord};
 use crate::error::StoreError;
 use crate::event::{DomainEvent, EventPlan};
 use crate::message::{MessageId, MessageView};
 use crate::ports::{
-    AttachmentRepository, AttachmentStorage, AuditLog, Clock, EventPublisher, UploadStep,
-    VirusScanner,
+    AttachmentRepository, AttachmentStorage, AuditLog, Clock, EventPublisher, VirusScanner,
 };
 use crate::service::{Actor, PreparedMessage};
 
@@ -25,18 +25,25 @@ mod tests;
 
 /// How long a download link lasts by default (System A: one hour).
 pub const DEFAULT_LINK_TTL_SECS: u32 = 3_600;
+/// How long an upload may stay uncommitted by default before its object is taken for abandoned
+/// (15 minutes: storing a file of at most 10 MB from the local spool takes seconds).
+pub const DEFAULT_ABANDON_UPLOADS_AFTER_SECS: u32 = 900;
 
 /// Tunable rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttachmentConfig {
     /// How long a download link stays valid, in seconds.
     pub link_ttl_secs: u32,
+    /// How long after it started an upload whose message never committed is taken for
+    /// abandoned and its object removed, in seconds.
+    pub abandon_uploads_after_secs: u32,
 }
 
 impl Default for AttachmentConfig {
     fn default() -> Self {
         Self {
             link_ttl_secs: DEFAULT_LINK_TTL_SECS,
+            abandon_uploads_after_secs: DEFAULT_ABANDON_UPLOADS_AFTER_SECS,
         }
     }
 }
@@ -84,8 +91,25 @@ pub struct ScanRound {
     /// Files the scanner decided about.
     pub decided: usize,
     /// Files that stay pending because reading or scanning them failed, with the cause (for the
-    /// logs).
+    /// logs); each waits longer before its next scan ([`attachment::scan_retry_delay`]).
     pub failures: Vec<(AttachmentId, StoreError)>,
+}
+
+impl ScanRound {
+    /// How many waiting files the round took up, decided or not.
+    pub fn taken(&self) -> usize {
+        self.decided + self.failures.len()
+    }
+}
+
+/// What one sweep of abandoned uploads did.
+#[derive(Debug, Default)]
+pub struct SweepRound {
+    /// Objects removed (with their pending uploads).
+    pub removed: usize,
+    /// Objects the storage failed to remove, with the cause (for the logs); they are tried again
+    /// by the next sweep.
+    pub failures: Vec<(StorageKey, StoreError)>,
 }
 
 /// The attachment use cases over their ports.
@@ -142,7 +166,13 @@ where
     }
 
     /// Stores a message that passed the send rules together with its file: the message, the
-    /// object and the attachment row exist afterwards, or none of them does.
+    /// object and the attachment row exist afterwards, or none of them does (an object left by a
+    /// process that died in between is removed by [`Self::sweep_abandoned_uploads`]).
+    ///
+    /// The object is stored first, outside any database transaction (the upload may be slow, and
+    /// a transaction held meanwhile would hold up other requests: all of them on SQLite), under a
+    /// key recorded as a pending upload beforehand; then the message and its attachment row are
+    /// committed in one short transaction that also ends the pending upload.
     ///
     /// # Errors
     /// [`StoreError`] when the database or the storage fails; nothing is kept then.
@@ -155,26 +185,22 @@ where
         let now = prepared.message.created_at;
         let uploader = prepared.message.sender_id;
         let kind: FileKind = upload.file.kind;
-        let size = upload.file.size;
-        let stored_key: Arc<Mutex<Option<StorageKey>>> = Arc::default();
-        let step: UploadStep = {
-            let storage = Arc::clone(&self.storage);
-            let stored_key = Arc::clone(&stored_key);
-            let path = upload.path.clone();
-            let nonce = upload.nonce;
-            Box::new(move |message: MessageId| {
-                Box::pin(async move {
-                    let key = StorageKey::new(uploader, message, nonce, kind);
-                    storage
-                        .put_file(key.clone(), kind.mime_type(), path, size)
-                        .await?;
-                    if let Ok(mut slot) = stored_key.lock() {
-                        *slot = Some(key.clone());
-                    }
-                    Ok(key)
-                })
+        let key = StorageKey::new(uploader, upload.nonce, kind);
+        self.repo
+            .begin_upload(PendingUpload {
+                key: key.clone(),
+                uploader,
+                started_at: now,
             })
-        };
+            .await?;
+        if let Err(err) = self
+            .storage
+            .put_file(key.clone(), kind.mime_type(), upload.path, upload.file.size)
+            .await
+        {
+            self.discard(key).await;
+            return Err(err);
+        }
         let attachment = NewAttachment {
             // The name as the recipient will read it, masked with the body where the pair's
             // rules say so.
@@ -182,6 +208,7 @@ where
                 name: prepared.file_name.clone(),
                 ..upload.file
             },
+            storage_key: key.clone(),
             scan_status: ScanStatus::initial(self.scanner.is_some()),
             created_at: now,
         };
@@ -199,7 +226,6 @@ where
                     None,
                     now,
                 ),
-                step,
                 crate::service::sent_plan(
                     prepared.sender.clone(),
                     prepared.recipient.clone(),
@@ -210,13 +236,9 @@ where
         let recorded = match stored {
             Ok(stored) => stored,
             Err(err) => {
-                // The object went up but the transaction failed after it: take it down again so
-                // nothing of the refused message is left. Failing that, the object is unreachable
-                // (no row names it), which is the lesser harm.
-                let key = stored_key.lock().ok().and_then(|mut slot| slot.take());
-                if let Some(key) = key {
-                    let _ = self.storage.delete(key).await;
-                }
+                // The object went up but its message did not commit: take it down again so
+                // nothing of the refused message is left.
+                self.discard(key).await;
                 return Err(err);
             }
         };
@@ -228,6 +250,37 @@ where
         };
         self.events.publish(recorded.events);
         Ok((view.seen_by(actor.user_id), attachment))
+    }
+
+    /// Removes the objects of uploads that started more than the configured time ago and whose
+    /// message never committed (the process stopped between the upload and the commit), up to
+    /// `batch` of them.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails; objects the storage fails to remove are reported in
+    /// the round and tried again next time.
+    pub async fn sweep_abandoned_uploads(&self, batch: u32) -> Result<SweepRound, StoreError> {
+        let age = TimeDelta::seconds(i64::from(self.config.abandon_uploads_after_secs));
+        let started_before = self.clock.now() - age;
+        let mut round = SweepRound::default();
+        for key in self.repo.abandon_uploads(started_before, batch).await? {
+            match self.storage.delete(key.clone()).await {
+                Ok(()) => {
+                    self.repo.forget_upload(key).await?;
+                    round.removed += 1;
+                }
+                Err(err) => round.failures.push((key, err)),
+            }
+        }
+        Ok(round)
+    }
+
+    /// Removes an object whose message will not be stored, then its pending upload. If either
+    /// step fails the pending upload stays, and the sweep removes the object later.
+    async fn discard(&self, key: StorageKey) {
+        if self.storage.delete(key.clone()).await.is_ok() {
+            let _ = self.repo.forget_upload(key).await;
+        }
     }
 
     /// A download link for an attachment, for one of the two participants of its message.
@@ -289,8 +342,9 @@ where
     }
 
     /// Scans up to `batch` waiting files, records each verdict and tells each uploader. A file
-    /// that cannot be read or scanned stays pending for the next round. Without a scanner it
-    /// does nothing.
+    /// that cannot be read or scanned stays pending and is left out of the rounds for a while,
+    /// longer after each failure ([`attachment::scan_retry_delay`]), so that files that keep
+    /// failing never take the place of the others. Without a scanner it does nothing.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
@@ -299,7 +353,8 @@ where
             return Ok(ScanRound::default());
         };
         let mut round = ScanRound::default();
-        for waiting in self.repo.unscanned(batch).await? {
+        for queued in self.repo.unscanned(self.clock.now(), batch).await? {
+            let waiting = queued.attachment;
             let verdict = match self.storage.get(waiting.storage_key.clone()).await {
                 Ok(bytes) => scanner.scan(bytes).await,
                 Err(err) => Err(err),
@@ -308,6 +363,9 @@ where
                 Ok(ScanVerdict::Clean) => ScanStatus::Clean,
                 Ok(ScanVerdict::Infected(_)) => ScanStatus::Infected,
                 Err(err) => {
+                    let failures = queued.failures.saturating_add(1);
+                    let retry_at = self.clock.now() + attachment::scan_retry_delay(failures);
+                    self.repo.defer_scan(waiting.id, failures, retry_at).await?;
                     round.failures.push((waiting.id, err));
                     continue;
                 }

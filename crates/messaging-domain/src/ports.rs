@@ -1,16 +1,15 @@
 //! The ports: what the domain needs from the outside world. Adapters implement them; the domain's
 //! tests (and other crates' tests, with the `mocks` feature) use mockall mocks of them.
 
-use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::accounts::{AccountStatus, NewAccount, Password, SessionKey, TicketRecord};
 use crate::attachment::{
-    Attachment, AttachmentId, FileName, NewAttachment, ScanStatus, ScanVerdict, StorageKey,
+    Attachment, AttachmentId, FileName, NewAttachment, PendingUpload, QueuedScan, ScanStatus,
+    ScanVerdict, StorageKey,
 };
 use crate::audit::AuditRecord;
 use crate::error::StoreError;
@@ -698,33 +697,54 @@ pub trait VirusScanner: Send + Sync + 'static {
     async fn scan(&self, bytes: Vec<u8>) -> Result<ScanVerdict, StoreError>;
 }
 
-/// Stores a file on behalf of the repository, inside its transaction, once the message's id is
-/// known; resolves to the key it was stored under.
-pub type UploadStep = Box<
-    dyn FnOnce(MessageId) -> Pin<Box<dyn Future<Output = Result<StorageKey, StoreError>> + Send>>
-        + Send,
->;
-
 /// Attachments, and messages that carry one.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait AttachmentRepository: Send + Sync + 'static {
-    /// Stores a message with its attachment in one transaction, like
-    /// [`MessageRepository::insert_message`]: the message, then `upload` (given the new message's
-    /// id), then the attachment row under the key it returns, then both audit records (their object
-    /// ids filled in), then the events `plan` decides. If any step fails, nothing is stored.
+    /// Records that an object is about to be stored under `upload.key`, before the upload
+    /// starts, so that it can be found and removed if its message never commits.
     ///
     /// # Errors
-    /// The failing step's error ([`StoreError::Backend`] for the database).
+    /// [`StoreError::Duplicate`] when the key is recorded already, [`StoreError::Backend`] when
+    /// the store fails.
+    async fn begin_upload(&self, upload: PendingUpload) -> Result<(), StoreError>;
+
+    /// Stores a message with its attachment (whose object is already in the storage, recorded by
+    /// [`AttachmentRepository::begin_upload`]) in one short transaction, like
+    /// [`MessageRepository::insert_message`]: the message, the attachment row, the end of the
+    /// pending upload, both audit records (their object ids filled in), then the events `plan`
+    /// decides. If any step fails, nothing is stored.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the pending upload is no longer there (it was taken for
+    /// abandoned and its object is being removed), [`StoreError::Backend`] when the store fails.
     async fn insert_message_with_attachment(
         &self,
         message: NewMessage,
         attachment: NewAttachment,
         message_audit: AuditRecord,
         attachment_audit: AuditRecord,
-        upload: UploadStep,
         plan: EventPlan<Message>,
     ) -> Result<Recorded<(Message, Attachment)>, StoreError>;
+
+    /// Takes up to `limit` pending uploads started before `started_before` for abandoned and
+    /// returns their keys: from then on no message can be stored with them, so their objects
+    /// may be removed. Uploads taken before and not yet forgotten are returned again.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn abandon_uploads(
+        &self,
+        started_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<StorageKey>, StoreError>;
+
+    /// Forgets a pending upload whose object is gone (or was never stored); forgetting an
+    /// unknown key succeeds.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn forget_upload(&self, key: StorageKey) -> Result<(), StoreError>;
 
     /// One attachment with its message.
     ///
@@ -742,11 +762,29 @@ pub trait AttachmentRepository: Send + Sync + 'static {
     async fn attachments_of(&self, messages: Vec<MessageId>)
     -> Result<Vec<Attachment>, StoreError>;
 
-    /// Up to `limit` attachments waiting for the scanner (`pending` or `not_scanned`), oldest first.
+    /// Up to `limit` attachments waiting for the scanner (`pending` or `not_scanned`) and due at
+    /// `now` (never deferred, or deferred until `now` or earlier), oldest first.
     ///
     /// # Errors
     /// [`StoreError::Backend`] when the store fails.
-    async fn unscanned(&self, limit: u32) -> Result<Vec<Attachment>, StoreError>;
+    async fn unscanned(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<QueuedScan>, StoreError>;
+
+    /// Records that scanning a file failed for the `failures`-th time in a row, and leaves it out
+    /// of [`AttachmentRepository::unscanned`] until `retry_at`.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown attachment, [`StoreError::Backend`] when the store
+    /// fails.
+    async fn defer_scan(
+        &self,
+        id: AttachmentId,
+        failures: u32,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 
     /// Records the scanner's decision, with its audit record and the events `plan` decides.
     ///

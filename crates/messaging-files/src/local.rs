@@ -61,8 +61,8 @@ impl LocalDiskStorage {
         Self { root, link_key }
     }
 
-    /// Where a key's file lives. Keys only ever have the `messages/<n>/<n>/<hex>.<ext>` form, so
-    /// this is always inside the root.
+    /// Where a key's file lives. Keys only ever have the `messages/<n>/<hex>.<ext>` form (or
+    /// System A's `messages/<n>/<n>/<hex>.<ext>`), so this is always inside the root.
     #[must_use]
     pub fn path_of(&self, key: &StorageKey) -> PathBuf {
         self.root.join(key.as_str())
@@ -240,7 +240,6 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use messaging_domain::message::MessageId;
     use messaging_domain::user::UserId;
 
     fn storage() -> LocalDiskStorage {
@@ -249,7 +248,7 @@ mod tests {
 
     #[test]
     fn links_verify_until_they_expire_and_refuse_any_change() {
-        let key = StorageKey::new(UserId(1), MessageId(2), [7; 16], FileKind::Pdf);
+        let key = StorageKey::new(UserId(1), [7; 16], FileKind::Pdf);
         let s = storage();
         let token = s.sign(&key, "a.pdf", "application/pdf", 1_000);
         assert_eq!(

@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use messaging_domain::StoreError;
 use messaging_domain::accounts::{AccountStatus, NewAccount, SessionKey, TicketRecord};
-use messaging_domain::attachment::{Attachment, AttachmentId, NewAttachment, ScanStatus};
+use messaging_domain::attachment::{
+    Attachment, AttachmentId, NewAttachment, PendingUpload, QueuedScan, ScanStatus, StorageKey,
+};
 use messaging_domain::audit::{AuditAction, AuditRecord};
 use messaging_domain::event::{EventPlan, Recorded, Replay, StreamSeq};
 use messaging_domain::message::{
@@ -17,7 +19,7 @@ use messaging_domain::message::{
 };
 use messaging_domain::ports::{
     AccountStatuses, Accounts, Administration, AttachmentRepository, AuditLog, Directory, EventLog,
-    MessageRepository, RefreshOutcome, RefreshTokenRecord, SessionRecord, UploadStep,
+    MessageRepository, RefreshOutcome, RefreshTokenRecord, SessionRecord,
 };
 use messaging_domain::text::{Page, PageSize, SearchQuery};
 use messaging_domain::user::{
@@ -911,20 +913,33 @@ impl AuditLog for Store {
 
 #[async_trait]
 impl AttachmentRepository for Store {
+    async fn begin_upload(&self, upload: PendingUpload) -> Result<(), StoreError> {
+        on_db!(self, db => db.begin_upload(upload).await)
+    }
+
     async fn insert_message_with_attachment(
         &self,
         message: NewMessage,
         attachment: NewAttachment,
         message_audit: AuditRecord,
         attachment_audit: AuditRecord,
-        upload: UploadStep,
         plan: EventPlan<Message>,
     ) -> Result<Recorded<(Message, Attachment)>, StoreError> {
         on_db!(self, db => db
-            .insert_message_with_attachment(
-                message, attachment, message_audit, attachment_audit, upload, plan,
-            )
+            .insert_message_with_attachment(message, attachment, message_audit, attachment_audit, plan)
             .await)
+    }
+
+    async fn abandon_uploads(
+        &self,
+        started_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<StorageKey>, StoreError> {
+        on_db!(self, db => db.abandon_uploads(started_before, limit).await)
+    }
+
+    async fn forget_upload(&self, key: StorageKey) -> Result<(), StoreError> {
+        on_db!(self, db => db.forget_upload(key).await)
     }
 
     async fn attachment(
@@ -941,8 +956,21 @@ impl AttachmentRepository for Store {
         on_db!(self, db => db.attachments_of(messages).await)
     }
 
-    async fn unscanned(&self, limit: u32) -> Result<Vec<Attachment>, StoreError> {
-        on_db!(self, db => db.unscanned_attachments(limit).await)
+    async fn unscanned(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<QueuedScan>, StoreError> {
+        on_db!(self, db => db.unscanned_attachments(now, limit).await)
+    }
+
+    async fn defer_scan(
+        &self,
+        id: AttachmentId,
+        failures: u32,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_db!(self, db => db.defer_scan(id, failures, retry_at).await)
     }
 
     async fn set_scan_status(

@@ -147,13 +147,15 @@ pub fn spawn_scan_worker(attachments: Arc<Attachments>, wakeup: Arc<Notify>) {
                         tracing::warn!(
                             attachment_id = id.0,
                             error = %crate::problem::error_chain(err),
-                            "attachment could not be scanned; it stays pending"
+                            "attachment could not be scanned; it stays pending and is retried later"
                         );
                     }
                     if round.decided > 0 {
                         tracing::info!(decided = round.decided, "attachments scanned");
                     }
-                    round.failures.is_empty() && round.decided == SCAN_BATCH as usize
+                    // A full batch means more may be waiting. Files that failed are deferred, so
+                    // going on at once cannot spin on them.
+                    round.taken() == SCAN_BATCH as usize
                 }
                 Err(messaging_domain::StoreError::Unavailable(_)) => false,
                 Err(err) => {
@@ -163,6 +165,41 @@ pub fn spawn_scan_worker(attachments: Arc<Attachments>, wakeup: Arc<Notify>) {
             };
             if !full {
                 let _ = tokio::time::timeout(SCAN_POLL, wakeup.notified()).await;
+            }
+        }
+    });
+}
+
+/// How many abandoned uploads one sweep takes.
+const SWEEP_BATCH: u32 = 100;
+
+/// Removes, now and then, the stored objects of uploads whose message never committed (the
+/// process stopped between storing the object and committing the message). It sweeps a few times
+/// per abandon period, at most once a minute, and runs until the runtime stops.
+pub fn spawn_upload_sweeper(attachments: Arc<Attachments>, abandon_secs: u32) {
+    let every = Duration::from_secs(u64::from(abandon_secs / 4).clamp(1, 60));
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match attachments.sweep_abandoned_uploads(SWEEP_BATCH).await {
+                Ok(round) => {
+                    for (key, err) in &round.failures {
+                        // The key names no user content: ids and random bytes only.
+                        tracing::warn!(
+                            storage_key = key.as_str(),
+                            error = %crate::problem::error_chain(err),
+                            "abandoned upload could not be removed; it is tried again later"
+                        );
+                    }
+                    if round.removed > 0 {
+                        tracing::info!(removed = round.removed, "abandoned uploads removed");
+                    }
+                }
+                Err(err) => {
+                    tracing::error!(error = %crate::problem::error_chain(&err), "upload sweep failed");
+                }
             }
         }
     });

@@ -216,6 +216,12 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(1..=604_800))]
     pub attachment_link_ttl_secs: u32,
 
+    /// How long after it started an upload whose message never committed (the server stopped in
+    /// between) is taken for abandoned and its stored object removed, in seconds.
+    #[arg(long, env = "MESSAGING_UPLOAD_ABANDON_SECS", default_value_t = 900,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub upload_abandon_secs: u32,
+
     /// ClamAV daemon for virus scanning: `host:port` or `unix:/path/to/clamd.sock`. Unset: files
     /// are not scanned (stored `not_scanned` and downloadable at once); the server warns at start.
     #[arg(long, env = "MESSAGING_CLAMD")]

@@ -176,10 +176,15 @@ impl Application {
             SystemClock,
             AttachmentConfig {
                 link_ttl_secs: settings.attachment_link_ttl_secs,
+                abandon_uploads_after_secs: settings.upload_abandon_secs,
             },
         ));
         let scan_wakeup = Arc::new(tokio::sync::Notify::new());
         crate::attachments::spawn_scan_worker(Arc::clone(&attachments), Arc::clone(&scan_wakeup));
+        crate::attachments::spawn_upload_sweeper(
+            Arc::clone(&attachments),
+            settings.upload_abandon_secs,
+        );
         let people = messaging_domain::people::PeopleService::new(store.clone(), store.clone());
         let state = AppState {
             people: Arc::new(people),

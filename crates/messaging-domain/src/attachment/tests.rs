@@ -302,24 +302,56 @@ fn file_names_are_sanitised_for_display() {
 }
 
 #[test]
-fn storage_keys_follow_system_a_and_parse_back() {
-    let key = StorageKey::new(UserId(42), MessageId(150), [0xab; 16], FileKind::Pdf);
+fn storage_keys_name_the_uploader_and_random_bytes_and_parse_back() {
+    let key = StorageKey::new(UserId(42), [0xab; 16], FileKind::Pdf);
     check(
         "key",
         key.as_str(),
-        "messages/42/150/abababababababababababababababab.pdf",
+        "messages/42/abababababababababababababababab.pdf",
     );
     check("parse", StorageKey::parse(key.as_str()), Some(key));
+    // System A's keys, which also name the message, stay readable.
+    let system_a = "messages/42/150/abababababababababababababababab.pdf";
+    check(
+        "System A's form",
+        StorageKey::parse(system_a).map(|k| k.as_str().to_owned()),
+        Some(system_a.to_owned()),
+    );
     for bad in [
         "messages/42/150/../../etc/passwd",
+        "messages/42/../abababababababababababababababab.pdf",
         "messages/42/150/abababababababababababababababab.html",
         "messages/x/150/abababababababababababababababab.pdf",
+        "messages/x/abababababababababababababababab.pdf",
         "/messages/42/150/abababababababababababababababab.pdf",
         "messages/42/150/ABABABABABABABABABABABABABABABAB.pdf",
-        "messages/42/150/abab.pdf",
+        "messages/42/abab.pdf",
         "messages/42/150/abababababababababababababababab.pdf/x",
+        "messages/42/1/2/abababababababababababababababab.pdf",
+        "messages/abababababababababababababababab.pdf",
+        "uploads/42/abababababababababababababababab.pdf",
     ] {
         check(bad, StorageKey::parse(bad), None);
+    }
+}
+
+#[test]
+fn a_file_that_keeps_failing_its_scan_waits_longer_each_time_up_to_an_hour() {
+    for (failures, seconds) in [
+        (0, 15),
+        (1, 15),
+        (2, 30),
+        (3, 60),
+        (8, 1_920),
+        (9, 3_600),
+        (40, 3_600),
+        (u32::MAX, 3_600),
+    ] {
+        check(
+            failures,
+            scan_retry_delay(failures),
+            chrono::TimeDelta::seconds(seconds),
+        );
     }
 }
 
@@ -349,7 +381,7 @@ fn attachment(status: ScanStatus) -> Attachment {
         id: AttachmentId(3),
         message_id: MessageId(7),
         uploader_id: UserId(1),
-        storage_key: StorageKey::new(UserId(1), MessageId(7), [1; 16], FileKind::Pdf),
+        storage_key: StorageKey::new(UserId(1), [1; 16], FileKind::Pdf),
         file_name: FileName::sanitize("a.pdf", FileKind::Pdf),
         kind: FileKind::Pdf,
         size: 10,

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use futures_executor::block_on;
 
 use super::*;
-use crate::attachment::{FileInspector, ScanVerdict};
+use crate::attachment::{FileInspector, QueuedScan, ScanVerdict};
 use crate::event::Recorded;
 use crate::message::{ConversationId, Message, NewMessage};
 use crate::ports::{
@@ -32,17 +32,6 @@ const RECIPIENT: UserId = UserId(2);
 const STRANGER: UserId = UserId(3);
 const MESSAGE: MessageId = MessageId(70);
 const ATTACHMENT: AttachmentId = AttachmentId(9);
-
-/// Runs a future the mocks make ready at once (the repository mock runs inside `block_on`
-/// already, so it cannot start another executor).
-fn ready<F: std::future::Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match future.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(value) => value,
-        std::task::Poll::Pending => panic!("the mocks' futures are always ready"),
-    }
-}
 
 #[track_caller]
 fn check<T: PartialEq + Debug>(case: impl Debug, actual: T, expected: T) {
@@ -123,7 +112,7 @@ fn stored_attachment(status: ScanStatus) -> Attachment {
         id: ATTACHMENT,
         message_id: MESSAGE,
         uploader_id: SENDER,
-        storage_key: StorageKey::new(SENDER, MESSAGE, [0xcd; 16], FileKind::Pdf),
+        storage_key: StorageKey::new(SENDER, [0xcd; 16], FileKind::Pdf),
         file_name: FileName::sanitize("report.pdf", FileKind::Pdf),
         kind: FileKind::Pdf,
         size: 13,
@@ -196,25 +185,40 @@ fn service(
     )
 }
 
-/// A repository whose insert runs the upload step with the new message's id, then either stores
-/// the rows or fails with `fail_after_upload`.
-fn repo_running_upload(
-    fail_after_upload: bool,
-) -> (MockAttachmentRepository, Arc<Mutex<Vec<NewAttachment>>>) {
-    let inserted = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&inserted);
+/// The key `upload()` is stored under.
+const KEY: &str = "messages/1/cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd.pdf";
+
+/// Every call to the repository and the storage, in order, as `"what key"`.
+type Calls = Arc<Mutex<Vec<String>>>;
+
+fn note(calls: &Calls, call: &str, key: &StorageKey) {
+    calls
+        .lock()
+        .unwrap()
+        .push(format!("{call} {}", key.as_str()));
+}
+
+/// A repository that records pending uploads and either commits the message with its
+/// attachment or fails the commit with `commit_fails`.
+fn repo_recording(calls: &Calls, commit_fails: bool) -> MockAttachmentRepository {
     let mut repo = MockAttachmentRepository::new();
+    let log = Arc::clone(calls);
+    repo.expect_begin_upload().returning(move |upload| {
+        assert_eq!((upload.uploader, upload.started_at), (SENDER, now()));
+        note(&log, "begin_upload", &upload.key);
+        Ok(())
+    });
+    let log = Arc::clone(calls);
     repo.expect_insert_message_with_attachment().returning(
-        move |_message, attachment, message_audit, attachment_audit, upload, plan| {
+        move |_message, attachment, message_audit, attachment_audit, plan| {
             assert_eq!(message_audit.action, AuditAction::MessageSent);
             assert_eq!(attachment_audit.action, AuditAction::AttachmentUploaded);
-            let key = ready(upload(MESSAGE))?;
-            if fail_after_upload {
+            note(&log, "commit", &attachment.storage_key);
+            if commit_fails {
                 return Err(StoreError::Backend("disk full".into()));
             }
-            sink.lock().unwrap().push(attachment.clone());
             let mut stored = stored_attachment(attachment.scan_status);
-            stored.storage_key = key;
+            stored.storage_key = attachment.storage_key;
             let message = stored_message(false);
             let events = stream(plan(&message));
             Ok(Recorded {
@@ -223,11 +227,45 @@ fn repo_running_upload(
             })
         },
     );
-    (repo, inserted)
+    let log = Arc::clone(calls);
+    repo.expect_forget_upload().returning(move |key| {
+        note(&log, "forget_upload", &key);
+        Ok(())
+    });
+    repo
+}
+
+/// A storage that records puts and deletes; `put_fails` and `delete_fails` make them fail.
+fn storage_recording(calls: &Calls, put_fails: bool, delete_fails: bool) -> MockAttachmentStorage {
+    let mut storage = MockAttachmentStorage::new();
+    let log = Arc::clone(calls);
+    storage
+        .expect_put_file()
+        .returning(move |key, mime, _path, size| {
+            assert_eq!((mime, size), ("application/pdf", 13));
+            note(&log, "put", &key);
+            if put_fails {
+                return Err(StoreError::Backend("unreachable".into()));
+            }
+            Ok(())
+        });
+    let log = Arc::clone(calls);
+    storage.expect_delete().returning(move |key| {
+        note(&log, "delete", &key);
+        if delete_fails {
+            return Err(StoreError::Backend("unreachable".into()));
+        }
+        Ok(())
+    });
+    storage
+}
+
+fn calls(list: &[&str]) -> Vec<String> {
+    list.iter().map(|c| format!("{c} {KEY}")).collect()
 }
 
 #[test]
-fn a_message_and_its_file_are_stored_together_under_a_key_built_from_ids() {
+fn the_file_is_stored_before_its_message_is_committed_under_a_recorded_random_key() {
     for (case, scanner, expected_status) in [
         ("without scanner", None, ScanStatus::NotScanned),
         (
@@ -236,82 +274,164 @@ fn a_message_and_its_file_are_stored_together_under_a_key_built_from_ids() {
             ScanStatus::Pending,
         ),
     ] {
-        let (repo, inserted) = repo_running_upload(false);
-        let mut storage = MockAttachmentStorage::new();
-        let puts = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&puts);
-        storage
-            .expect_put_file()
-            .returning(move |key, mime, _path, size| {
-                sink.lock()
-                    .unwrap()
-                    .push((key.as_str().to_owned(), mime, size));
-                Ok(())
-            });
+        let log = Calls::default();
         let (events, seen) = events();
-        let svc = service(repo, storage, scanner, events, MockAuditLog::new());
+        let svc = service(
+            repo_recording(&log, false),
+            storage_recording(&log, false, false),
+            scanner,
+            events,
+            MockAuditLog::new(),
+        );
         let (view, attachment) =
             block_on(svc.send_with_attachment(&actor(SENDER), prepared(), upload())).unwrap();
         check(case, view.message.id, MESSAGE);
         check(
             case,
-            puts.lock().unwrap().clone(),
-            vec![(
-                "messages/1/70/cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd.pdf".to_owned(),
-                "application/pdf",
-                13,
-            )],
+            log.lock().unwrap().clone(),
+            calls(&["begin_upload", "put", "commit"]),
         );
-        check(
-            case,
-            attachment.storage_key.as_str(),
-            "messages/1/70/cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd.pdf",
-        );
-        check(
-            case,
-            inserted.lock().unwrap()[0].scan_status,
-            expected_status,
-        );
+        check(case, attachment.storage_key.as_str(), KEY);
+        check(case, attachment.scan_status, expected_status);
         check(case, seen.lock().unwrap().len(), 1);
     }
 }
 
 #[test]
-fn a_failed_upload_stores_nothing_and_announces_nothing() {
-    let (repo, inserted) = repo_running_upload(false);
-    let mut storage = MockAttachmentStorage::new();
-    storage
-        .expect_put_file()
-        .returning(|_, _, _, _| Err(StoreError::Backend("unreachable".into())));
-    storage.expect_delete().never();
+fn a_failed_upload_commits_nothing_announces_nothing_and_forgets_the_upload() {
+    let log = Calls::default();
     let mut events = MockEventPublisher::new();
     events.expect_publish().never();
-    let svc = service(repo, storage, None, events, MockAuditLog::new());
+    let svc = service(
+        repo_recording(&log, false),
+        storage_recording(&log, true, false),
+        None,
+        events,
+        MockAuditLog::new(),
+    );
     let result = block_on(svc.send_with_attachment(&actor(SENDER), prepared(), upload()));
     check("error", matches!(result, Err(StoreError::Backend(_))), true);
-    check("no rows", inserted.lock().unwrap().len(), 0);
+    check(
+        "calls",
+        log.lock().unwrap().clone(),
+        calls(&["begin_upload", "put", "delete", "forget_upload"]),
+    );
 }
 
 #[test]
-fn an_object_stored_before_the_transaction_failed_is_removed_again() {
-    let (repo, _) = repo_running_upload(true);
-    let mut storage = MockAttachmentStorage::new();
-    storage.expect_put_file().returning(|_, _, _, _| Ok(()));
-    let deleted = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&deleted);
-    storage.expect_delete().returning(move |key| {
-        sink.lock().unwrap().push(key.as_str().to_owned());
-        Ok(())
-    });
+fn an_object_whose_message_failed_to_commit_is_removed_and_its_upload_forgotten() {
+    let log = Calls::default();
     let mut events = MockEventPublisher::new();
     events.expect_publish().never();
-    let svc = service(repo, storage, None, events, MockAuditLog::new());
+    let svc = service(
+        repo_recording(&log, true),
+        storage_recording(&log, false, false),
+        None,
+        events,
+        MockAuditLog::new(),
+    );
     let result = block_on(svc.send_with_attachment(&actor(SENDER), prepared(), upload()));
     check("error", result.is_err(), true);
     check(
-        "deleted",
-        deleted.lock().unwrap().clone(),
-        vec!["messages/1/70/cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd.pdf".to_owned()],
+        "calls",
+        log.lock().unwrap().clone(),
+        calls(&["begin_upload", "put", "commit", "delete", "forget_upload"]),
+    );
+}
+
+#[test]
+fn an_object_the_storage_fails_to_remove_stays_recorded_for_the_sweep() {
+    let log = Calls::default();
+    let svc = service(
+        repo_recording(&log, true),
+        storage_recording(&log, false, true),
+        None,
+        MockEventPublisher::new(),
+        MockAuditLog::new(),
+    );
+    let result = block_on(svc.send_with_attachment(&actor(SENDER), prepared(), upload()));
+    check("error", result.is_err(), true);
+    check(
+        "calls",
+        log.lock().unwrap().clone(),
+        calls(&["begin_upload", "put", "commit", "delete"]),
+    );
+}
+
+#[test]
+fn if_recording_the_upload_fails_nothing_is_stored() {
+    let mut repo = MockAttachmentRepository::new();
+    repo.expect_begin_upload()
+        .returning(|_| Err(StoreError::Backend("down".into())));
+    repo.expect_insert_message_with_attachment().never();
+    let mut storage = MockAttachmentStorage::new();
+    storage.expect_put_file().never();
+    let svc = service(
+        repo,
+        storage,
+        None,
+        MockEventPublisher::new(),
+        MockAuditLog::new(),
+    );
+    let result = block_on(svc.send_with_attachment(&actor(SENDER), prepared(), upload()));
+    check("error", matches!(result, Err(StoreError::Backend(_))), true);
+}
+
+#[test]
+fn abandoned_uploads_lose_their_objects_and_records_unless_the_storage_fails() {
+    let log = Calls::default();
+    let mut repo = MockAttachmentRepository::new();
+    repo.expect_abandon_uploads()
+        .returning(|started_before, limit| {
+            // Uploads older than the configured 15 minutes, at most a batch of them.
+            assert_eq!(started_before, now() - chrono::TimeDelta::minutes(15));
+            assert_eq!(limit, 8);
+            Ok(vec![
+                StorageKey::new(SENDER, [0xaa; 16], FileKind::Pdf),
+                StorageKey::new(SENDER, [0xbb; 16], FileKind::Pdf),
+            ])
+        });
+    let sink = Arc::clone(&log);
+    repo.expect_forget_upload().returning(move |key| {
+        note(&sink, "forget_upload", &key);
+        Ok(())
+    });
+    let mut storage = MockAttachmentStorage::new();
+    let sink = Arc::clone(&log);
+    storage.expect_delete().returning(move |key| {
+        note(&sink, "delete", &key);
+        if key.as_str().contains("bbbb") {
+            Err(StoreError::Backend("unreachable".into()))
+        } else {
+            Ok(())
+        }
+    });
+    let svc = service(
+        repo,
+        storage,
+        None,
+        MockEventPublisher::new(),
+        MockAuditLog::new(),
+    );
+    let round = block_on(svc.sweep_abandoned_uploads(8)).unwrap();
+    check("removed", round.removed, 1);
+    check(
+        "failed",
+        round
+            .failures
+            .iter()
+            .map(|(k, _)| k.as_str().to_owned())
+            .collect::<Vec<_>>(),
+        vec!["messages/1/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.pdf".to_owned()],
+    );
+    check(
+        "calls",
+        log.lock().unwrap().clone(),
+        vec![
+            "delete messages/1/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.pdf".to_owned(),
+            "forget_upload messages/1/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.pdf".to_owned(),
+            "delete messages/1/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.pdf".to_owned(),
+        ],
     );
 }
 
@@ -403,10 +523,7 @@ fn download_links_go_only_to_participants_of_safe_files_and_are_audited() {
             .expect_download_url()
             .times(usize::from(allowed))
             .returning(|key, name, mime, ttl| {
-                assert_eq!(
-                    key.as_str(),
-                    "messages/1/70/cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd.pdf"
-                );
+                assert_eq!(key.as_str(), KEY);
                 assert_eq!(
                     (name.as_str(), mime, ttl),
                     ("report.pdf", "application/pdf", 3_600)
@@ -447,15 +564,34 @@ fn download_links_go_only_to_participants_of_safe_files_and_are_audited() {
 fn the_scanner_decides_pending_files_and_the_uploader_is_told() {
     let decided = Arc::new(Mutex::new(Vec::new()));
     let mut repo = MockAttachmentRepository::new();
-    repo.expect_unscanned().returning(|_| {
+    repo.expect_unscanned().returning(|at, limit| {
+        assert_eq!((at, limit), (now(), 10));
         let mut second = stored_attachment(ScanStatus::Pending);
         second.id = AttachmentId(10);
-        second.storage_key = StorageKey::new(SENDER, MESSAGE, [0xee; 16], FileKind::Pdf);
+        second.storage_key = StorageKey::new(SENDER, [0xee; 16], FileKind::Pdf);
         let mut third = stored_attachment(ScanStatus::Pending);
         third.id = AttachmentId(11);
-        third.storage_key = StorageKey::new(SENDER, MESSAGE, [0xff; 16], FileKind::Pdf);
-        Ok(vec![stored_attachment(ScanStatus::Pending), second, third])
+        third.storage_key = StorageKey::new(SENDER, [0xff; 16], FileKind::Pdf);
+        Ok([
+            (stored_attachment(ScanStatus::Pending), 0),
+            (second, 0),
+            (third, 2),
+        ]
+        .into_iter()
+        .map(|(attachment, failures)| QueuedScan {
+            attachment,
+            failures,
+        })
+        .collect())
     });
+    // The unreadable file failed twice before: this third failure keeps it out for a minute.
+    let deferred = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&deferred);
+    repo.expect_defer_scan()
+        .returning(move |id, failures, retry_at| {
+            sink.lock().unwrap().push((id, failures, retry_at));
+            Ok(())
+        });
     let sink = Arc::clone(&decided);
     repo.expect_set_scan_status()
         .returning(move |id, status, _at, audit, plan| {
@@ -492,6 +628,11 @@ fn the_scanner_decides_pending_files_and_the_uploader_is_told() {
         "failed",
         round.failures.iter().map(|f| f.0).collect::<Vec<_>>(),
         vec![AttachmentId(11)],
+    );
+    check(
+        "deferred",
+        deferred.lock().unwrap().clone(),
+        vec![(AttachmentId(11), 3, now() + chrono::TimeDelta::seconds(60))],
     );
     check(
         "statuses",

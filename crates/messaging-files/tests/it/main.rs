@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use messaging_domain::StoreError;
 use messaging_domain::attachment::{FileKind, FileName, ScanVerdict, StorageKey};
-use messaging_domain::message::MessageId;
 use messaging_domain::ports::{AttachmentStorage, VirusScanner};
 use messaging_domain::user::UserId;
 use messaging_files::{ClamdAddress, ClamdScanner, LocalDiskStorage, S3Settings, S3Storage};
@@ -32,7 +31,7 @@ fn component(var: &str) -> Option<String> {
 }
 
 fn key(nonce: u8, kind: FileKind) -> StorageKey {
-    StorageKey::new(UserId(1), MessageId(2), [nonce; 16], kind)
+    StorageKey::new(UserId(1), [nonce; 16], kind)
 }
 
 fn temp_dir() -> PathBuf {

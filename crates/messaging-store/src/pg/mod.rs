@@ -35,6 +35,53 @@ async fn lock_audit_chain(conn: &mut Conn, actor: Option<i64>) -> Result<(), DbE
     Ok(())
 }
 
+/// Locks the thread rows of `users` in `conversations` for the rest of the caller's transaction,
+/// in (user id, conversation id) order whatever order the caller names them in. Every change that
+/// writes thread rows takes them here first, before any other row (see the lock order in
+/// `queries.rs`), so that two changes crossing in opposite directions wait for each other instead
+/// of deadlocking. `ORDER BY ... FOR UPDATE` locks the rows as they leave the sort.
+async fn lock_members(
+    conn: &mut Conn,
+    conversations: &[i64],
+    users: &[i64],
+) -> Result<(), DbError> {
+    members::table
+        .filter(members::conversation_id.eq_any(conversations))
+        .filter(members::user_id.eq_any(users))
+        .order((members::user_id, members::conversation_id))
+        .select(members::user_id)
+        .for_update()
+        .load::<i64>(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes stream entries older than `before`, skipping any a transaction holds (a delete for
+/// everyone redacting them): a sweep that never waits cannot deadlock, and what it skips goes in
+/// the next round. Returns how many went.
+async fn delete_events_before(conn: &mut Conn, before: DateTime<Utc>) -> Result<usize, DbError> {
+    Ok(diesel::sql_query(
+        "DELETE FROM user_events WHERE (user_id, seq) IN \
+         (SELECT user_id, seq FROM user_events WHERE at < $1 FOR UPDATE SKIP LOCKED)",
+    )
+    .bind::<Ts, _>(before)
+    .execute(conn)
+    .await?)
+}
+
+/// Deletes expired WebSocket tickets, skipping any a transaction holds (a deactivation deleting
+/// the user's tickets), for the same reason.
+async fn delete_expired_tickets(conn: &mut Conn, now: DateTime<Utc>) -> Result<(), DbError> {
+    diesel::sql_query(
+        "DELETE FROM ws_tickets WHERE ticket_hash IN \
+         (SELECT ticket_hash FROM ws_tickets WHERE expires_at <= $1 FOR UPDATE SKIP LOCKED)",
+    )
+    .bind::<Ts, _>(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// The channel on which every committed stream entry is announced as `user:seq` pairs.
 pub(crate) const EVENTS_CHANNEL: &str = "messaging_events";
 /// The channel for fleeting events (typing, presence), whose payload is the event itself.

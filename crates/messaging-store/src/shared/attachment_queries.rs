@@ -2,10 +2,10 @@
 // `Db` it uses; a message with an attachment is stored through `insert_message_in` there.
 
 use messaging_domain::attachment::{
-    Attachment, AttachmentId, FileKind, FileName, NewAttachment, ScanStatus, StorageKey,
+    Attachment, AttachmentId, FileKind, FileName, NewAttachment, PendingUpload, QueuedScan,
+    ScanStatus, StorageKey,
 };
-use messaging_domain::ports::UploadStep;
-use schema::attachments;
+use schema::{attachments, pending_uploads};
 
 /// Scan states the worker still has to decide.
 const UNSCANNED: [&str; 2] = ["pending", "not_scanned"];
@@ -64,13 +64,28 @@ fn dimension(value: Option<u32>) -> Result<Option<i32>, DbError> {
 }
 
 impl Db {
+    pub async fn begin_upload(&self, upload: PendingUpload) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::insert_into(pending_uploads::table)
+            .values((
+                pending_uploads::storage_key.eq(upload.key.as_str()),
+                pending_uploads::uploader_id.eq(upload.uploader.0),
+                pending_uploads::started_at.eq(upload.started_at),
+                pending_uploads::abandoned.eq(false),
+            ))
+            .execute(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(())
+    }
+
+    /// The object is in the storage already: this transaction only writes rows, so it is short.
     pub async fn insert_message_with_attachment(
         &self,
         new: NewMessage,
         attachment: NewAttachment,
         message_audit: AuditRecord,
         attachment_audit: AuditRecord,
-        upload: UploadStep,
         plan: EventPlan<Message>,
     ) -> Result<Recorded<(Message, Attachment)>, StoreError> {
         let mut conn = self.conn().await?;
@@ -78,17 +93,15 @@ impl Db {
         let (message, row, events) = conn
             .transaction::<_, DbError, _>(async move |conn| {
                 let message = insert_message_in(conn, &new, message_audit).await?;
-                // The object goes up inside the transaction, once the message id (part of its
-                // key) is known: if it fails, the message is rolled back with it.
-                let key = upload(MessageId(message.id)).await.map_err(DbError::Domain)?;
                 let file = &attachment.file;
+                let key = attachment.storage_key.as_str();
                 let size = i64::try_from(file.size)
                     .map_err(|_| DbError::Corrupt("attachment size"))?;
                 let row: AttachmentRow = diesel::insert_into(attachments::table)
                     .values((
                         attachments::message_id.eq(message.id),
                         attachments::uploader_id.eq(new.sender_id.0),
-                        attachments::storage_key.eq(key.as_str()),
+                        attachments::storage_key.eq(key),
                         attachments::file_name.eq(file.name.as_str()),
                         attachments::mime_type.eq(file.kind.mime_type()),
                         attachments::size_bytes.eq(size),
@@ -100,6 +113,19 @@ impl Db {
                     .returning(AttachmentRow::as_returning())
                     .get_result(conn)
                     .await?;
+                // The upload ends here. A row the sweep marked abandoned (its object is being
+                // removed) cannot end this way: the message is refused rather than stored
+                // without its object.
+                let ended = diesel::delete(
+                    pending_uploads::table
+                        .find(key)
+                        .filter(pending_uploads::abandoned.eq(false)),
+                )
+                .execute(conn)
+                .await?;
+                if ended != 1 {
+                    return Err(DbError::Domain(StoreError::NotFound));
+                }
                 let mut audit = attachment_audit;
                 audit.object_id = Some(row.id);
                 insert_audit(conn, &audit).await?;
@@ -112,6 +138,47 @@ impl Db {
             value: (message, row.into_attachment()?),
             events,
         })
+    }
+
+    pub async fn abandon_uploads(
+        &self,
+        started_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<StorageKey>, StoreError> {
+        let mut conn = self.conn().await?;
+        let oldest: Vec<String> = pending_uploads::table
+            .filter(pending_uploads::started_at.lt(started_before))
+            .order(pending_uploads::started_at)
+            .limit(i64::from(limit))
+            .select(pending_uploads::storage_key)
+            .load(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        // Marked and returned by one statement: a message that committed since has removed its
+        // row, which is then neither marked nor returned.
+        let keys: Vec<String> = diesel::update(
+            pending_uploads::table.filter(pending_uploads::storage_key.eq_any(&oldest)),
+        )
+        .set(pending_uploads::abandoned.eq(true))
+        .returning(pending_uploads::storage_key)
+        .get_results(&mut *conn)
+        .await
+        .map_err(DbError::from)?;
+        // Oldest first, as selected (RETURNING promises no order).
+        Ok(oldest
+            .iter()
+            .filter(|k| keys.contains(k))
+            .map(|k| StorageKey::parse(k).ok_or(DbError::Corrupt("pending_uploads.storage_key")))
+            .collect::<Result<_, _>>()?)
+    }
+
+    pub async fn forget_upload(&self, key: StorageKey) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::delete(pending_uploads::table.find(key.as_str()))
+            .execute(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(())
     }
 
     pub async fn attachment(
@@ -154,20 +221,57 @@ impl Db {
             .collect::<Result<_, _>>()?)
     }
 
-    pub async fn unscanned_attachments(&self, limit: u32) -> Result<Vec<Attachment>, StoreError> {
+    pub async fn unscanned_attachments(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<QueuedScan>, StoreError> {
         let mut conn = self.conn().await?;
-        let rows: Vec<AttachmentRow> = attachments::table
+        let rows: Vec<(AttachmentRow, i32)> = attachments::table
             .filter(attachments::scan_status.eq_any(UNSCANNED))
+            .filter(
+                attachments::next_scan_at
+                    .is_null()
+                    .or(attachments::next_scan_at.le(now)),
+            )
             .order(attachments::id)
             .limit(i64::from(limit))
-            .select(AttachmentRow::as_select())
+            .select((AttachmentRow::as_select(), attachments::scan_failures))
             .load(&mut *conn)
             .await
             .map_err(DbError::from)?;
         Ok(rows
             .into_iter()
-            .map(AttachmentRow::into_attachment)
-            .collect::<Result<_, _>>()?)
+            .map(|(row, failures)| {
+                Ok(QueuedScan {
+                    attachment: row.into_attachment()?,
+                    failures: u32::try_from(failures)
+                        .map_err(|_| DbError::Corrupt("attachments.scan_failures"))?,
+                })
+            })
+            .collect::<Result<_, DbError>>()?)
+    }
+
+    pub async fn defer_scan(
+        &self,
+        id: AttachmentId,
+        failures: u32,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        let failures = i32::try_from(failures).unwrap_or(i32::MAX);
+        let changed = diesel::update(attachments::table.find(id.0))
+            .set((
+                attachments::scan_failures.eq(failures),
+                attachments::next_scan_at.eq(Some(retry_at)),
+            ))
+            .execute(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     pub async fn set_scan_status(

@@ -1,6 +1,26 @@
 // Queries shared by both backends, written once against the shared schema. This file is included
 // into `pg` and `sqlite`; each defines `Conn` (its async connection), `Be` (its diesel backend) and
 // `Ts` (its timestamp type). Only full-text search differs and lives in each backend's module.
+//
+// Lock order. On PostgreSQL, every transaction that changes more than one row takes its row locks
+// in one global order, so that two transactions can wait for each other but never in a circle:
+//   1. thread rows (`conversation_members`), by user id then conversation id, through
+//      `lock_members` before anything else is written;
+//   2. message rows (the one a change is about, or a reader's unread ones);
+//   3. stream entries being redacted, by user id then number;
+//   4. the actor's audit chain (an advisory lock, one actor per transaction, in `insert_audit`);
+//   5. stream heads (`event_heads`), by user id, in `append_events`, last.
+// A new attachment's row and its pending upload are written late in their message's transaction:
+// no other transaction can see the new row before it commits, and a pending upload is otherwise
+// locked only by one-statement sweeps that hold nothing else, so neither can close a circle.
+// Account changes lock the user's row first, so two of them for one user queue there; the
+// statements that then write several of a user's sessions, refresh tokens or tickets (or one
+// family's tokens) visit them through indexes that order equal keys by heap position, so any two
+// meet in the same order. The sweeps of expired tickets and old stream entries skip rows another
+// transaction holds: they never wait, so they can close no circle.
+// Taking the thread rows first also makes them the gate for a conversation's counters: a change
+// that reads messages to decide an unread count or a thread's newest message holds the rows it
+// will write, so no send can slip a message in between its read and its write.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -386,6 +406,7 @@ async fn append_events(
 async fn redact_stream_entries(conn: &mut Conn, message: i64) -> Result<(), DbError> {
     let rows: Vec<(i64, i64, String)> = user_events::table
         .filter(user_events::message_id.eq(message))
+        .order((user_events::user_id, user_events::seq))
         .select((user_events::user_id, user_events::seq, user_events::payload))
         .load(conn)
         .await?;
@@ -519,6 +540,7 @@ async fn insert_message_in(
             id
         }
     };
+    lock_members(conn, &[conversation], &[new.sender_id.0, new.recipient_id.0]).await?;
     let id: i64 = diesel::insert_into(message_writes::table)
         .values((
             message_writes::conversation_id.eq(conversation),
@@ -542,9 +564,7 @@ async fn insert_message_in(
         .select(MessageRow::as_select())
         .get_result(conn)
         .await?;
-    // Both members' rows in one statement, found through the primary key in
-    // user-id order whoever sends, so that two messages crossing in opposite
-    // directions lock them in the same order and cannot deadlock.
+    // Both members' rows in one statement; `lock_members` holds them already.
     diesel::update(
         members::table
             .filter(members::user_id.eq_any([new.sender_id.0, new.recipient_id.0]))
@@ -1202,6 +1222,10 @@ impl Db {
         let origin = std::sync::Arc::clone(&self.origin);
         let recorded = conn
             .transaction::<_, DbError, _>(async move |conn| {
+                    // The conversation and recipient never change: read unlocked, then take the
+                    // recipient's thread row before the message (the lock order).
+                    let before = load_message(conn, id.0).await?;
+                    lock_members(conn, &[before.conversation_id], &[before.recipient_id]).await?;
                     let changed: Option<MessageRow> = diesel::update(
                         messages::table
                             .find(id.0)
@@ -1282,6 +1306,9 @@ impl Db {
                     if conversations.is_empty() {
                         return Ok(Recorded::quiet(0));
                     }
+                    // The reader's thread rows first: a message sent to the reader meanwhile is
+                    // then either read here or counted after the count is reset, never lost.
+                    lock_members(conn, &conversations, &[reader.0]).await?;
                     let count = diesel::update(
                         messages::table
                             .filter(messages::conversation_id.eq_any(&conversations))
@@ -1330,6 +1357,15 @@ impl Db {
                     let before = load_message(conn, id.0).await?;
                     let before_msg = Message::from(before);
                     let party = before_msg.party_of(user).ok_or(DbError::Domain(StoreError::NotFound))?;
+                    // The thread rows this delete may write, before the message (the lock order).
+                    let conversation = before_msg.conversation_id.0;
+                    match scope {
+                        DeleteScope::ForMe => lock_members(conn, &[conversation], &[user.0]).await?,
+                        DeleteScope::ForEveryone => {
+                            let parties = [before_msg.sender_id.0, before_msg.recipient_id.0];
+                            lock_members(conn, &[conversation], &parties).await?;
+                        }
+                    }
                     let target = messages::table.find(id.0);
                     // Each flag is set by one statement that only matches when it is not set yet,
                     // so concurrent deletes by both parties cannot lose an update.
@@ -1391,7 +1427,6 @@ impl Db {
                     .set(messages::deleted_at.eq(Some(at)))
                     .execute(conn)
                     .await?;
-                    let conversation = before_msg.conversation_id.0;
                     match scope {
                         DeleteScope::ForMe => refresh_last_message(conn, conversation, user.0).await?,
                         DeleteScope::ForEveryone => {
@@ -1849,10 +1884,7 @@ impl Db {
 
     pub async fn prune_events(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let mut conn = self.conn().await?;
-        let removed = diesel::delete(user_events::table.filter(user_events::at.lt(before)))
-            .execute(&mut *conn)
-            .await
-            .map_err(DbError::from)?;
+        let removed = delete_events_before(&mut conn, before).await?;
         Ok(removed as u64)
     }
 
@@ -2015,10 +2047,7 @@ impl Db {
         .await
         .optional()
         .map_err(DbError::from)?;
-        diesel::delete(ws_tickets::table.filter(ws_tickets::expires_at.le(now)))
-            .execute(&mut *conn)
-            .await
-            .map_err(DbError::from)?;
+        delete_expired_tickets(&mut conn, now).await?;
         Ok(row.map(|(user, expires_at, credential_version, session)| TicketRecord {
             ticket_hash,
             user_id: UserId(user),

@@ -257,6 +257,19 @@ pub mod schema {
             scan_status -> Text,
             created_at -> Ts,
             scanned_at -> Nullable<Ts>,
+            scan_failures -> Integer,
+            next_scan_at -> Nullable<Ts>,
+        }
+    }
+
+    diesel::table! {
+        use diesel::sql_types::*;
+        use super::super::Ts;
+        pending_uploads (storage_key) {
+            storage_key -> Text,
+            uploader_id -> BigInt,
+            started_at -> Ts,
+            abandoned -> Bool,
         }
     }
 
@@ -281,5 +294,6 @@ pub mod schema {
         presence_connections,
         ws_tickets,
         attachments,
+        pending_uploads,
     );
 }

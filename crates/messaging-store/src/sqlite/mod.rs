@@ -25,6 +25,34 @@ async fn lock_audit_chain(_conn: &mut Conn, _actor: Option<i64>) -> Result<(), D
     Ok(())
 }
 
+/// SQLite locks the whole database for a writing transaction (and the store has one connection):
+/// there are no row locks to order.
+async fn lock_members(
+    _conn: &mut Conn,
+    _conversations: &[i64],
+    _users: &[i64],
+) -> Result<(), DbError> {
+    Ok(())
+}
+
+/// Deletes stream entries older than `before`; returns how many went. (SQLite's one writer never
+/// meets another transaction's row locks.)
+async fn delete_events_before(conn: &mut Conn, before: DateTime<Utc>) -> Result<usize, DbError> {
+    Ok(
+        diesel::delete(user_events::table.filter(user_events::at.lt(before)))
+            .execute(conn)
+            .await?,
+    )
+}
+
+/// Deletes expired WebSocket tickets.
+async fn delete_expired_tickets(conn: &mut Conn, now: DateTime<Utc>) -> Result<(), DbError> {
+    diesel::delete(ws_tickets::table.filter(ws_tickets::expires_at.le(now)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// SQLite serves one process, which delivers its own events in-process: nobody to announce to.
 async fn notify_appended(
     _conn: &mut Conn,

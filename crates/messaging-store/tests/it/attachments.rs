@@ -1,13 +1,14 @@
 //! The attachment part of the store's contract (run on both backends through `contract`).
 
-use std::sync::{Arc, Mutex};
-
-use chrono::{SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use messaging_domain::StoreError;
-use messaging_domain::attachment::{FileInspector, NewAttachment, ScanStatus, StorageKey};
+use messaging_domain::attachment::{
+    Attachment, AttachmentId, FileInspector, FileKind, NewAttachment, PendingUpload, ScanStatus,
+    StorageKey,
+};
 use messaging_domain::audit::AuditAction;
-use messaging_domain::message::{MessageId, NewMessage};
-use messaging_domain::ports::{AttachmentRepository, MessageRepository, UploadStep};
+use messaging_domain::message::{Message, NewMessage};
+use messaging_domain::ports::{AttachmentRepository, MessageRepository};
 use messaging_domain::text::{LimitSpec, Page, PageNumber, PageSize};
 use messaging_domain::user::{Role, User};
 use messaging_store::Store;
@@ -27,7 +28,11 @@ fn new_message(from: &User, to: &User) -> NewMessage {
     }
 }
 
-fn new_png() -> NewAttachment {
+fn key(uploader: &User, nonce: u8) -> StorageKey {
+    StorageKey::new(uploader.id, [nonce; 16], FileKind::Png)
+}
+
+fn new_png(key: StorageKey) -> NewAttachment {
     let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
     png.extend_from_slice(&640u32.to_be_bytes());
     png.extend_from_slice(&480u32.to_be_bytes());
@@ -35,59 +40,74 @@ fn new_png() -> NewAttachment {
     inspector.feed(&png).unwrap();
     NewAttachment {
         file: inspector.finish().unwrap(),
+        storage_key: key,
         scan_status: ScanStatus::Pending,
         created_at: Utc::now().trunc_subsecs(6),
     }
 }
 
-/// An upload step that records the message id it was given and succeeds or fails.
-fn upload(seen: Arc<Mutex<Option<MessageId>>>, fail: bool, uploader: &User) -> UploadStep {
-    let uploader = uploader.id;
-    Box::new(move |message| {
-        Box::pin(async move {
-            *seen.lock().unwrap() = Some(message);
-            if fail {
-                return Err(StoreError::Backend("storage unreachable".into()));
-            }
-            Ok(StorageKey::new(
-                uploader,
-                message,
-                [0x5a; 16],
-                messaging_domain::attachment::FileKind::Png,
-            ))
+async fn begin(store: &Store, key: &StorageKey, uploader: &User, started_at: DateTime<Utc>) {
+    store
+        .begin_upload(PendingUpload {
+            key: key.clone(),
+            uploader: uploader.id,
+            started_at,
         })
-    })
+        .await
+        .unwrap();
+}
+
+/// Commits a message from `from` to `to` with the file uploaded under `key`.
+async fn commit(
+    store: &Store,
+    from: &User,
+    to: &User,
+    key: &StorageKey,
+) -> Result<(Message, Attachment), StoreError> {
+    store
+        .insert_message_with_attachment(
+            new_message(from, to),
+            new_png(key.clone()),
+            audit(AuditAction::MessageSent, Some(from.id)),
+            audit(AuditAction::AttachmentUploaded, Some(from.id)),
+            no_events(),
+        )
+        .await
+        .map(|r| r.value)
+}
+
+/// Records an upload and commits its message, as a send with a file does.
+async fn send_with_file(store: &Store, from: &User, to: &User, nonce: u8) -> Attachment {
+    let key = key(from, nonce);
+    begin(store, &key, from, Utc::now()).await;
+    commit(store, from, to, &key).await.unwrap().1
+}
+
+fn a_long_time_from_now() -> DateTime<Utc> {
+    Utc::now() + TimeDelta::days(1)
 }
 
 pub async fn a_message_and_its_attachment_are_stored_together_and_read_back(store: &Store) {
     let alice = user(store, "alice", Role::Student).await;
     let bob = user(store, "bob", Role::Tutor).await;
-    let seen = Arc::new(Mutex::new(None));
-    let (message, attachment) = store
-        .insert_message_with_attachment(
-            new_message(&alice, &bob),
-            new_png(),
-            audit(AuditAction::MessageSent, Some(alice.id)),
-            audit(AuditAction::AttachmentUploaded, Some(alice.id)),
-            upload(Arc::clone(&seen), false, &alice),
-            no_events(),
-        )
-        .await
-        .unwrap()
-        .value;
-    assert_eq!(*seen.lock().unwrap(), Some(message.id));
+    let key = key(&alice, 0x5a);
+    begin(store, &key, &alice, Utc::now()).await;
+    let (message, attachment) = commit(store, &alice, &bob, &key).await.unwrap();
     assert_eq!(
         attachment.storage_key.as_str(),
-        format!(
-            "messages/{}/{}/{}.png",
-            alice.id.0,
-            message.id.0,
-            "5a".repeat(16)
-        )
+        format!("messages/{}/{}.png", alice.id.0, "5a".repeat(16))
     );
     assert_eq!(attachment.file_name.as_str(), "holiday photo.png");
     assert_eq!(attachment.dimensions, Some((640, 480)));
     assert_eq!(attachment.scan_status, ScanStatus::Pending);
+    // Committing ended the upload: the sweep never takes its object.
+    assert_eq!(
+        store
+            .abandon_uploads(a_long_time_from_now(), 10)
+            .await
+            .unwrap(),
+        Vec::<StorageKey>::new()
+    );
 
     let (read, with) = store.attachment(attachment.id).await.unwrap().unwrap();
     assert_eq!(read, attachment);
@@ -121,49 +141,41 @@ pub async fn a_message_and_its_attachment_are_stored_together_and_read_back(stor
     );
     assert!(
         store
-            .attachment(messaging_domain::attachment::AttachmentId(
-                attachment.id.0 + 1000
-            ))
+            .attachment(AttachmentId(attachment.id.0 + 1000))
             .await
             .unwrap()
             .is_none()
     );
 }
 
-pub async fn a_failed_upload_leaves_no_message_behind(store: &Store) {
+pub async fn a_message_whose_upload_was_abandoned_is_not_stored(store: &Store) {
     let alice = user(store, "alice", Role::Student).await;
     let bob = user(store, "bob", Role::Tutor).await;
     let before = store.message_count().await.unwrap();
-    let seen = Arc::new(Mutex::new(None));
-    let result = store
-        .insert_message_with_attachment(
-            new_message(&alice, &bob),
-            new_png(),
-            audit(AuditAction::MessageSent, Some(alice.id)),
-            audit(AuditAction::AttachmentUploaded, Some(alice.id)),
-            upload(Arc::clone(&seen), true, &alice),
-            no_events(),
-        )
-        .await;
-    assert!(matches!(result, Err(StoreError::Backend(_))), "{result:?}");
-    assert!(seen.lock().unwrap().is_some(), "the upload ran");
+    let key = key(&alice, 0x01);
+    begin(store, &key, &alice, Utc::now()).await;
+    // The sweep takes the upload for abandoned before its message commits.
+    assert_eq!(
+        store
+            .abandon_uploads(a_long_time_from_now(), 10)
+            .await
+            .unwrap(),
+        vec![key.clone()]
+    );
+    let result = commit(store, &alice, &bob, &key).await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
     assert_eq!(store.message_count().await.unwrap(), before);
-    assert!(
-        store
-            .threads(alice.id, PageSize::parse(None, LimitSpec::THREADS).unwrap())
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert!(
-        store
-            .threads(bob.id, PageSize::parse(None, LimitSpec::THREADS).unwrap())
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert!(store.unscanned(10).await.unwrap().is_empty());
-    // The store still works afterwards.
+    for member in [alice.id, bob.id] {
+        assert!(
+            store
+                .threads(member, PageSize::parse(None, LimitSpec::THREADS).unwrap())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+    assert!(store.unscanned(Utc::now(), 10).await.unwrap().is_empty());
+    // A message without a file still goes through afterwards.
     store
         .insert_message(
             new_message(&alice, &bob),
@@ -174,32 +186,46 @@ pub async fn a_failed_upload_leaves_no_message_behind(store: &Store) {
         .unwrap();
 }
 
+pub async fn uploads_are_abandoned_oldest_first_once_old_enough_until_forgotten(store: &Store) {
+    let alice = user(store, "alice", Role::Student).await;
+    let bob = user(store, "bob", Role::Tutor).await;
+    let now = Utc::now().trunc_subsecs(6);
+    let keys: Vec<StorageKey> = (1..=3).map(|n| key(&alice, n)).collect();
+    // Started three, two and one minute ago, recorded newest first.
+    for (minutes, key) in [(1, &keys[2]), (2, &keys[1]), (3, &keys[0])] {
+        begin(store, key, &alice, now - TimeDelta::minutes(minutes)).await;
+    }
+    let duplicate = store
+        .begin_upload(PendingUpload {
+            key: keys[0].clone(),
+            uploader: alice.id,
+            started_at: now,
+        })
+        .await;
+    assert!(
+        matches!(duplicate, Err(StoreError::Duplicate(_))),
+        "{duplicate:?}"
+    );
+    let cutoff = now - TimeDelta::seconds(90);
+    assert_eq!(store.abandon_uploads(cutoff, 1).await.unwrap(), keys[..1]);
+    // Taken but not forgotten yet (its object may still be there): taken again.
+    assert_eq!(store.abandon_uploads(cutoff, 10).await.unwrap(), keys[..2]);
+    store.forget_upload(keys[0].clone()).await.unwrap();
+    store.forget_upload(key(&alice, 0x77)).await.unwrap();
+    assert_eq!(store.abandon_uploads(cutoff, 10).await.unwrap(), keys[1..2]);
+    // The upload younger than the cutoff was left alone and still commits.
+    let (_, attachment) = commit(store, &alice, &bob, &keys[2]).await.unwrap();
+    assert_eq!(attachment.storage_key, keys[2]);
+}
+
 pub async fn scan_decisions_are_stored_and_leave_the_queue(store: &Store) {
     let alice = user(store, "alice", Role::Student).await;
     let bob = user(store, "bob", Role::Tutor).await;
     let mut ids = Vec::new();
-    for _ in 0..3 {
-        let (_, a) = store
-            .insert_message_with_attachment(
-                new_message(&alice, &bob),
-                new_png(),
-                audit(AuditAction::MessageSent, Some(alice.id)),
-                audit(AuditAction::AttachmentUploaded, Some(alice.id)),
-                upload(Arc::default(), false, &alice),
-                no_events(),
-            )
-            .await
-            .unwrap()
-            .value;
-        ids.push(a.id);
+    for n in 0..3 {
+        ids.push(send_with_file(store, &alice, &bob, n).await.id);
     }
-    let queue: Vec<_> = store
-        .unscanned(2)
-        .await
-        .unwrap()
-        .iter()
-        .map(|a| a.id)
-        .collect();
+    let queue = queued(store, Utc::now(), 2).await;
     assert_eq!(queue, ids[..2]);
     let at = Utc::now().trunc_subsecs(6);
     let mut record = audit(AuditAction::AttachmentScanned, None);
@@ -221,22 +247,52 @@ pub async fn scan_decisions_are_stored_and_leave_the_queue(store: &Store) {
         .set_scan_status(ids[1], ScanStatus::Clean, at, record.clone(), no_events())
         .await
         .unwrap();
-    let queue: Vec<_> = store
-        .unscanned(10)
-        .await
-        .unwrap()
-        .iter()
-        .map(|a| a.id)
-        .collect();
+    let queue = queued(store, Utc::now(), 10).await;
     assert_eq!(queue, ids[2..]);
     let missing = store
         .set_scan_status(
-            messaging_domain::attachment::AttachmentId(999_999),
+            AttachmentId(999_999),
             ScanStatus::Clean,
             at,
             record,
             no_events(),
         )
         .await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+}
+
+async fn queued(store: &Store, at: DateTime<Utc>, limit: u32) -> Vec<AttachmentId> {
+    store
+        .unscanned(at, limit)
+        .await
+        .unwrap()
+        .iter()
+        .map(|q| q.attachment.id)
+        .collect()
+}
+
+pub async fn a_deferred_scan_leaves_the_queue_to_the_others_until_it_is_due(store: &Store) {
+    let alice = user(store, "alice", Role::Student).await;
+    let bob = user(store, "bob", Role::Tutor).await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        ids.push(send_with_file(store, &alice, &bob, n).await.id);
+    }
+    let now = Utc::now().trunc_subsecs(6);
+    store
+        .defer_scan(ids[0], 3, now + TimeDelta::minutes(2))
+        .await
+        .unwrap();
+    // A round of one takes the next file, not the failing one.
+    assert_eq!(queued(store, now, 1).await, ids[1..2]);
+    assert_eq!(queued(store, now, 10).await, ids[1..]);
+    let due = store
+        .unscanned(now + TimeDelta::minutes(3), 10)
+        .await
+        .unwrap();
+    let failures: Vec<(AttachmentId, u32)> =
+        due.iter().map(|q| (q.attachment.id, q.failures)).collect();
+    assert_eq!(failures, vec![(ids[0], 3), (ids[1], 0), (ids[2], 0)]);
+    let missing = store.defer_scan(AttachmentId(999_999), 1, now).await;
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
 }

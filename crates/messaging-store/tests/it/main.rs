@@ -10,6 +10,7 @@
 mod accounts;
 mod attachments;
 mod contract;
+mod locking;
 mod people;
 mod streams;
 mod support;
@@ -68,8 +69,10 @@ contract_tests!(
     entries_from_before_the_chain_are_counted_apart,
     messages_crossing_in_opposite_directions_do_not_deadlock,
     a_message_and_its_attachment_are_stored_together_and_read_back,
-    a_failed_upload_leaves_no_message_behind,
+    a_message_whose_upload_was_abandoned_is_not_stored,
+    uploads_are_abandoned_oldest_first_once_old_enough_until_forgotten,
     scan_decisions_are_stored_and_leave_the_queue,
+    a_deferred_scan_leaves_the_queue_to_the_others_until_it_is_due,
 );
 
 mod account_tests {
@@ -89,6 +92,13 @@ mod people_tests {
         an_ended_assignment_leaves_the_directory_and_the_patient_list,
         assigned_patients_come_with_the_last_visible_message_and_unread_count,
         the_user_list_filters_by_words_and_role_and_pages,
+    );
+}
+
+mod locking_tests {
+    contract_tests!(
+        locking:
+        crossing_sends_deletes_and_reads_of_one_conversation_all_succeed,
     );
 }
 

@@ -52,6 +52,9 @@ attachment_tests!(
     a_file_pending_its_scan_cannot_be_downloaded,
     strangers_get_404_and_deleted_messages_hide_their_files,
     seeds_defect_3_a_rejected_upload_never_leaves_a_message_or_a_500,
+    other_requests_are_served_while_an_upload_is_in_flight,
+    files_that_keep_failing_their_scan_do_not_hold_up_the_others,
+    an_object_whose_message_never_committed_is_removed,
 );
 
 // --- set-up --------------------------------------------------------------------------------------
@@ -95,6 +98,17 @@ struct FileApp {
 }
 
 async fn spawn(backend: Backend, storage: Storage, scanner: Scanner, ttl: u32) -> Option<FileApp> {
+    spawn_adjusted(backend, storage, scanner, ttl, |_| {}).await
+}
+
+/// [`spawn`] with settings adjusted last.
+async fn spawn_adjusted(
+    backend: Backend,
+    storage: Storage,
+    scanner: Scanner,
+    ttl: u32,
+    adjust: impl FnOnce(&mut server::settings::Settings),
+) -> Option<FileApp> {
     let s3 = match storage {
         Storage::S3 => Some((
             component("MESSAGING_TEST_S3_ENDPOINT")?,
@@ -124,6 +138,7 @@ async fn spawn(backend: Backend, storage: Storage, scanner: Scanner, ttl: u32) -
             // A bucket per test, so tests never see each other's objects.
             s.s3_bucket = format!("msgtest-{}", uuid::Uuid::new_v4().simple());
         }
+        adjust(s);
     })
     .await?;
     let alice = app.register("alice").await;
@@ -367,7 +382,7 @@ async fn a_file_round_trips_through_local_disk_with_safe_headers(backend: Backen
     );
     let (_, headers, _) = files.fetch(&url).await;
     assert_eq!(header(&headers, "x-content-type-options"), "nosniff");
-    // The stored object follows System A's key form, under the data directory.
+    // The stored object's key names the uploader and random bytes, under the data directory.
     let stored = files.stored_files();
     assert_eq!(stored.len(), 1, "{stored:?}");
     let relative = stored[0]
@@ -378,7 +393,7 @@ async fn a_file_round_trips_through_local_disk_with_safe_headers(backend: Backen
     let parts: Vec<&str> = relative.split('/').collect();
     assert_eq!(parts[..2], ["messages", &files.alice.id.to_string()]);
     assert!(
-        parts[3].ends_with(".pdf") && parts[3].len() == 36,
+        parts.len() == 3 && parts[2].ends_with(".pdf") && parts[2].len() == 36,
         "{relative}"
     );
 }
@@ -1023,4 +1038,270 @@ async fn junk_before_the_first_boundary_counts_toward_the_request_cap() {
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["message"], "after junk");
     assert_eq!(files.message_count().await, 1);
+}
+
+// --- faults --------------------------------------------------------------------------------------
+
+/// A TCP proxy in front of the S3 server whose gate holds every byte clients send while it is
+/// closed: an upload through it stays in flight until the test opens the gate again.
+struct GatedProxy {
+    address: String,
+    open: tokio::sync::watch::Sender<bool>,
+    held: tokio::sync::watch::Receiver<bool>,
+}
+
+impl GatedProxy {
+    async fn start(upstream: String) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let upstream = upstream.trim_start_matches("http://").to_owned();
+        let (open, gate) = tokio::sync::watch::channel(true);
+        let (held_tx, held) = tokio::sync::watch::channel(false);
+        let held_tx = std::sync::Arc::new(held_tx);
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let server = tokio::net::TcpStream::connect(&upstream).await.unwrap();
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut server_read, mut server_write) = server.into_split();
+                let (mut gate, held_tx) = (gate.clone(), std::sync::Arc::clone(&held_tx));
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    loop {
+                        let n = match client_read.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        if !*gate.borrow() {
+                            held_tx.send_replace(true);
+                            if gate.wait_for(|open| *open).await.is_err() {
+                                break;
+                            }
+                        }
+                        if server_write.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+                });
+            }
+        });
+        Self {
+            address,
+            open,
+            held,
+        }
+    }
+
+    fn close(&self) {
+        self.open.send_replace(false);
+    }
+
+    fn open(&self) {
+        self.open.send_replace(true);
+    }
+
+    /// Waits until a client's bytes are held at the closed gate.
+    async fn holding(&mut self) {
+        tokio::time::timeout(Duration::from_secs(30), self.held.wait_for(|held| *held))
+            .await
+            .expect("the upload reaches the storage within 30 s")
+            .unwrap();
+    }
+}
+
+/// While one user's file is still on its way to the storage, other users' requests are served:
+/// the upload holds no database transaction (on SQLite that used to stall every other request).
+async fn other_requests_are_served_while_an_upload_is_in_flight(backend: Backend) {
+    let Some(endpoint) = component("MESSAGING_TEST_S3_ENDPOINT") else {
+        return;
+    };
+    let mut proxy = GatedProxy::start(endpoint).await;
+    let proxied = proxy.address.clone();
+    let Some(files) = spawn_adjusted(backend, Storage::S3, Scanner::None, 3600, |s| {
+        s.s3_endpoint = Some(proxied);
+    })
+    .await
+    else {
+        return;
+    };
+    proxy.close();
+    let uploading = {
+        let (client, base, token) = (
+            files.client.clone(),
+            files.app.base.clone(),
+            files.alice.token.clone(),
+        );
+        let (content_type, body) = multipart(
+            &[
+                ("recipient_id", files.bob.id.to_string()),
+                ("message", "Here is the file".to_owned()),
+            ],
+            Some(("report.pdf", "application/pdf", PDF)),
+        );
+        actix_rt::spawn(async move {
+            let mut resp = client
+                .post(format!("{base}/api/messages/with-attachment"))
+                .insert_header(("Authorization", format!("Bearer {token}")))
+                .insert_header(("Content-Type", content_type))
+                .send_body(body)
+                .await
+                .unwrap();
+            let bytes = resp.body().await.unwrap();
+            (resp.status().as_u16(), bytes)
+        })
+    };
+    proxy.holding().await;
+    // Carol registers, Bob writes to her and reads his threads while the file is held.
+    let carol = files.app.register("carol").await;
+    files.app.send(&files.bob, &carol, "meanwhile").await;
+    let (status, threads) = files
+        .app
+        .get("/api/messages/threads", Some(&files.bob.token))
+        .await;
+    assert_eq!(status, 200, "{threads}");
+    proxy.open();
+    let (status, body) = uploading.await.unwrap();
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let (status, history) = files
+        .app
+        .get(
+            &format!("/api/messages/threads/{}", files.alice.id),
+            Some(&files.bob.token),
+        )
+        .await;
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(
+        history["messages"][0]["attachments"][0]["filename"], "report.pdf",
+        "{history}"
+    );
+}
+
+/// Stores a message with a file whose object is missing from the storage, as a file the scanner
+/// can never read: every scan of it fails.
+async fn unreadable_file(files: &FileApp, n: u8) {
+    use messaging_domain::attachment::{
+        FileInspector, NewAttachment, PendingUpload, ScanStatus, StorageKey,
+    };
+    use messaging_domain::audit::{AuditAction, AuditRecord};
+    use messaging_domain::message::NewMessage;
+    use messaging_domain::ports::AttachmentRepository;
+    use messaging_domain::user::UserId;
+    let mut inspector = FileInspector::new("broken.pdf");
+    inspector.feed(PDF).unwrap();
+    let file = inspector.finish().unwrap();
+    let alice = UserId(files.alice.id);
+    let key = StorageKey::new(alice, [n; 16], file.kind);
+    let now = chrono::Utc::now();
+    let record = |action| AuditRecord {
+        actor: Some(alice),
+        action,
+        object_type: "message",
+        object_id: None,
+        at: now,
+        client_addr: None,
+    };
+    let store = &files.app.store;
+    store
+        .begin_upload(PendingUpload {
+            key: key.clone(),
+            uploader: alice,
+            started_at: now,
+        })
+        .await
+        .unwrap();
+    store
+        .insert_message_with_attachment(
+            NewMessage {
+                sender_id: alice,
+                recipient_id: UserId(files.bob.id),
+                booking_id: None,
+                subject: None,
+                body: format!("broken {n}"),
+                parent_id: None,
+                client_message_id: None,
+                created_at: now,
+            },
+            NewAttachment {
+                file,
+                storage_key: key,
+                scan_status: ScanStatus::Pending,
+                created_at: now,
+            },
+            record(AuditAction::MessageSent),
+            record(AuditAction::AttachmentUploaded),
+            Box::new(|_| Vec::new()),
+        )
+        .await
+        .unwrap();
+}
+
+/// Files the scanner can never read (more of them than one scan round takes) do not keep a new
+/// file waiting: a failing file is retried later, with growing pauses, and the others go first.
+async fn files_that_keep_failing_their_scan_do_not_hold_up_the_others(backend: Backend) {
+    let Some(files) = spawn(backend, Storage::Local, Scanner::Clamd, 3600).await else {
+        return;
+    };
+    for n in 0..40 {
+        unreadable_file(&files, n).await;
+    }
+    let (status, clean) = files.upload("report.pdf", "application/pdf", PDF).await;
+    assert_eq!(status, 201, "{clean}");
+    let id = clean["attachment"]["id"].as_i64().unwrap();
+    let mut answer = files.download_link(&files.bob, id).await;
+    for _ in 0..300 {
+        if answer.0 != 409 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        answer = files.download_link(&files.bob, id).await;
+    }
+    assert_eq!(answer.0, 200, "the new file was scanned: {}", answer.1);
+}
+
+/// An object stored for a message that never committed (the server died between the upload and
+/// the commit) is removed once its upload is old; committed files stay.
+async fn an_object_whose_message_never_committed_is_removed(backend: Backend) {
+    use messaging_domain::attachment::{FileKind, PendingUpload, StorageKey};
+    use messaging_domain::ports::AttachmentRepository;
+    use messaging_domain::user::UserId;
+    let Some(files) = spawn_adjusted(backend, Storage::Local, Scanner::None, 3600, |s| {
+        s.upload_abandon_secs = 12;
+    })
+    .await
+    else {
+        return;
+    };
+    let (status, kept) = files.upload("report.pdf", "application/pdf", PDF).await;
+    assert_eq!(status, 201, "{kept}");
+    // What a server that died mid-send leaves behind: the upload's record and its object.
+    let key = StorageKey::new(UserId(files.alice.id), [0x0d; 16], FileKind::Pdf);
+    files
+        .app
+        .store
+        .begin_upload(PendingUpload {
+            key: key.clone(),
+            uploader: UserId(files.alice.id),
+            started_at: chrono::Utc::now() - chrono::TimeDelta::hours(1),
+        })
+        .await
+        .unwrap();
+    let orphan = files.data_dir.join("attachments").join(key.as_str());
+    std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+    std::fs::write(&orphan, PDF).unwrap();
+    for _ in 0..300 {
+        if !orphan.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!orphan.exists(), "the orphan object was removed");
+    assert_eq!(files.stored_files().len(), 1, "{:?}", files.stored_files());
+    let (status, link) = files
+        .download_link(&files.bob, kept["attachment"]["id"].as_i64().unwrap())
+        .await;
+    assert_eq!(status, 200, "{link}");
+    let (status, _, bytes) = files.fetch(link["download_url"].as_str().unwrap()).await;
+    assert_eq!((status, bytes.as_slice()), (200, PDF));
 }
