@@ -176,6 +176,8 @@ where
     ///
     /// # Errors
     /// [`StoreError`] when the database or the storage fails; nothing is kept then.
+    /// [`StoreError::Duplicate`] (`client_message_id`) when the same request, sent twice at once,
+    /// stored its message first: this copy's object is taken down again.
     pub async fn send_with_attachment(
         &self,
         actor: &Actor,

@@ -215,6 +215,16 @@ pub struct PreparedMessage {
     pub recipient: UserSummary,
 }
 
+/// What checking a message with an attachment found (see [`MessagingService::prepare_send`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreparedSend {
+    /// A new message, ready to be stored with its file.
+    New(PreparedMessage),
+    /// The same request (the same client message id) was already stored: this is that message,
+    /// and nothing more is to be stored.
+    Sent(MessageView),
+}
+
 /// The longest report reason, in characters.
 pub const MAX_REPORT_REASON_CHARS: usize = 1_000;
 
@@ -301,7 +311,7 @@ where
     /// Checks a new message with an attachment named `file_name` against every send rule (as
     /// [`MessagingService::send`] does) without storing it, for the use case that stores it
     /// together with its file. The file's name is read by the other party, so it is masked like
-    /// the body. A client message id is not supported on this path.
+    /// the body. A retried request (the same client message id) finds the message it stored.
     ///
     /// # Errors
     /// [`SendError`] naming the rule that stopped it.
@@ -310,8 +320,19 @@ where
         actor: &Actor,
         command: SendCommand,
         file_name: FileName,
-    ) -> Result<PreparedMessage, SendError> {
+    ) -> Result<PreparedSend, SendError> {
         let (sender, recipient) = self.send_parties(actor, &command).await?;
+        if let Some(sent) = self
+            .replay(
+                &sender,
+                command.client_message_id.as_ref(),
+                recipient.id,
+                None,
+            )
+            .await?
+        {
+            return Ok(PreparedSend::Sent(sent));
+        }
         let typed_name = file_name.clone();
         let (message, shown_name) = self
             .draft_message(
@@ -322,17 +343,17 @@ where
                     subject: command.subject,
                     booking_id: command.booking_id,
                     parent_id: None,
-                    client_message_id: None,
+                    client_message_id: command.client_message_id,
                     file_name: Some(file_name),
                 },
             )
             .await?;
-        Ok(PreparedMessage {
+        Ok(PreparedSend::New(PreparedMessage {
             message,
             file_name: shown_name.unwrap_or(typed_name),
             sender: sender.summary(),
             recipient: recipient.summary(),
-        })
+        }))
     }
 
     /// The active sender and the recipient a send command names, checked for the route used and

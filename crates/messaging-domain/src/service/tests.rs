@@ -1142,12 +1142,13 @@ fn an_attachment_name_is_masked_like_the_body_and_keeps_its_extension() {
     ];
     for (case, w, typed, expected) in cases {
         let h = Harness::new(w);
-        let prepared = block_on(h.service.prepare_send(
+        let Ok(PreparedSend::New(prepared)) = block_on(h.service.prepare_send(
             &actor(STUDENT),
             to(TUTOR, "see the file"),
             name(typed),
-        ))
-        .unwrap();
+        )) else {
+            panic!("{case}: not a new message");
+        };
         check(case, prepared.file_name.as_str(), expected);
         check(case, prepared.message.body.as_str(), "see the file");
     }

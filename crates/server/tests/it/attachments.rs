@@ -55,6 +55,7 @@ attachment_tests!(
     other_requests_are_served_while_an_upload_is_in_flight,
     files_that_keep_failing_their_scan_do_not_hold_up_the_others,
     an_object_whose_message_never_committed_is_removed,
+    a_retried_upload_with_the_same_key_stores_one_message_and_one_file,
 );
 
 // --- set-up --------------------------------------------------------------------------------------
@@ -203,6 +204,31 @@ impl FileApp {
             .post(format!("{}{path}", self.app.base))
             .insert_header(("Authorization", format!("Bearer {}", from.token)))
             .insert_header(("Content-Type", content_type))
+            .send_body(body)
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let bytes = resp.body().await.unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    /// Alice sends a text file to Bob with an `Idempotency-Key`.
+    async fn upload_with_key(&self, key: &str) -> (u16, Value) {
+        let fields = [
+            ("recipient_id", self.bob.id.to_string()),
+            ("message", "Here is the file".to_owned()),
+        ];
+        let (content_type, body) =
+            multipart(&fields, Some(("notes.txt", "text/plain", b"retried")));
+        let mut resp = self
+            .client
+            .post(format!("{}/api/messages/with-attachment", self.app.base))
+            .insert_header(("Authorization", format!("Bearer {}", self.alice.token)))
+            .insert_header(("Content-Type", content_type))
+            .insert_header(("Idempotency-Key", key))
             .send_body(body)
             .await
             .unwrap();
@@ -1304,4 +1330,31 @@ async fn an_object_whose_message_never_committed_is_removed(backend: Backend) {
     assert_eq!(status, 200, "{link}");
     let (status, _, bytes) = files.fetch(link["download_url"].as_str().unwrap()).await;
     assert_eq!((status, bytes.as_slice()), (200, PDF));
+}
+
+/// A client that retries an upload (its answer lost, or two taps at once) with the same
+/// `Idempotency-Key` gets the message stored the first time: one message, one file.
+async fn a_retried_upload_with_the_same_key_stores_one_message_and_one_file(backend: Backend) {
+    let Some(files) = spawn(backend, Storage::Local, Scanner::None, 3600).await else {
+        return;
+    };
+    let (status, first) = files.upload_with_key("upload-1").await;
+    assert_eq!(status, 201, "{first}");
+    let (status, again) = files.upload_with_key("upload-1").await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(again["attachment"]["id"], first["attachment"]["id"]);
+    let (one, two) = tokio::join!(
+        files.upload_with_key("upload-2"),
+        files.upload_with_key("upload-2")
+    );
+    assert_eq!((one.0, two.0), (201, 201), "{one:?} {two:?}");
+    assert_eq!(one.1["id"], two.1["id"]);
+    assert_eq!(files.message_count().await, 2);
+    let objects = files
+        .stored_files()
+        .into_iter()
+        .filter(|p| p.starts_with(files.data_dir.join("attachments")))
+        .count();
+    assert_eq!(objects, 2, "{:?}", files.stored_files());
 }

@@ -12,17 +12,20 @@ use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::error::PayloadError;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, post, web};
 use futures_util::StreamExt;
+use messaging_domain::StoreError;
 use messaging_domain::ValidationError;
 use messaging_domain::attachment::{FileInspector, InspectedFile};
 use messaging_domain::attachment_service::SpooledUpload;
-use messaging_domain::service::{RecipientRef, SendCommand, SendRoute};
-use messaging_domain::text::MessageText;
+use messaging_domain::message::MessageView;
+use messaging_domain::service::{PreparedSend, RecipientRef, SendCommand, SendError, SendRoute};
+use messaging_domain::text::{ClientMessageId, MessageText};
 use messaging_domain::user::{BookingId, UserId};
 use serde::Serialize;
 
 use crate::attachments::Spool;
 use crate::auth::AuthUser;
 use crate::dto::{AttachmentResponse, MessageResponse};
+use crate::idempotency::client_message_id;
 use crate::multipart_limits::{self, MAX_REQUEST_BYTES};
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -49,6 +52,10 @@ pub struct SendWithAttachmentForm {
     message: String,
     /// An optional booking between the two users.
     booking_id: Option<i64>,
+    /// The client's id for this message (or the `Idempotency-Key` header): a retried request
+    /// with the same id answers with the message stored the first time and stores nothing.
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,128}$")]
+    client_message_id: Option<String>,
     /// The file: JPEG, PNG, GIF or WebP up to 5 MB; PDF, DOC, DOCX, TXT or CSV up to 10 MB.
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
@@ -67,6 +74,7 @@ struct Form {
     recipient_id: Option<String>,
     message: Option<String>,
     booking_id: Option<String>,
+    client_message_id: Option<String>,
     file: Option<(InspectedFile, Spool)>,
 }
 
@@ -74,10 +82,11 @@ struct Form {
     context_path = "/api",
     tag = "messages (System A)",
     summary = "Send a message with one file (also under /api/v1)",
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[A-Za-z0-9._:-]{1,128}$", description = "as `client_message_id`; must equal it when both are given (else 409 `IDEMPOTENCY_KEY_MISMATCH`)")),
     request_body(content = SendWithAttachmentForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "The message and its attachment", body = MessageWithAttachmentResponse),
-        crate::problem::doc::Errors<(messaging_domain::service::SendError, crate::problem::doc::RateLimited, messaging_domain::attachment::FileRefusal, FormProblems)>
+        crate::problem::doc::Errors<(messaging_domain::service::SendError, crate::problem::doc::RateLimited, messaging_domain::attachment::FileRefusal, (FormProblems, crate::idempotency::ClientIdProblems))>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -117,11 +126,12 @@ pub async fn send_with_attachment(
             "file" if form.file.is_none() => {
                 form.file = Some(receive_file(&state, field).await?);
             }
-            "recipient_id" | "message" | "booking_id" => {
+            "recipient_id" | "message" | "booking_id" | "client_message_id" => {
                 let value = read_text(field, &name).await?;
                 let slot = match name.as_str() {
                     "recipient_id" => &mut form.recipient_id,
                     "message" => &mut form.message,
+                    "client_message_id" => &mut form.client_message_id,
                     _ => &mut form.booking_id,
                 };
                 if slot.replace(value).is_some() {
@@ -131,20 +141,27 @@ pub async fn send_with_attachment(
             "file" => return Err(Problem::invalid_request("Only one file may be attached.")),
             _ => {
                 return Err(Problem::invalid_request(
-                    "Unexpected form field; expected recipient_id, message, booking_id and file.",
+                    "Unexpected form field; expected recipient_id, message, booking_id, client_message_id and file.",
                 ));
             }
         }
     }
-    let command = command(&form)?;
+    let client_id = client_message_id(&req, form.client_message_id.as_deref())?;
+    let command = command(&form, client_id)?;
     let Some((file, mut spool)) = form.file else {
         return Err(ValidationError::Empty { field: "file" }.into());
     };
     let actor = user.actor();
-    let prepared = state
+    let prepared = match state
         .messaging
-        .prepare_send(&actor, command, file.name.clone())
-        .await?;
+        .prepare_send(&actor, command.clone(), file.name.clone())
+        .await?
+    {
+        PreparedSend::New(prepared) => prepared,
+        // A retry of a request that was stored: answer with what was stored, store nothing.
+        PreparedSend::Sent(view) => return already_sent(&state, view).await,
+    };
+    let file_name = file.name.clone();
     let path = spool
         .finish()
         .await
@@ -152,10 +169,27 @@ pub async fn send_with_attachment(
         .to_owned();
     let mut nonce = [0u8; 16];
     getrandom::fill(&mut nonce).map_err(|e| Problem::internal(&e))?;
-    let (view, attachment) = state
+    let sent = state
         .attachments
         .send_with_attachment(&actor, prepared, SpooledUpload { file, path, nonce })
-        .await?;
+        .await;
+    let (view, attachment) = match sent {
+        Ok(sent) => sent,
+        // The same request, sent twice at once, stored its message first.
+        Err(StoreError::Duplicate("client_message_id")) => {
+            match state
+                .messaging
+                .prepare_send(&actor, command, file_name)
+                .await?
+            {
+                PreparedSend::Sent(view) => return already_sent(&state, view).await,
+                PreparedSend::New(_) => {
+                    return Err(StoreError::Duplicate("client_message_id").into());
+                }
+            }
+        }
+        Err(other) => return Err(other.into()),
+    };
     // The spool file goes when `spool` is dropped, now that the storage has its copy.
     drop(spool);
     state.scan_wakeup.notify_one();
@@ -165,7 +199,25 @@ pub async fn send_with_attachment(
     }))
 }
 
-fn command(form: &Form) -> Result<SendCommand, Problem> {
+/// The answer to a retried send: the message stored the first time, with its file.
+async fn already_sent(state: &AppState, view: MessageView) -> Result<HttpResponse, Problem> {
+    let attachment = state
+        .attachments
+        .attachments_of(vec![view.message.id])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(SendError::ClientIdReused)?;
+    Ok(HttpResponse::Created().json(MessageWithAttachmentResponse {
+        message: MessageResponse::from(view),
+        attachment: attachment.into(),
+    }))
+}
+
+fn command(
+    form: &Form,
+    client_message_id: Option<ClientMessageId>,
+) -> Result<SendCommand, Problem> {
     let recipient_id: i64 = form
         .recipient_id
         .as_deref()
@@ -198,7 +250,7 @@ fn command(form: &Form) -> Result<SendCommand, Problem> {
         subject: None,
         booking_id: booking_id.map(BookingId),
         via: SendRoute::Direct,
-        client_message_id: None,
+        client_message_id,
     })
 }
 
