@@ -39,6 +39,25 @@ impl Username {
         Ok(Self(name.to_owned()))
     }
 
+    /// Checks a name chosen for a new account: [`Username::parse`]'s shape, and not itself a
+    /// contact detail. Names are shown as typed to everyone (System B's routes address people by
+    /// them), so a name the masking rule would hide in a message (`5551234567`, `jdoe.me`,
+    /// `john.doe@x`) could carry what masking keeps back. Existing names are not re-checked: they
+    /// still log in.
+    ///
+    /// # Errors
+    /// [`ValidationError`] for the field `username`.
+    pub fn parse_new(raw: &str) -> Result<Self, ValidationError> {
+        let name = Self::parse(raw)?;
+        if crate::masking::mask_pii(name.as_str()) != name.as_str() {
+            return Err(ValidationError::Malformed {
+                field: "username",
+                reason: "a user name must not be a phone number, a domain or a handle",
+            });
+        }
+        Ok(name)
+    }
+
     /// The name.
     #[must_use]
     pub fn as_str(&self) -> &str {
@@ -247,3 +266,6 @@ pub struct TicketRecord {
     /// When it stops being redeemable.
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
+
+#[cfg(test)]
+mod tests;

@@ -41,7 +41,7 @@ pub struct CreateAdmin {
 /// # Errors
 /// A sentence saying what went wrong.
 pub async fn create_admin(settings: &Settings, args: CreateAdmin) -> Result<String, String> {
-    let username = Username::parse(&args.username).map_err(|e| e.to_string())?;
+    let username = Username::parse_new(&args.username).map_err(|e| e.to_string())?;
     let email = EmailAddress::parse(&args.email).map_err(|e| e.to_string())?;
     let first_name =
         parse_name(args.first_name.as_deref(), "first_name").map_err(|e| e.to_string())?;

@@ -61,7 +61,7 @@ pub async fn register(
         .await?;
     let body = body.into_inner();
     let form = Registration {
-        username: Username::parse(&body.username)?,
+        username: Username::parse_new(&body.username)?,
         email: EmailAddress::parse(&body.email)?,
         password: Password::parse_new(body.password.expose().to_owned(), "password")?,
         first_name: parse_name(body.first_name.as_deref(), "first_name")?,
