@@ -1,4 +1,5 @@
-//! Who is acting: the one value every use case is given about its caller.
+//! Who is acting: what every messaging, admin, attachment and people use case is told about its
+//! caller.
 
 use crate::user::UserId;
 
