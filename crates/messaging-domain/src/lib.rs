@@ -1,13 +1,20 @@
 //! The messaging domain: every rule about who may send what to whom, and what happens to a message
 //! afterwards, with no I/O and no framework.
 //!
-//! Adapters implement the [`ports`]; the server builds a [`MessagingService`] over them. Time is
-//! always an input (see [`ports::Clock`]), so every rule can be tested at a fixed instant.
+//! Adapters implement the [`ports`]; the server builds a [`MessagingService`] (and the
+//! [`AccountService`], [`AdminService`], [`AttachmentService`] and [`PeopleService`]) over them.
+//! Time is always an input (see [`ports::Clock`]), so every rule can be tested at a fixed instant.
+//!
+//! What a service embedding this crate needs is re-exported here: the services and their
+//! settings, the [`Actor`] every use case is given, what a send names, each use case's error
+//! enum, and the port traits. The rules themselves live in modules named after what they decide:
+//! [`masking`], [`contact`], [`message`] (the edit window, per-party delete), [`attachment`] (file
+//! types, names, keys, scans), [`text`] (validated input), [`accounts`] and [`people`].
+
+#![deny(missing_docs)]
 
 pub mod accounts;
-pub mod admin;
 pub mod attachment;
-pub mod attachment_service;
 pub mod audit;
 pub mod contact;
 pub mod error;
@@ -21,4 +28,24 @@ pub mod text;
 pub mod user;
 
 pub use error::{StoreError, ValidationError};
+pub use people::{PeopleError, PeopleService};
+pub use ports::{
+    AccountStatuses, Accounts, Administration, AttachmentRepository, AttachmentStorage, AuditLog,
+    Clock, Directory, EventLog, EventPublisher, HashError, MessageRepository, PasswordHasher,
+    VirusScanner,
+};
+pub use service::accounts::{
+    AccountService, AuthError, CredentialPolicy, LoginError, PasswordChangeError, RefreshError,
+    RegisterError,
+};
+pub use service::actor::Actor;
+pub use service::admin::{AdminError, AdminService};
+pub use service::attachments::{AttachmentConfig, AttachmentService, DownloadError};
+pub use service::commands::{PreparedSend, RecipientRef, SendCommand, SendRoute};
+pub use service::delete::DeleteError;
+pub use service::edit::EditError;
+pub use service::live::LiveError;
+pub use service::receipts::ReadError;
+pub use service::safety::SafetyError;
+pub use service::send::SendError;
 pub use service::{MessagingConfig, MessagingService};

@@ -19,7 +19,7 @@ use thiserror::Error;
 use crate::error::{StoreError, ValidationError};
 use crate::message::MessageId;
 use crate::ports::Directory;
-use crate::service::Actor;
+use crate::service::actor::Actor;
 use crate::text::Page;
 use crate::user::{Role, User, UserId, UserSummary};
 

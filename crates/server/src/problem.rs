@@ -4,18 +4,16 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use messaging_domain::AdminError;
 use messaging_domain::StoreError;
 use messaging_domain::ValidationError;
-use messaging_domain::admin::AdminError;
 use messaging_domain::contact::ContactRefusal;
 use messaging_domain::message::EditRefusal;
 use messaging_domain::ports::HashError;
 use messaging_domain::service::accounts::{
     AuthError, LoginError, PasswordChangeError, RefreshError, RegisterError,
 };
-use messaging_domain::service::{
-    DeleteError, EditError, LiveError, ReadError, SafetyError, SendError,
-};
+use messaging_domain::{DeleteError, EditError, LiveError, ReadError, SafetyError, SendError};
 use serde_json::{Map, Value, json};
 
 pub mod doc;
@@ -681,10 +679,10 @@ impl From<messaging_domain::attachment::FileRefusal> for Problem {
     }
 }
 
-impl From<messaging_domain::attachment_service::DownloadError> for Problem {
-    fn from(err: messaging_domain::attachment_service::DownloadError) -> Self {
+impl From<messaging_domain::DownloadError> for Problem {
+    fn from(err: messaging_domain::DownloadError) -> Self {
+        use messaging_domain::DownloadError;
         use messaging_domain::attachment::DownloadRefusal;
-        use messaging_domain::attachment_service::DownloadError;
         match err {
             DownloadError::Refused(refusal) => {
                 let detail = refusal.to_string();

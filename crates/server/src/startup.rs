@@ -11,9 +11,9 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpServer, web};
 use chrono::TimeDelta;
-use messaging_domain::attachment_service::{AttachmentConfig, AttachmentService};
 use messaging_domain::service::accounts::{AccountService, CredentialPolicy};
 use messaging_domain::user::Role;
+use messaging_domain::{AttachmentConfig, AttachmentService};
 use messaging_domain::{MessagingConfig, MessagingService, StoreError};
 use messaging_store::{DatabaseKind, Store};
 use tracing::Instrument;
@@ -135,7 +135,7 @@ impl Application {
             SystemClock,
             config,
         );
-        let admin = messaging_domain::admin::AdminService::new(
+        let admin = messaging_domain::AdminService::new(
             store.clone(),
             store.clone(),
             hub.clone(),

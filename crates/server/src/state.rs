@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use messaging_domain::AdminService;
 use messaging_domain::MessagingService;
-use messaging_domain::admin::AdminService;
 use messaging_domain::user::Role;
 use messaging_store::Store;
 
@@ -15,7 +15,7 @@ use crate::realtime::Hub;
 pub type Messaging = MessagingService<Store, Store, Hub, SystemClock>;
 
 /// The attachment use cases as the server builds them.
-pub type Attachments = messaging_domain::attachment_service::AttachmentService<
+pub type Attachments = messaging_domain::AttachmentService<
     Store,
     messaging_files::FileStorage,
     messaging_files::ClamdScanner,

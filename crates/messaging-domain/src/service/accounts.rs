@@ -6,13 +6,16 @@
 //! carry the account's current credential version, and a browser session must be open, recently
 //! used and younger than its absolute lifetime. Every route and every socket goes through it, so a
 //! deactivation takes effect everywhere at once rather than route by route.
+//!
+//! That decision has a file of its own, `service/accounts/authentication.rs`, with its error
+//! ([`AuthError`]); this one holds the rest of the account's life: registration, login, refresh,
+//! logout, password changes and tickets.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use thiserror::Error;
 
 use crate::accounts::{
-    AccountStatus, Credential, EmailAddress, NewAccount, Password, Principal, SessionKey,
-    TicketRecord, Username,
+    EmailAddress, NewAccount, Password, Principal, SessionKey, TicketRecord, Username,
 };
 use crate::audit::{AuditAction, AuditRecord};
 use crate::error::StoreError;
@@ -21,6 +24,10 @@ use crate::ports::{
     RefreshOutcome, RefreshTokenRecord, SessionRecord,
 };
 use crate::user::{Role, User, UserId};
+
+mod authentication;
+
+pub use authentication::AuthError;
 
 #[cfg(test)]
 mod tests;
@@ -86,23 +93,6 @@ pub struct Authenticated {
     pub user: User,
     /// The account's credential version now.
     pub credential_version: i64,
-}
-
-/// Why a credential was refused.
-#[derive(Debug, Error)]
-pub enum AuthError {
-    /// Unknown, revoked, forged or stale: the same answer for each, so that nothing is learned.
-    #[error("not authenticated")]
-    Unauthenticated,
-    /// The account was deactivated.
-    #[error("account inactive")]
-    AccountInactive,
-    /// The browser session ran out (idle too long, or older than its absolute lifetime).
-    #[error("session expired")]
-    SessionExpired,
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 /// Why a registration was refused.
@@ -312,58 +302,6 @@ where
         })
     }
 
-    /// Decides whether a credential lets its holder act now, and as whom. Every authenticated
-    /// request and every WebSocket goes through here.
-    ///
-    /// # Errors
-    /// [`AuthError`] naming why not.
-    pub async fn authenticate(&self, credential: Credential) -> Result<Principal, AuthError> {
-        let now = self.clock.now();
-        match credential {
-            Credential::AccessToken { user_id, version } => {
-                let status = self.active_status(user_id).await?;
-                if status.credential_version != version {
-                    return Err(AuthError::Unauthenticated);
-                }
-                Ok(Principal {
-                    user_id,
-                    role: status.role,
-                    credential_version: status.credential_version,
-                    session: None,
-                    valid_until: None,
-                })
-            }
-            Credential::Session(key) => self.session_principal(key, now, true).await,
-            Credential::Ticket(hash) => {
-                let ticket = self
-                    .accounts
-                    .redeem_ws_ticket(hash, now)
-                    .await?
-                    .filter(|t| t.expires_at > now)
-                    .ok_or(AuthError::Unauthenticated)?;
-                let principal = match ticket.session {
-                    Some(key) => self.session_principal(key, now, false).await?,
-                    None => {
-                        let status = self.active_status(ticket.user_id).await?;
-                        Principal {
-                            user_id: ticket.user_id,
-                            role: status.role,
-                            credential_version: status.credential_version,
-                            session: None,
-                            valid_until: None,
-                        }
-                    }
-                };
-                if principal.user_id != ticket.user_id
-                    || principal.credential_version != ticket.credential_version
-                {
-                    return Err(AuthError::Unauthenticated);
-                }
-                Ok(principal)
-            }
-        }
-    }
-
     /// Exchanges a refresh token (by hash) for a new one in the same family. A token presented
     /// twice, including by two requests at once, revokes its family.
     ///
@@ -532,50 +470,6 @@ where
         };
         self.accounts.insert_ws_ticket(ticket.clone()).await?;
         Ok(ticket)
-    }
-
-    async fn active_status(&self, user: UserId) -> Result<AccountStatus, AuthError> {
-        let status = self
-            .statuses
-            .account_status(user)
-            .await?
-            .ok_or(AuthError::Unauthenticated)?;
-        if !status.active {
-            return Err(AuthError::AccountInactive);
-        }
-        Ok(status)
-    }
-
-    /// The principal behind an open browser session. `touch` records the use (at most once a
-    /// minute, which keeps the idle timer right without a write per request).
-    async fn session_principal(
-        &self,
-        key: SessionKey,
-        now: DateTime<Utc>,
-        touch: bool,
-    ) -> Result<Principal, AuthError> {
-        let session = self
-            .accounts
-            .session(key.0.clone())
-            .await?
-            .filter(|s| s.revoked_at.is_none())
-            .ok_or(AuthError::Unauthenticated)?;
-        let valid_until = session.created_at + self.policy.session_max_age;
-        if now - session.last_seen_at > self.policy.session_idle || now >= valid_until {
-            self.accounts.revoke_session(key.0, now).await?;
-            return Err(AuthError::SessionExpired);
-        }
-        let status = self.active_status(session.user_id).await?;
-        if touch && now - session.last_seen_at > TimeDelta::seconds(60) {
-            self.accounts.touch_session(key.0.clone(), now).await?;
-        }
-        Ok(Principal {
-            user_id: session.user_id,
-            role: status.role,
-            credential_version: status.credential_version,
-            session: Some(key),
-            valid_until: Some(valid_until),
-        })
     }
 
     async fn open(&self, user: UserId, grant: Grant, now: DateTime<Utc>) -> Result<(), StoreError> {

@@ -9,19 +9,17 @@ use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
 use actix_web::http::StatusCode;
+use messaging_domain::AdminError;
+use messaging_domain::DownloadError;
 use messaging_domain::ValidationError;
-use messaging_domain::admin::AdminError;
 use messaging_domain::attachment::{DownloadRefusal, FileRefusal};
-use messaging_domain::attachment_service::DownloadError;
 use messaging_domain::contact::ContactRefusal;
 use messaging_domain::message::EditRefusal;
 use messaging_domain::ports::HashError;
 use messaging_domain::service::accounts::{
     AuthError, LoginError, PasswordChangeError, RefreshError, RegisterError,
 };
-use messaging_domain::service::{
-    DeleteError, EditError, LiveError, ReadError, SafetyError, SendError,
-};
+use messaging_domain::{DeleteError, EditError, LiveError, ReadError, SafetyError, SendError};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 
 use super::Problem;

@@ -12,8 +12,8 @@ use messaging_domain::accounts::SessionKey;
 use messaging_domain::event::{LiveEvent, Replay, StreamSeq};
 use messaging_domain::message::MessageId;
 use messaging_domain::ports::EventLog;
-use messaging_domain::service::{Actor, LiveError};
 use messaging_domain::user::{User, UserId};
+use messaging_domain::{Actor, LiveError};
 use tokio::time::Instant;
 
 use super::frame_limit::Tripwire;
@@ -386,11 +386,11 @@ impl Connection {
                     .await
                 {
                     Ok(()) => Ok(()),
-                    Err(messaging_domain::service::ReadError::NotFound) => {
+                    Err(messaging_domain::ReadError::NotFound) => {
                         self.send(frames::error("MESSAGE_NOT_FOUND", "No such message"))
                             .await
                     }
-                    Err(messaging_domain::service::ReadError::Store(err)) => {
+                    Err(messaging_domain::ReadError::Store(err)) => {
                         tracing::error!(error = %err, "delivery receipt failed");
                         self.send(frames::error("INTERNAL", "Internal error")).await
                     }

@@ -4,6 +4,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use futures_executor::block_on;
 
 use super::*;
+use crate::accounts::{AccountStatus, Credential};
 use crate::ports::{
     MockAccountStatuses, MockAccounts, MockAuditLog, MockClock, MockEventPublisher,
     MockPasswordHasher,

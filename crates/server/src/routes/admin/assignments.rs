@@ -25,7 +25,7 @@ pub struct Assignment {
     summary = "Assign a patient to a clinician",
     responses(
         (status = 204, description = "Assigned"),
-        crate::problem::doc::Errors<messaging_domain::admin::AdminError>
+        crate::problem::doc::Errors<messaging_domain::AdminError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -53,7 +53,7 @@ pub async fn assign(
     summary = "Remove a care assignment",
     responses(
         (status = 204, description = "Removed"),
-        crate::problem::doc::Errors<messaging_domain::admin::AdminError>
+        crate::problem::doc::Errors<messaging_domain::AdminError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

@@ -88,7 +88,7 @@ impl From<AuditEntry> for AuditEntryResponse {
     params(AuditQuery),
     responses(
         (status = 200, description = "`{entries, page, limit}`", body = crate::openapi::AuditResponse),
-        crate::problem::doc::Errors<(messaging_domain::admin::AdminError, messaging_domain::ValidationError)>
+        crate::problem::doc::Errors<(messaging_domain::AdminError, messaging_domain::ValidationError)>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

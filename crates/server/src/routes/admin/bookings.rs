@@ -51,7 +51,7 @@ pub struct CreateBooking {
     summary = "Create a booking (state default `requested`)",
     responses(
         (status = 201, description = "The booking", body = super::BookingResponse),
-        crate::problem::doc::Errors<messaging_domain::admin::AdminError>
+        crate::problem::doc::Errors<messaging_domain::AdminError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -87,7 +87,7 @@ pub struct UpdateBooking {
     summary = "Change a booking's state",
     responses(
         (status = 200, description = "The booking", body = super::BookingResponse),
-        crate::problem::doc::Errors<messaging_domain::admin::AdminError>
+        crate::problem::doc::Errors<messaging_domain::AdminError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

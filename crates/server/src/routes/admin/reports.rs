@@ -29,7 +29,7 @@ pub struct ReportsQuery {
     params(ReportsQuery),
     responses(
         (status = 200, description = "`{reports: [{id, reason, created_at, reporter_id, reporter_username, message}]}`", body = crate::openapi::ReportsResponse),
-        crate::problem::doc::Errors<(messaging_domain::service::SafetyError, messaging_domain::ValidationError)>
+        crate::problem::doc::Errors<(messaging_domain::SafetyError, messaging_domain::ValidationError)>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

@@ -46,7 +46,7 @@ impl From<RoleName> for Role {
     summary = "Activate, deactivate or change the role of a user",
     responses(
         (status = 200, description = "The user (with email)", body = super::AdminUser),
-        crate::problem::doc::Errors<messaging_domain::admin::AdminError>
+        crate::problem::doc::Errors<messaging_domain::AdminError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

@@ -4,8 +4,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use messaging_domain::ValidationError;
-use messaging_domain::service::{RecipientRef, SendCommand, SendRoute};
 use messaging_domain::text::MessageText;
+use messaging_domain::{RecipientRef, SendCommand, SendRoute};
 use serde::Deserialize;
 
 use crate::auth::AuthUser;
@@ -52,7 +52,7 @@ impl TryFrom<ClinicianMessageRequest> for SendCommand {
     params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[A-Za-z0-9._:-]{1,128}$", description = "1..=128 of letters, digits, `.`, `_`, `:`, `-`; must equal `client_message_id` when both are given (else 409 `IDEMPOTENCY_KEY_MISMATCH`)")),
     responses(
         (status = 201, description = "Sent", body = crate::dto::SentResponse),
-        crate::problem::doc::Errors<crate::problem::doc::SystemB<(messaging_domain::service::SendError, crate::problem::doc::RateLimited, crate::idempotency::ClientIdProblems)>>
+        crate::problem::doc::Errors<crate::problem::doc::SystemB<(messaging_domain::SendError, crate::problem::doc::RateLimited, crate::idempotency::ClientIdProblems)>>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

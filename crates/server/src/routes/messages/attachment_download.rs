@@ -28,7 +28,7 @@ pub struct DownloadResponse {
     params(("id" = i64, Path, description = "The attachment id")),
     responses(
         (status = 200, description = "The link", body = DownloadResponse),
-        crate::problem::doc::Errors<messaging_domain::attachment_service::DownloadError>
+        crate::problem::doc::Errors<messaging_domain::DownloadError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

@@ -34,7 +34,7 @@ pub struct DeleteQuery {
     params(DeleteQuery),
     responses(
         (status = 204, description = "Deleted"),
-        crate::problem::doc::Errors<messaging_domain::service::DeleteError>
+        crate::problem::doc::Errors<messaging_domain::DeleteError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

@@ -5,8 +5,8 @@
 //! per-party delete of System B (`delete.rs`).
 
 use actix_web::{HttpResponse, delete, web};
+use messaging_domain::DeleteError;
 use messaging_domain::message::{DeleteScope, MessageId};
-use messaging_domain::service::DeleteError;
 
 use crate::auth::AuthUser;
 use crate::problem::Problem;

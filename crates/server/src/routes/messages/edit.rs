@@ -28,7 +28,7 @@ pub struct EditRequest {
     summary = "Edit a message within the edit window (also under /api/v1)",
     responses(
         (status = 200, description = "The message", body = crate::dto::MessageResponse),
-        crate::problem::doc::Errors<messaging_domain::service::EditError>
+        crate::problem::doc::Errors<messaging_domain::EditError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

@@ -15,7 +15,7 @@ use crate::state::AppState;
     summary = "Mark a message read (recipient only; also under /api/v1)",
     responses(
         (status = 200, description = "The message", body = crate::dto::MessageResponse),
-        crate::problem::doc::Errors<messaging_domain::service::ReadError>
+        crate::problem::doc::Errors<messaging_domain::ReadError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

@@ -21,9 +21,9 @@ pub mod send_by_username;
 pub mod sent;
 
 use actix_web::HttpRequest;
+use messaging_domain::SendCommand;
 use messaging_domain::ValidationError;
 use messaging_domain::message::MessageView;
-use messaging_domain::service::SendCommand;
 
 use crate::auth::AuthUser;
 use crate::idempotency::client_message_id;

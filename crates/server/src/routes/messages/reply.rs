@@ -34,7 +34,7 @@ pub struct ReplyRequest {
     params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[A-Za-z0-9._:-]{1,128}$", description = "1..=128 of letters, digits, `.`, `_`, `:`, `-`; must equal `client_message_id` when both are given (else 409 `IDEMPOTENCY_KEY_MISMATCH`)")),
     responses(
         (status = 201, description = "Sent", body = crate::dto::SentResponse),
-        crate::problem::doc::Errors<crate::problem::doc::SystemB<(messaging_domain::service::SendError, crate::problem::doc::RateLimited, crate::idempotency::ClientIdProblems)>>
+        crate::problem::doc::Errors<crate::problem::doc::SystemB<(messaging_domain::SendError, crate::problem::doc::RateLimited, crate::idempotency::ClientIdProblems)>>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

@@ -15,11 +15,11 @@ use futures_util::StreamExt;
 use messaging_domain::StoreError;
 use messaging_domain::ValidationError;
 use messaging_domain::attachment::{FileInspector, InspectedFile};
-use messaging_domain::attachment_service::SpooledUpload;
 use messaging_domain::message::MessageView;
-use messaging_domain::service::{PreparedSend, RecipientRef, SendCommand, SendError, SendRoute};
+use messaging_domain::service::attachments::SpooledUpload;
 use messaging_domain::text::{ClientMessageId, MessageText};
 use messaging_domain::user::{BookingId, UserId};
+use messaging_domain::{PreparedSend, RecipientRef, SendCommand, SendError, SendRoute};
 use serde::Serialize;
 
 use crate::attachments::Spool;
@@ -86,7 +86,7 @@ struct Form {
     request_body(content = SendWithAttachmentForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "The message and its attachment", body = MessageWithAttachmentResponse),
-        crate::problem::doc::Errors<(messaging_domain::service::SendError, crate::problem::doc::RateLimited, messaging_domain::attachment::FileRefusal, (FormProblems, crate::idempotency::ClientIdProblems))>
+        crate::problem::doc::Errors<(messaging_domain::SendError, crate::problem::doc::RateLimited, messaging_domain::attachment::FileRefusal, (FormProblems, crate::idempotency::ClientIdProblems))>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

@@ -37,7 +37,7 @@ pub struct PresenceSetting {
     summary = "A conversation partner's presence",
     responses(
         (status = 200, description = "Online or offline", body = PresenceResponse),
-        crate::problem::doc::Errors<messaging_domain::service::LiveError>
+        crate::problem::doc::Errors<messaging_domain::LiveError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

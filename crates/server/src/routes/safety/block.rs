@@ -14,7 +14,7 @@ use crate::state::AppState;
     summary = "Block a user: messages stop both ways",
     responses(
         (status = 204, description = "Blocked"),
-        crate::problem::doc::Errors<messaging_domain::service::SafetyError>
+        crate::problem::doc::Errors<messaging_domain::SafetyError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -41,7 +41,7 @@ pub async fn block(
     summary = "Lift a block",
     responses(
         (status = 204, description = "Unblocked"),
-        crate::problem::doc::Errors<messaging_domain::service::SafetyError>
+        crate::problem::doc::Errors<messaging_domain::SafetyError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

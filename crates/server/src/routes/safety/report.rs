@@ -28,7 +28,7 @@ pub struct ReportRequest {
     summary = "Report a message to the admins",
     responses(
         (status = 201, description = "`{report_id}`", body = crate::openapi::ReportCreated),
-        crate::problem::doc::Errors<messaging_domain::service::SafetyError>
+        crate::problem::doc::Errors<messaging_domain::SafetyError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

@@ -18,7 +18,8 @@ use crate::message::{MessageId, MessageView};
 use crate::ports::{
     AttachmentRepository, AttachmentStorage, AuditLog, Clock, EventPublisher, VirusScanner,
 };
-use crate::service::{Actor, PreparedMessage};
+use crate::service::actor::Actor;
+use crate::service::commands::PreparedMessage;
 
 #[cfg(test)]
 mod tests;
@@ -228,7 +229,7 @@ where
                     None,
                     now,
                 ),
-                crate::service::sent_plan(
+                crate::service::send::sent_plan(
                     prepared.sender.clone(),
                     prepared.recipient.clone(),
                     echo,

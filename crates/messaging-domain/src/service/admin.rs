@@ -6,7 +6,7 @@ use thiserror::Error;
 use crate::audit::{AuditAction, AuditRecord};
 use crate::error::StoreError;
 use crate::ports::{Administration, Clock, Directory, EventPublisher};
-use crate::service::Actor;
+use crate::service::actor::Actor;
 use crate::user::{Booking, BookingId, BookingState, Role, User, UserId};
 
 #[cfg(test)]
