@@ -1,0 +1,296 @@
+//! `cargo xtask bench ws`: real-time delivery over WebSockets on one server instance.
+//!
+//! This process only orchestrates: it creates a fresh PostgreSQL database and the users (straight
+//! in the store, with one precomputed password hash), mints their access tokens with the key the
+//! server is given, starts the release `messaging-server` as a child process, waits for `/readyz`,
+//! then starts the load generator as a second child (this binary again, `bench ws-load`), so the
+//! server's sockets and CPU are not the generator's. The generator reports JSON lines on its
+//! stdout; this process prints them as tables.
+//!
+//! Phases, all in one run: the idle server's resident memory (the baseline); N WebSockets opened
+//! and held, and the memory after (per connection = delta / N); then, with the N connections still
+//! open, messages sent at each delivery rate, each delivery timed from just before the HTTP send
+//! is written to when the recipient device's frame is read, next to the HTTP send's own latency
+//! (request to 201) measured in the same phase.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use clap::Args;
+use messaging_domain::accounts::{EmailAddress, NewAccount, Username};
+use messaging_domain::audit::{AuditAction, AuditRecord};
+use messaging_domain::ports::Accounts;
+use messaging_domain::user::Role;
+use messaging_store::Store;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::seed::describe;
+
+#[derive(Debug, Args)]
+pub struct WsArgs {
+    /// PostgreSQL database to use; it is dropped and created anew for each run.
+    #[arg(
+        long,
+        env = "BENCH_WS_DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/messaging_bench_ws"
+    )]
+    database_url: String,
+    /// WebSockets held open on the server during the whole run.
+    #[arg(long, default_value_t = 10_000)]
+    connections: usize,
+    /// Devices (connections) per recipient: one send is this many deliveries.
+    #[arg(long, default_value_t = 5)]
+    devices_per_user: usize,
+    /// Deliveries per second, one timed phase each.
+    #[arg(long, value_delimiter = ',', default_value = "1000,5000")]
+    rates: Vec<u32>,
+    /// Seconds each timed phase sends for.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Keep-alive HTTP connections (each its own sender user) the sends go out on.
+    #[arg(long, default_value_t = 64)]
+    senders: usize,
+    /// WebSocket handshakes in flight at once while connecting.
+    #[arg(long, default_value_t = 128)]
+    connect_concurrency: usize,
+    /// The server binary; default: `target/release/messaging-server`, built first
+    /// (`cargo build --release -p server`) unless `--no-build`.
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    /// Do not build the server before the run.
+    #[arg(long)]
+    no_build: bool,
+    /// Server HTTP workers (`MESSAGING_WORKERS`); default: one per core.
+    #[arg(long)]
+    workers: Option<usize>,
+}
+
+const SECRET: &str = "bench-ws-secret-bench-ws-secret-bench-ws";
+/// Tokens outlive any run (the server closes a socket when its token expires: 4001).
+const TOKEN_TTL_SECS: u32 = 4 * 3600;
+
+/// Kills the child on every way out of the benchmark.
+pub(crate) struct Killed(pub(crate) Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub async fn ws(args: WsArgs) -> Result<(), String> {
+    if Store::kind_of(&args.database_url) != messaging_store::DatabaseKind::Postgres {
+        return Err("bench ws needs a postgres:// URL".into());
+    }
+    if args.devices_per_user == 0 || args.connections == 0 || args.senders == 0 {
+        return Err("connections, devices per user and senders must be positive".into());
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("no workspace directory")?
+        .to_path_buf();
+    let server_bin = match &args.server_bin {
+        Some(path) => path.clone(),
+        None => {
+            if !args.no_build {
+                build_server(&workspace, true)?;
+            }
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map_or_else(|| workspace.join("target"), PathBuf::from)
+                .join("release/messaging-server")
+        }
+    };
+    if !server_bin.exists() {
+        return Err(format!(
+            "{} is missing: run `cargo build --release -p server`",
+            server_bin.display()
+        ));
+    }
+
+    // A fresh database with the users.
+    let (admin_url, name) = args
+        .database_url
+        .rsplit_once('/')
+        .map(|(base, name)| (format!("{base}/postgres"), name.to_owned()))
+        .ok_or("bad database URL")?;
+    Store::drop_databases_with_prefix(&admin_url, &name)
+        .await
+        .map_err(describe)?;
+    let store = crate::seed::open(&args.database_url).await?;
+    let recipients = args.connections.div_ceil(args.devices_per_user);
+    let started = Instant::now();
+    let recipient_ids = create_users(&store, "wsr", recipients).await?;
+    let sender_ids = create_users(&store, "wss", args.senders).await?;
+    eprintln!(
+        "bench ws: {} recipients and {} senders created in {:.1} s",
+        recipients,
+        args.senders,
+        started.elapsed().as_secs_f64()
+    );
+    drop(store);
+
+    let data_dir = std::env::temp_dir().join(format!("bench-ws-{}", std::process::id()));
+    std::fs::create_dir_all(&data_dir).map_err(|e| e.to_string())?;
+    let keys = server::auth::TokenKeys::load(Some(SECRET), &data_dir, TOKEN_TTL_SECS, 3600, 1800)
+        .map_err(|e| e.to_string())?;
+    let now = Utc::now().timestamp();
+    let users_file = data_dir.join("users.txt");
+    {
+        let mut out =
+            std::io::BufWriter::new(std::fs::File::create(&users_file).map_err(|e| e.to_string())?);
+        for (kind, ids) in [("recipient", &recipient_ids), ("sender", &sender_ids)] {
+            for id in ids {
+                let token = keys
+                    .issue_access(*id, Role::Student, 0, now)
+                    .map_err(|e| format!("token: {e}"))?;
+                writeln!(out, "{kind} {} {token}", id.0).map_err(|e| e.to_string())?;
+            }
+        }
+        out.flush().map_err(|e| e.to_string())?;
+    }
+
+    // The server, as its own process.
+    let port = free_port()?;
+    let log_path = data_dir.join("server.log");
+    let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
+    let mut command = raised_open_files(&server_bin);
+    command
+        .env("MESSAGING_LISTEN", format!("127.0.0.1:{port}"))
+        .env("DATABASE_URL", &args.database_url)
+        .env("MESSAGING_DATA_DIR", &data_dir)
+        .env("MESSAGING_JWT_SECRET", SECRET)
+        .env("MESSAGING_LOG_FORMAT", "json")
+        .env("RUST_LOG", "warn")
+        .env("MESSAGING_SEND_PER_SECOND", "0")
+        .env("MESSAGING_SEND_BURST", "0")
+        .env("MESSAGING_SEND_PER_DAY", "0")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log);
+    if let Some(workers) = args.workers {
+        command.env("MESSAGING_WORKERS", workers.to_string());
+    }
+    let mut server = Killed(
+        command
+            .spawn()
+            .map_err(|e| format!("{}: {e}", server_bin.display()))?,
+    );
+    let server_pid = server.0.id();
+    wait_ready(port, &mut server.0, &log_path).await?;
+    println!(
+        "bench ws: server {} (pid {server_pid}, {}) ready on port {port}; {}",
+        server_bin.display(),
+        git_state(&workspace),
+        machine()
+    );
+
+    // The load generator, as another process.
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let rates = args
+        .rates
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut generator = raised_open_files(&exe);
+    generator
+        .args(["bench", "ws-load"])
+        .args(["--port", &port.to_string()])
+        .args(["--server-pid", &server_pid.to_string()])
+        .arg("--users-file")
+        .arg(&users_file)
+        .args(["--connections", &args.connections.to_string()])
+        .args(["--devices-per-user", &args.devices_per_user.to_string()])
+        .args(["--rates", &rates])
+        .args(["--seconds", &args.seconds.to_string()])
+        .args([
+            "--connect-concurrency",
+            &args.connect_concurrency.to_string(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let lines = tokio::task::spawn_blocking(move || run_generator(generator))
+        .await
+        .map_err(|e| e.to_string())??;
+    drop(server);
+
+    report(&args, &lines);
+    let _ = std::fs::remove_dir_all(&data_dir);
+    Ok(())
+}
+
+/// Runs the generator to its end; returns its JSON lines.
+fn run_generator(mut command: Command) -> Result<Vec<Value>, String> {
+    let mut child = Killed(
+        command
+            .spawn()
+            .map_err(|e| format!("load generator: {e}"))?,
+    );
+    let stdout = child.0.stdout.take().ok_or("no generator stdout")?;
+    let mut lines = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        match serde_json::from_str::<Value>(&line) {
+            Ok(value) => {
+                eprintln!("bench ws: {}", progress(&value));
+                lines.push(value);
+            }
+            Err(_) => eprintln!("generator: {line}"),
+        }
+    }
+    let status = child.0.wait().map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!("the load generator failed ({status})"));
+    }
+    Ok(lines)
+}
+
+fn progress(line: &Value) -> String {
+    match line["kind"].as_str() {
+        Some("connect") => format!(
+            "{} of {} WebSockets held ({} failed) after {:.1} s",
+            line["held"],
+            line["requested"],
+            line["failed"],
+            f(&line["seconds"])
+        ),
+        Some("phase") if line["offline"] == true => format!(
+            "baseline, recipients offline: {:.0} sends/s, send p50 {:.2} ms, p99 {:.2} ms",
+            f(&line["sends_per_s"]),
+            f(&line["send_ms"]["p50"]),
+            f(&line["send_ms"]["p99"])
+        ),
+        Some("phase") => format!(
+            "{}/s: {} of {} deliveries, p50 {:.2} ms, p99 {:.2} ms",
+            line["target_deliveries_per_s"],
+            line["deliveries"],
+            line["deliveries_expected"],
+            f(&line["delivery_ms"]["p50"]),
+            f(&line["delivery_ms"]["p99"])
+        ),
+        Some(kind) => kind.to_owned(),
+        None => line.to_string(),
+    }
+}
+
+fn f(value: &Value) -> f64 {
+    value.as_f64().unwrap_or(f64::NAN)
+}
+
+fn u(value: &Value) -> u64 {
+    value.as_u64().unwrap_or(0)
+}
+
+mod process;
+mod report;
+
+pub(crate) use process::*;
+use report::*;
