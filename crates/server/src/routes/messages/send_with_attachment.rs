@@ -51,6 +51,7 @@ pub struct SendWithAttachmentForm {
     )]
     message: String,
     /// An optional booking between the two users.
+    #[schema(minimum = 1)]
     booking_id: Option<i64>,
     /// The client's id for this message (or the `Idempotency-Key` header): a retried request
     /// with the same id answers with the message stored the first time and stores nothing.
