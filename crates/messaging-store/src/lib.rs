@@ -35,6 +35,7 @@ mod people;
 mod pg;
 #[allow(missing_debug_implementations)]
 mod sqlite;
+mod stored_event;
 
 /// Which database engine a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

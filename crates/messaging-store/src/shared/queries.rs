@@ -358,8 +358,7 @@ async fn append_events(
     let mut entries: Vec<(UserId, std::sync::Arc<DomainEvent>, std::sync::Arc<String>)> =
         Vec::new();
     for outgoing in planned {
-        let payload = serde_json::to_string(&outgoing.event)
-            .map_err(|_| DbError::Corrupt("user_events"))?;
+        let payload = crate::stored_event::encode(&outgoing.event)?;
         let (event, payload) = (
             std::sync::Arc::new(outgoing.event),
             std::sync::Arc::new(payload),
@@ -411,11 +410,9 @@ async fn redact_stream_entries(conn: &mut Conn, message: i64) -> Result<(), DbEr
         .load(conn)
         .await?;
     for (user, seq, payload) in rows {
-        let mut event: DomainEvent =
-            serde_json::from_str(&payload).map_err(|_| DbError::Corrupt("user_events"))?;
+        let mut event = crate::stored_event::decode(&payload)?;
         if event.redact() {
-            let payload =
-                serde_json::to_string(&event).map_err(|_| DbError::Corrupt("user_events"))?;
+            let payload = crate::stored_event::encode(&event)?;
             diesel::update(user_events::table.find((user, seq)))
                 .set(user_events::payload.eq(payload))
                 .execute(conn)
@@ -1848,8 +1845,7 @@ impl Db {
         }
         let mut events = Vec::with_capacity(rows.len());
         for (seq, at, payload) in rows {
-            let event: DomainEvent =
-                serde_json::from_str(&payload).map_err(|_| DbError::Corrupt("user_events"))?;
+            let event = crate::stored_event::decode(&payload)?;
             events.push(StreamEvent {
                 user_id: user,
                 seq: seq.unsigned_abs(),

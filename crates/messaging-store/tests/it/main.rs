@@ -112,5 +112,6 @@ mod stream_tests {
         ws_tickets_are_single_use_and_expire,
         presence_spans_instances_until_they_leave_or_go_stale,
         a_delete_for_everyone_redacts_the_body_kept_in_the_streams,
+        streams_written_before_the_format_was_versioned_replay_and_continue,
     );
 }

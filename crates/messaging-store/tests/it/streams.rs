@@ -332,3 +332,98 @@ pub async fn a_delete_for_everyone_redacts_the_body_kept_in_the_streams(store: &
         );
     }
 }
+
+/// Stream entries as servers wrote them before the stored format was versioned: the domain
+/// types' own serde form. `{sender}` and `{message}` are filled in.
+const UNVERSIONED_READ: &str = r#"{"MessageRead":{"message_id":{message},"sender_id":{sender},"reader_id":{reader},"read_at":"2020-01-01T00:00:00Z"}}"#;
+const UNVERSIONED_SENT: &str = r#"{"MessageSent":{"view":{"message":{"id":{message},"conversation_id":1,"sender_id":{sender},"recipient_id":{reader},"booking_id":null,"subject":null,"body":"kept from before","parent_id":null,"created_at":"2020-01-01T00:00:00Z","read_at":null,"edited_at":null,"deleted_by_sender":false,"deleted_by_recipient":false,"deleted_for_everyone_at":null,"deleted_at":null},"sender":{"id":{sender},"username":"old_a","first_name":"Old","last_name":"A","role":"Student"},"recipient":{"id":{reader},"username":"old_b","first_name":"Old","last_name":"B","role":"Tutor"}},"client_message_id":null}}"#;
+
+fn unversioned(template: &str, sender: UserId, reader: UserId, message: i64) -> String {
+    template
+        .replace("{sender}", &sender.0.to_string())
+        .replace("{reader}", &reader.0.to_string())
+        .replace("{message}", &message.to_string())
+}
+
+pub async fn streams_written_before_the_format_was_versioned_replay_and_continue(store: &Store) {
+    use messaging_domain::message::{DeleteScope, MessageId};
+    let (store, mut raw) = crate::support::store_with_raw_db(store.kind()).await;
+    let a = user(&store, "old_a", Role::Student).await;
+    let b = user(&store, "old_b", Role::Tutor).await;
+    // Two entries of a's stream written by an older server.
+    raw.execute(&format!(
+        "INSERT INTO event_heads (user_id, last_seq) VALUES ({a}, 2); \
+         INSERT INTO user_events (user_id, seq, at, payload, message_id) VALUES \
+           ({a}, 1, '2020-01-01 00:00:00+00:00', '{read}', 41), \
+           ({a}, 2, '2020-01-01 00:00:00+00:00', '{sent}', 42)",
+        a = a.id.0,
+        read = unversioned(UNVERSIONED_READ, a.id, b.id, 41),
+        sent = unversioned(UNVERSIONED_SENT, a.id, b.id, 42),
+    ))
+    .await
+    .unwrap();
+    let Replay::Events(old) = replay(&store, a.id, 0).await else {
+        panic!("the old entries are kept")
+    };
+    assert_eq!(old.len(), 2);
+    assert_eq!(
+        *old[0].event,
+        DomainEvent::MessageRead {
+            message_id: MessageId(41),
+            sender_id: a.id,
+            reader_id: b.id,
+            read_at: "2020-01-01T00:00:00Z".parse().unwrap(),
+        }
+    );
+    assert_eq!(bodies(&old[1..]), vec![(2, "kept from before".into())]);
+
+    // The stream goes on where the old server left it, in the current format.
+    let sent = send_with_events(&store, &a, &b, "written today", None)
+        .await
+        .unwrap();
+    let Replay::Events(all) = replay(&store, a.id, 0).await else {
+        panic!()
+    };
+    assert_eq!(
+        bodies(&all[1..]),
+        vec![(2, "kept from before".into()), (3, "written today".into())]
+    );
+
+    // An old entry about a message deleted for everyone is redacted like a new one.
+    let today = match &*sent[0].event {
+        DomainEvent::MessageSent { view, .. } => view.message.id,
+        other => panic!("{other:?}"),
+    };
+    raw.execute(&format!(
+        "UPDATE event_heads SET last_seq = 4 WHERE user_id = {a}; \
+         INSERT INTO user_events (user_id, seq, at, payload, message_id) VALUES \
+           ({a}, 4, '2020-01-01 00:00:00+00:00', '{sent}', {m})",
+        a = a.id.0,
+        m = today.0,
+        sent = unversioned(UNVERSIONED_SENT, a.id, b.id, today.0),
+    ))
+    .await
+    .unwrap();
+    store
+        .delete_message(
+            today,
+            a.id,
+            DeleteScope::ForEveryone,
+            Utc::now(),
+            audit(AuditAction::MessageDeletedForEveryone, Some(a.id)),
+            crate::support::no_events(),
+        )
+        .await
+        .unwrap();
+    let Replay::Events(all) = replay(&store, a.id, 0).await else {
+        panic!()
+    };
+    assert_eq!(
+        bodies(&all[1..]),
+        vec![
+            (2, "kept from before".into()),
+            (3, String::new()),
+            (4, String::new())
+        ]
+    );
+}
