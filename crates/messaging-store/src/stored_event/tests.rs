@@ -1,5 +1,7 @@
 //! Stream entries written by each stored format must replay as the same domain events.
 
+#![allow(clippy::expect_used)]
+
 use chrono::{DateTime, Utc};
 use messaging_domain::attachment::{AttachmentId, ScanStatus};
 use messaging_domain::event::DomainEvent;
