@@ -415,12 +415,16 @@ pub async fn streams_written_before_the_format_was_versioned_replay_and_continue
     .unwrap();
     store
         .delete_message(
-            today,
-            a.id,
-            DeleteScope::ForEveryone,
-            Utc::now(),
-            audit(AuditAction::MessageDeletedForEveryone, Some(a.id)),
-            crate::support::no_events(),
+            Deletion {
+                message: today,
+                by: a.id,
+                scope: DeleteScope::ForEveryone,
+                at: Utc::now(),
+            },
+            Change::new(
+                audit(AuditAction::MessageDeletedForEveryone, Some(a.id)),
+                crate::support::no_events(),
+            ),
         )
         .await
         .unwrap();
