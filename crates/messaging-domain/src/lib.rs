@@ -30,21 +30,22 @@ pub mod user;
 pub use error::{StoreError, ValidationError};
 pub use people::{PeopleError, PeopleService};
 pub use ports::{
-    AccountStatuses, Accounts, Administration, AttachmentRepository, AttachmentStorage, AuditLog,
-    Clock, Directory, EventLog, EventPublisher, HashError, MessageRepository, PasswordHasher,
-    VirusScanner,
+    AccountChanges, AccountStatuses, Accounts, Administration, AttachmentRepository,
+    AttachmentStorage, AuditLog, AuditTrail, Clock, Directory, EventLog, EventPublisher, HashError,
+    MessageRepository, PasswordHasher, PresenceStatus, VirusScanner,
 };
 pub use service::accounts::{
     AccountService, AuthError, CredentialPolicy, LoginError, PasswordChangeError, RefreshError,
     RegisterError,
 };
 pub use service::actor::Actor;
-pub use service::admin::{AdminError, AdminService};
+pub use service::admin::{AdminError, AdminService, AuditReadError};
 pub use service::attachments::{AttachmentConfig, AttachmentService, DownloadError};
 pub use service::commands::{PreparedSend, RecipientRef, SendCommand, SendRoute};
 pub use service::delete::DeleteError;
 pub use service::edit::EditError;
 pub use service::live::LiveError;
+pub use service::presence::PresenceService;
 pub use service::receipts::ReadError;
 pub use service::safety::SafetyError;
 pub use service::send::SendError;

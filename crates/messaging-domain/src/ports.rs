@@ -6,28 +6,39 @@
 //! `ports/administration.rs` ([`Administration`]), `ports/accounts.rs` ([`Accounts`],
 //! [`AccountStatuses`]), `ports/passwords.rs` ([`PasswordHasher`]), `ports/audit.rs`
 //! ([`AuditLog`]), `ports/attachments.rs` ([`AttachmentRepository`], [`AttachmentStorage`],
-//! [`VirusScanner`]) and `ports/clock.rs` ([`Clock`]); every port is re-exported here.
+//! [`VirusScanner`]) and `ports/clock.rs` ([`Clock`]); the admins' reads of the audit log
+//! (`ports/audit_trail.rs`, [`AuditTrail`]), who is connected (`ports/presence_status.rs`,
+//! [`PresenceStatus`]) and an admin's change to an account (`ports/account_changes.rs`,
+//! [`AccountChanges`]); every port is re-exported here.
 
+mod account_changes;
 mod accounts;
 mod administration;
 mod attachments;
 mod audit;
+mod audit_trail;
 mod clock;
 mod directory;
 mod events;
 mod messages;
 mod passwords;
+mod presence_status;
 
+pub use account_changes::{AccountChange, AccountChanges};
 pub use accounts::{AccountStatuses, Accounts, RefreshOutcome, RefreshTokenRecord, SessionRecord};
 pub use administration::Administration;
 pub use attachments::{AttachmentRepository, AttachmentStorage, VirusScanner};
 pub use audit::AuditLog;
+pub use audit_trail::AuditTrail;
 pub use clock::Clock;
 pub use directory::Directory;
 pub use events::{EventLog, EventPublisher};
 pub use messages::MessageRepository;
 pub use passwords::{HashError, PasswordHasher};
+pub use presence_status::PresenceStatus;
 
+#[cfg(any(test, feature = "mocks"))]
+pub use account_changes::MockAccountChanges;
 #[cfg(any(test, feature = "mocks"))]
 pub use accounts::{MockAccountStatuses, MockAccounts};
 #[cfg(any(test, feature = "mocks"))]
@@ -36,6 +47,8 @@ pub use administration::MockAdministration;
 pub use attachments::{MockAttachmentRepository, MockAttachmentStorage, MockVirusScanner};
 #[cfg(any(test, feature = "mocks"))]
 pub use audit::MockAuditLog;
+#[cfg(any(test, feature = "mocks"))]
+pub use audit_trail::MockAuditTrail;
 #[cfg(any(test, feature = "mocks"))]
 pub use clock::MockClock;
 #[cfg(any(test, feature = "mocks"))]
@@ -46,3 +59,5 @@ pub use events::{MockEventLog, MockEventPublisher};
 pub use messages::MockMessageRepository;
 #[cfg(any(test, feature = "mocks"))]
 pub use passwords::MockPasswordHasher;
+#[cfg(any(test, feature = "mocks"))]
+pub use presence_status::MockPresenceStatus;
