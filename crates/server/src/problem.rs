@@ -483,6 +483,17 @@ impl From<AdminError> for Problem {
     }
 }
 
+impl From<messaging_domain::AuditReadError> for Problem {
+    fn from(err: messaging_domain::AuditReadError) -> Self {
+        use messaging_domain::AuditReadError;
+        match err {
+            AuditReadError::NotAdmin => admin_only(),
+            AuditReadError::Validation(e) => e.into(),
+            AuditReadError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<AuthError> for Problem {
     fn from(err: AuthError) -> Self {
         match err {

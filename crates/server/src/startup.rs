@@ -186,7 +186,15 @@ impl Application {
             settings.upload_abandon_secs,
         );
         let people = messaging_domain::people::PeopleService::new(store.clone(), store.clone());
+        let presence = messaging_domain::PresenceService::new(
+            store.clone(),
+            store.clone(),
+            hub.clone(),
+            SystemClock,
+        );
         let state = AppState {
+            presence: Arc::new(presence),
+            readiness: crate::readiness::Readiness::new(store.clone()),
             people: Arc::new(people),
             attachments,
             files,

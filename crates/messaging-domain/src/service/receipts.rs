@@ -13,6 +13,8 @@ use crate::message::{Message, MessageId};
 use crate::ports::{Clock, Directory, EventPublisher, MessageRepository};
 use crate::user::{BookingId, UserId};
 
+mod view;
+
 #[cfg(test)]
 mod tests;
 

@@ -335,6 +335,22 @@ impl Documented for AdminError {
     }
 }
 
+impl Documented for messaging_domain::AuditReadError {
+    fn problems() -> Vec<Problem> {
+        use messaging_domain::AuditReadError;
+        let mut all: Vec<Problem> = [AuditReadError::NotAdmin]
+            .into_iter()
+            .map(|e| match e {
+                AuditReadError::NotAdmin
+                | AuditReadError::Validation(_)
+                | AuditReadError::Store(_) => Problem::from(e),
+            })
+            .collect();
+        all.extend(ValidationError::problems());
+        all
+    }
+}
+
 impl Documented for FileRefusal {
     fn problems() -> Vec<Problem> {
         [
