@@ -40,7 +40,9 @@ pub use service::accounts::{
 };
 pub use service::actor::Actor;
 pub use service::admin::{AdminError, AdminService, AuditReadError};
-pub use service::attachments::{AttachmentConfig, AttachmentService, DownloadError};
+pub use service::attachments::{
+    AttachmentConfig, AttachmentService, DownloadError, MessageWithFiles, SentWithFile,
+};
 pub use service::commands::{PreparedSend, RecipientRef, SendCommand, SendRoute};
 pub use service::delete::DeleteError;
 pub use service::edit::EditError;

@@ -354,6 +354,35 @@ impl Harness {
         }
     }
 
+    /// As [`Harness::new`], with more answers from the message repository (`more` adds
+    /// expectations the fake store does not have, such as a message found by client id).
+    pub(super) fn with_repository(
+        world: World,
+        more: impl FnOnce(&mut crate::ports::MockMessageRepository),
+    ) -> Self {
+        let world = Arc::new(world);
+        let writes = Arc::new(Mutex::new(Vec::new()));
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let deliveries = Arc::new(Mutex::new(Vec::new()));
+        let live = Arc::new(Mutex::new(Vec::new()));
+        let mut repo = repository(&world, &writes);
+        more(&mut repo);
+        let service = MessagingService::new(
+            repo,
+            directory(&world),
+            publisher(&events, &deliveries, &live),
+            clock(),
+            MessagingConfig::default(),
+        );
+        Self {
+            service,
+            writes,
+            events,
+            deliveries,
+            live,
+        }
+    }
+
     /// Whose streams got which event, in order.
     pub(super) fn deliveries(&self) -> Vec<(UserId, DomainEvent)> {
         self.deliveries.lock().unwrap().clone()
