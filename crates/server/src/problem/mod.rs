@@ -5,7 +5,8 @@
 //! give for the OpenAPI document ([`doc::Documented`]), so that the two are written together:
 //! `messaging.rs` (send, edit, delete, receipts, typing and presence, safety), `accounts.rs`
 //! (authentication, login, registration, refresh, passwords), `admin.rs` (admin changes and the
-//! audit log) and `attachments.rs` (files, downloads, links). `doc.rs` turns those lists into the
+//! audit log), `people.rs` (the directory, patients, the user list, the caller's account) and
+//! `attachments.rs` (files, downloads, links). `doc.rs` turns those lists into the
 //! document's error responses.
 
 use actix_web::http::StatusCode;
@@ -20,6 +21,7 @@ mod admin;
 mod attachments;
 pub mod doc;
 mod messaging;
+mod people;
 
 /// A problem response.
 #[derive(Debug)]
