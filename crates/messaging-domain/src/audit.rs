@@ -4,6 +4,12 @@ use chrono::{DateTime, Utc};
 
 use crate::user::UserId;
 
+mod trail;
+
+pub use trail::{
+    AUDIT_LIMIT, AuditEntry, AuditFilter, AuditQuery, AuditVerification, ChainBreak, MAX_NAME_CHARS,
+};
+
 /// What was done. The names are stable: they are stored and filtered on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuditAction {

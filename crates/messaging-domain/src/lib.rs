@@ -35,22 +35,25 @@ pub use event::{Change, EventPlan, Recorded};
 pub use message::{Deleted, Deletion};
 pub use people::{PeopleError, PeopleService};
 pub use ports::{
-    AccountStatuses, Administration, AttachmentRepository, AttachmentStorage, AuditLog, Blocks,
-    Clock, Credentials, EventLog, EventPublisher, HashError, MessageQueries, Messages,
-    PasswordHasher, People, PeopleSearch, PresenceSettings, Reports, Sessions, Tickets,
-    VirusScanner,
+    AccountChange, AccountChanges, AccountStatuses, Administration, AttachmentRepository,
+    AttachmentStorage, AuditLog, AuditTrail, Blocks, Clock, Credentials, EventLog, EventPublisher,
+    HashError, MessageQueries, Messages, PasswordHasher, People, PeopleSearch, PresenceSettings,
+    PresenceStatus, Reports, Sessions, Tickets, VirusScanner,
 };
 pub use service::accounts::{
     AccountService, AccountStore, AuthError, CredentialPolicy, LoginError, PasswordChangeError,
     RefreshError, RegisterError,
 };
 pub use service::actor::Actor;
-pub use service::admin::{AdminError, AdminService};
-pub use service::attachments::{AttachmentConfig, AttachmentService, DownloadError};
+pub use service::admin::{AdminError, AdminService, AuditReadError};
+pub use service::attachments::{
+    AttachmentConfig, AttachmentService, DownloadError, MessageWithFiles, SentWithFile,
+};
 pub use service::commands::{PreparedSend, RecipientRef, SendCommand, SendRoute};
 pub use service::delete::DeleteError;
 pub use service::edit::EditError;
 pub use service::live::LiveError;
+pub use service::presence::PresenceService;
 pub use service::receipts::ReadError;
 pub use service::safety::SafetyError;
 pub use service::send::SendError;

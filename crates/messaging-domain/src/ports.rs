@@ -14,13 +14,18 @@
 //!   `ports/statuses.rs` ([`AccountStatuses`]) and `ports/passwords.rs` ([`PasswordHasher`]);
 //! - `ports/audit.rs` ([`AuditLog`]), `ports/events.rs` ([`EventLog`], [`EventPublisher`]),
 //!   `ports/attachments.rs` ([`AttachmentRepository`], [`AttachmentStorage`],
-//!   [`VirusScanner`]) and `ports/clock.rs` ([`Clock`]).
+//!   [`VirusScanner`]) and `ports/clock.rs` ([`Clock`]);
+//! - the admins' reads of the audit log (`ports/audit_trail.rs`, [`AuditTrail`]), who is
+//!   connected (`ports/presence_status.rs`, [`PresenceStatus`]) and an admin's change to an
+//!   account (`ports/account_changes.rs`, [`AccountChanges`]).
 //!
 //! Every port is re-exported here.
 
+mod account_changes;
 mod administration;
 mod attachments;
 mod audit;
+mod audit_trail;
 mod blocks;
 mod clock;
 mod credentials;
@@ -31,14 +36,17 @@ mod passwords;
 mod people;
 mod people_search;
 mod presence;
+mod presence_status;
 mod reports;
 mod sessions;
 mod statuses;
 mod tickets;
 
+pub use account_changes::{AccountChange, AccountChanges};
 pub use administration::Administration;
 pub use attachments::{AttachmentRepository, AttachmentStorage, VirusScanner};
 pub use audit::AuditLog;
+pub use audit_trail::AuditTrail;
 pub use blocks::Blocks;
 pub use clock::Clock;
 pub use credentials::Credentials;
@@ -49,17 +57,22 @@ pub use passwords::{HashError, PasswordHasher};
 pub use people::People;
 pub use people_search::PeopleSearch;
 pub use presence::PresenceSettings;
+pub use presence_status::PresenceStatus;
 pub use reports::Reports;
 pub use sessions::{RefreshOutcome, RefreshTokenRecord, SessionRecord, Sessions};
 pub use statuses::AccountStatuses;
 pub use tickets::Tickets;
 
 #[cfg(any(test, feature = "mocks"))]
+pub use account_changes::MockAccountChanges;
+#[cfg(any(test, feature = "mocks"))]
 pub use administration::MockAdministration;
 #[cfg(any(test, feature = "mocks"))]
 pub use attachments::{MockAttachmentRepository, MockAttachmentStorage, MockVirusScanner};
 #[cfg(any(test, feature = "mocks"))]
 pub use audit::MockAuditLog;
+#[cfg(any(test, feature = "mocks"))]
+pub use audit_trail::MockAuditTrail;
 #[cfg(any(test, feature = "mocks"))]
 pub use blocks::MockBlocks;
 #[cfg(any(test, feature = "mocks"))]
@@ -80,6 +93,8 @@ pub use people::MockPeople;
 pub use people_search::MockPeopleSearch;
 #[cfg(any(test, feature = "mocks"))]
 pub use presence::MockPresenceSettings;
+#[cfg(any(test, feature = "mocks"))]
+pub use presence_status::MockPresenceStatus;
 #[cfg(any(test, feature = "mocks"))]
 pub use reports::MockReports;
 #[cfg(any(test, feature = "mocks"))]

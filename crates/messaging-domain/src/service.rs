@@ -1,8 +1,8 @@
 //! The messaging use cases over their ports, one module per use case, each with its own `impl`
 //! block of [`MessagingService`] and its own error enum: [`send`], [`edit`], [`delete`],
-//! [`receipts`], [`listing`], [`live`] and [`safety`]. The account, admin and attachment use
-//! cases are services of their own ([`accounts`], [`admin`], [`attachments`]). Built once in the
-//! server's startup; other services may embed it.
+//! [`receipts`], [`listing`], [`live`] and [`safety`]. The account, admin, attachment and
+//! presence use cases are services of their own ([`accounts`], [`admin`], [`attachments`],
+//! [`presence`]). Built once in the server's startup; other services may embed it.
 
 use std::collections::HashMap;
 
@@ -26,6 +26,7 @@ pub mod delete;
 pub mod edit;
 pub mod listing;
 pub mod live;
+pub mod presence;
 pub mod receipts;
 pub mod safety;
 pub mod send;

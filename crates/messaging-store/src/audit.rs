@@ -24,93 +24,7 @@ mod tests;
 /// The `prev_hash` of the first entry of the chain.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Which audit entries to list; a field left `None` matches every entry.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AuditFilter {
-    /// Entries by this actor.
-    pub actor_id: Option<UserId>,
-    /// Entries with this stored action name (`message.sent`, `auth.login_succeeded`, ...).
-    pub action: Option<String>,
-    /// Entries about this kind of object (`message`, `user`, ...).
-    pub object_type: Option<String>,
-    /// Entries about the object with this id.
-    pub object_id: Option<i64>,
-    /// Entries at or after this time.
-    pub since: Option<DateTime<Utc>>,
-    /// Entries strictly before this time.
-    pub until: Option<DateTime<Utc>>,
-}
-
-/// One stored audit entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditEntry {
-    /// Its id; ids grow in the order entries were chained, with gaps where a transaction rolled
-    /// back.
-    pub id: i64,
-    /// Who acted; `None` for an anonymous attempt.
-    pub actor_id: Option<UserId>,
-    /// What was done, by its stored name.
-    pub action: String,
-    /// The kind of object acted on.
-    pub object_type: String,
-    /// The object's id, when it has one.
-    pub object_id: Option<i64>,
-    /// The client's address, as the server saw it.
-    pub client_addr: Option<String>,
-    /// When, to the microsecond.
-    pub at: DateTime<Utc>,
-    /// The previous entry's hash; `None` only for entries written before the chain existed.
-    pub prev_hash: Option<String>,
-    /// This entry's hash; `None` only for entries written before the chain existed.
-    pub hash: Option<String>,
-}
-
-/// What walking the whole chain found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditVerification {
-    /// How many chained entries were recomputed and matched, up to the first break.
-    pub checked: u64,
-    /// How many entries were written before the chain existed; it cannot vouch for them.
-    pub unsealed: u64,
-    /// The first entry at which the chain breaks, if it does.
-    pub broken: Option<ChainBreak>,
-}
-
-impl AuditVerification {
-    /// Whether every chained entry matched.
-    #[must_use]
-    pub fn is_intact(&self) -> bool {
-        self.broken.is_none()
-    }
-}
-
-/// Where and how the chain breaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChainBreak {
-    /// The entry's contents no longer match its hash: it was changed after it was written.
-    Changed {
-        /// The entry.
-        id: i64,
-    },
-    /// The entry is intact but its `prev_hash` is not the hash of the entry before it: an entry
-    /// between the two was removed (or the one before was rewritten along with its hash).
-    FollowsRemoved {
-        /// The entry after the gap.
-        id: i64,
-    },
-}
-
-impl std::fmt::Display for ChainBreak {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Changed { id } => write!(f, "entry {id} was changed after it was written"),
-            Self::FollowsRemoved { id } => write!(
-                f,
-                "entry {id} does not follow the entry before it: an entry before it was removed"
-            ),
-        }
-    }
-}
+pub use messaging_domain::audit::{AuditEntry, AuditFilter, AuditVerification, ChainBreak};
 
 /// The hashed fields of one entry, borrowed from a record being written or a row being checked.
 pub(crate) struct ChainedFields<'a> {
@@ -159,16 +73,15 @@ fn put(hasher: &mut Sha256, field: Option<&str>) {
     }
 }
 
-impl AuditEntry {
-    fn chained_fields(&self) -> ChainedFields<'_> {
-        ChainedFields {
-            actor_id: self.actor_id.map(|a| a.0),
-            action: &self.action,
-            object_type: &self.object_type,
-            object_id: self.object_id,
-            client_addr: self.client_addr.as_deref(),
-            at: self.at,
-        }
+/// The hashed fields of a stored entry.
+fn chained_fields(entry: &AuditEntry) -> ChainedFields<'_> {
+    ChainedFields {
+        actor_id: entry.actor_id.map(|a| a.0),
+        action: &entry.action,
+        object_type: &entry.object_type,
+        object_id: entry.object_id,
+        client_addr: entry.client_addr.as_deref(),
+        at: entry.at,
     }
 }
 
@@ -199,7 +112,7 @@ impl ChainWalk {
         };
         // The contents are checked first: a changed entry is reported as itself, and the entry
         // after it still links to the stored hash, so one change gives one report.
-        if entry.chained_fields().hash(prev_hash) != hash {
+        if chained_fields(entry).hash(prev_hash) != hash {
             return Some(ChainBreak::Changed { id: entry.id });
         }
         // Ids have gaps (rolled-back transactions use up sequence values), so a removal shows

@@ -27,6 +27,7 @@ use messaging_domain::user::{
     BlockState, Booking, BookingId, BookingState, CareAssignment, Role, User, UserId,
 };
 
+mod admin_ports;
 pub mod audit;
 pub mod bulk;
 mod error;

@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod passwords;
 pub mod problem;
 pub mod rate_limit;
+pub mod readiness;
 pub mod realtime;
 pub mod routes;
 pub mod settings;

@@ -184,7 +184,15 @@ impl Application {
             store.clone(),
             store.clone(),
         );
+        let presence = messaging_domain::PresenceService::new(
+            store.clone(),
+            store.clone(),
+            hub.clone(),
+            SystemClock,
+        );
         let state = AppState {
+            presence: Arc::new(presence),
+            readiness: crate::readiness::Readiness::new(store.clone()),
             people: Arc::new(people),
             attachments,
             files,

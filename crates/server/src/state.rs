@@ -37,6 +37,9 @@ pub type AccountUseCases = messaging_domain::service::accounts::AccountService<
     SystemClock,
 >;
 
+/// The presence use cases as the server builds them.
+pub type Presence = messaging_domain::PresenceService<Store, Store, Hub, SystemClock>;
+
 /// The directory, patient list, user list and "who am I" use cases.
 pub type People = messaging_domain::people::PeopleService<Store, Store, Store>;
 
@@ -51,7 +54,11 @@ pub struct AppState {
     pub accounts: Arc<AccountUseCases>,
     /// The proxies whose forwarded headers are believed.
     pub trusted_proxies: Arc<crate::forwarded::TrustedProxies>,
-    /// The store, for accounts and readiness.
+    /// Presence: who is online, showing or hiding it, announcing it.
+    pub presence: Arc<Presence>,
+    /// Whether the database answers, for the readiness probe.
+    pub readiness: crate::readiness::Readiness,
+    /// The store, for the real-time hub and background work (never for a route).
     pub store: Store,
     /// Token signing keys and lifetimes.
     pub tokens: Arc<TokenKeys>,

@@ -9,8 +9,14 @@ use crate::ports::{Administration, Clock, EventPublisher, People};
 use crate::service::actor::Actor;
 use crate::user::{Booking, BookingId, BookingState, Role, User, UserId};
 
+mod account;
+mod audit_trail;
+#[cfg(test)]
+mod fake;
 #[cfg(test)]
 mod tests;
+
+pub use audit_trail::AuditReadError;
 
 /// Why an admin action failed.
 #[derive(Debug, Error)]

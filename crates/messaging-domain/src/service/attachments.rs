@@ -21,6 +21,12 @@ use crate::ports::{
 use crate::service::actor::Actor;
 use crate::service::commands::PreparedMessage;
 
+mod history;
+mod with_message;
+
+pub use history::MessageWithFiles;
+pub use with_message::SentWithFile;
+
 #[cfg(test)]
 mod tests;
 

@@ -33,7 +33,8 @@ use crate::user::{Booking, BookingId, BookingState, Role, User, UserId};
 
 mod mocks;
 
-use mocks::{MockStore, clock, publisher, store};
+pub(super) use mocks::MockStore;
+use mocks::{clock, publisher, store};
 
 // --- fixtures ------------------------------------------------------------------------------------
 
@@ -339,6 +340,31 @@ impl Harness {
         let live = Arc::new(Mutex::new(Vec::new()));
         let service = MessagingService::new(
             store(&world, &writes),
+            publisher(&events, &deliveries, &live),
+            clock(),
+            MessagingConfig::default(),
+        );
+        Self {
+            service,
+            writes,
+            events,
+            deliveries,
+            live,
+        }
+    }
+
+    /// As [`Harness::new`], with more answers from the message repository (`more` adds
+    /// expectations the fake store does not have, such as a message found by client id).
+    pub(super) fn with_repository(world: World, more: impl FnOnce(&mut MockStore)) -> Self {
+        let world = Arc::new(world);
+        let writes = Arc::new(Mutex::new(Vec::new()));
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let deliveries = Arc::new(Mutex::new(Vec::new()));
+        let live = Arc::new(Mutex::new(Vec::new()));
+        let mut store = store(&world, &writes);
+        more(&mut store);
+        let service = MessagingService::new(
+            store,
             publisher(&events, &deliveries, &live),
             clock(),
             MessagingConfig::default(),

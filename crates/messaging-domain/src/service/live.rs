@@ -68,10 +68,7 @@ where
     /// # Errors
     /// [`StoreError`] when the store fails.
     pub async fn presence_audience(&self, user: UserId) -> Result<Vec<UserId>, StoreError> {
-        if self.store.presence_hidden(user).await? {
-            return Ok(Vec::new());
-        }
-        self.store.conversation_partners(user).await
+        super::presence::audience(&self.store, user).await
     }
 
     /// Whether the actor may learn `target`'s presence: only a conversation partner with no
@@ -81,14 +78,7 @@ where
     /// # Errors
     /// [`LiveError::NotFound`] when `target` is no conversation partner of the actor.
     pub async fn presence_visible(&self, actor: &Actor, target: UserId) -> Result<bool, LiveError> {
-        if target == actor.user_id {
-            return Ok(true);
-        }
-        let partners = self.store.conversation_partners(actor.user_id).await?;
-        if !partners.contains(&target) {
-            return Err(LiveError::NotFound);
-        }
-        Ok(!self.store.presence_hidden(target).await?)
+        super::presence::visible(&self.store, actor, target).await
     }
 
     /// Hides or shows the actor's presence; returns whether it changed.

@@ -13,6 +13,8 @@ use crate::message::{Message, MessageId};
 use crate::ports::{Clock, EventPublisher};
 use crate::user::{BookingId, UserId};
 
+mod view;
+
 #[cfg(test)]
 mod tests;
 

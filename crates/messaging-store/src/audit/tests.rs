@@ -49,7 +49,7 @@ fn hashes_follow_the_documented_encoding() {
     for entry in chain() {
         let prev = entry.prev_hash.as_deref().unwrap();
         assert_eq!(
-            Some(entry.chained_fields().hash(prev)),
+            Some(chained_fields(&entry).hash(prev)),
             entry.hash,
             "{entry:?}"
         );
@@ -126,7 +126,7 @@ fn each_actor_has_a_chain_of_its_own() {
     other.id = 5;
     other.actor_id = None;
     other.prev_hash = Some(GENESIS_HASH.into());
-    other.hash = Some(other.chained_fields().hash(GENESIS_HASH));
+    other.hash = Some(chained_fields(&other).hash(GENESIS_HASH));
     entries.insert(1, other);
     check(
         &entries,

@@ -16,6 +16,7 @@ include!("../shared/queries.rs");
 include!("../shared/audit_queries.rs");
 include!("../shared/attachment_queries.rs");
 include!("../shared/people_queries.rs");
+include!("../shared/account_change_queries.rs");
 
 /// The base of the advisory locks that serialize appends to each actor's audit chain; an actor's
 /// key is this XOR its id (a one-to-one mapping, so two actors never share a lock). Any value works

@@ -16,6 +16,7 @@ include!("../shared/queries.rs");
 include!("../shared/audit_queries.rs");
 include!("../shared/attachment_queries.rs");
 include!("../shared/people_queries.rs");
+include!("../shared/account_change_queries.rs");
 
 /// SQLite needs no lock to keep the audit chain linear: the store's one connection runs its
 /// transactions one at a time, and a writer in another process cannot interleave either, because

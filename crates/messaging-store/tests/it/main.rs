@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account_changes;
 mod accounts;
 mod attachments;
 mod contract;
@@ -82,6 +83,14 @@ mod account_tests {
         a_password_change_keeps_one_session_and_revokes_the_rest,
         an_unknown_user_has_no_account_status,
         one_refresh_token_used_twice_at_once_is_a_reuse,
+    );
+}
+
+mod account_change_tests {
+    contract_tests!(
+        account_changes:
+        a_role_and_a_deactivation_are_stored_and_audited_together,
+        a_change_to_an_unknown_user_stores_and_audits_nothing,
     );
 }
 

@@ -30,8 +30,9 @@ use tokio::sync::{Notify, mpsc, watch};
 
 use crate::accounts::StatusCache;
 
-/// How long an instance's presence rows count without a heartbeat: three missed beats.
-pub const PRESENCE_STALE_SECS: i64 = 90;
+/// How long an instance's presence rows count without a heartbeat: three missed beats (the
+/// domain's rule, which decides who is online).
+pub const PRESENCE_STALE_SECS: i64 = messaging_domain::service::presence::PRESENCE_STALE_SECS;
 /// How long this instance's own change announcements wait before they wake its sockets.
 const OWN_NOTICE_DELAY: Duration = Duration::from_secs(1);
 /// How often each instance refreshes its presence rows.

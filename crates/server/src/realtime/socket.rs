@@ -9,7 +9,7 @@ use actix_ws::{AggregatedMessage, CloseCode, CloseReason, MessageStream, Protoco
 use chrono::Utc;
 use futures_util::StreamExt;
 use messaging_domain::accounts::SessionKey;
-use messaging_domain::event::{LiveEvent, Replay, StreamSeq};
+use messaging_domain::event::{Replay, StreamSeq};
 use messaging_domain::message::MessageId;
 use messaging_domain::ports::EventLog;
 use messaging_domain::user::{User, UserId};
@@ -419,7 +419,7 @@ async fn came_online(state: &AppState, hub: &Hub, user: UserId) {
             .presence_touch(hub.instance(), &[user], now)
             .await?;
         if !elsewhere {
-            announce_presence(state, hub, user, true).await?;
+            state.presence.announce(user, true).await?;
         }
         Ok::<(), messaging_domain::StoreError>(())
     }
@@ -439,7 +439,7 @@ async fn went_offline(state: &AppState, hub: &Hub, user: UserId) {
             .await?;
         // A new connection may have arrived meanwhile.
         if !hub.is_connected_here(user) && !hub.store().presence_online(user, since).await? {
-            announce_presence(state, hub, user, false).await?;
+            state.presence.announce(user, false).await?;
         }
         Ok::<(), messaging_domain::StoreError>(())
     }
@@ -447,23 +447,4 @@ async fn went_offline(state: &AppState, hub: &Hub, user: UserId) {
     if let Err(err) = result {
         tracing::warn!(error = %err, "presence update failed");
     }
-}
-
-/// Tells `user`'s conversation partners (those allowed to know) that they came or went.
-pub async fn announce_presence(
-    state: &AppState,
-    hub: &Hub,
-    user: UserId,
-    online: bool,
-) -> Result<(), messaging_domain::StoreError> {
-    let audience = state.messaging.presence_audience(user).await?;
-    if !audience.is_empty() {
-        use messaging_domain::ports::EventPublisher;
-        hub.publish_live(LiveEvent::Presence {
-            user_id: user,
-            online,
-            audience,
-        });
-    }
-    Ok(())
 }

@@ -1,8 +1,5 @@
 //! Liveness and readiness.
 
-use std::time::Duration;
-
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
 use serde_json::json;
 
@@ -24,48 +21,11 @@ pub async fn healthz() -> HttpResponse {
     tag = "operations",
     responses(
         (status = 200, description = r#"`{"status": "ready"}`"#, body = crate::openapi::StatusResponse),
-        crate::problem::doc::Errors<NotReady>
+        crate::problem::doc::Errors<crate::readiness::NotReady>
     )
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
-    // The ping runs in a task of its own, which the timeout leaves to finish: a store call
-    // dropped in flight must not happen (see `startup::log_request`).
-    let store = state.store.clone();
-    let ping = tokio::time::timeout(
-        Duration::from_secs(2),
-        actix_web::rt::spawn(async move { store.ping().await }),
-    )
-    .await;
-    match ping {
-        Ok(Ok(Ok(()))) => Ok(HttpResponse::Ok().json(json!({ "status": "ready" }))),
-        Ok(Err(err)) => Err(Problem::internal(&err)),
-        Ok(Ok(Err(err))) => {
-            tracing::warn!(error = %crate::problem::error_chain(&err), "database not ready");
-            Err(not_ready())
-        }
-        Err(_) => {
-            tracing::warn!("database ping timed out");
-            Err(not_ready())
-        }
-    }
-}
-
-fn not_ready() -> Problem {
-    Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "DATABASE_UNAVAILABLE",
-        "Service unavailable",
-        "The database is not reachable",
-    )
-}
-
-/// The database does not answer.
-#[derive(Debug)]
-pub struct NotReady;
-
-impl crate::problem::doc::Documented for NotReady {
-    fn problems() -> Vec<Problem> {
-        vec![not_ready()]
-    }
+    state.readiness.check().await?;
+    Ok(HttpResponse::Ok().json(json!({ "status": "ready" })))
 }

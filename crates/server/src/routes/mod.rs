@@ -16,6 +16,9 @@ pub mod people;
 pub mod realtime;
 pub mod safety;
 
+#[cfg(test)]
+mod tests;
+
 /// An id taken from a path: ids are positive, so anything else names nothing (404), like an id
 /// that does not exist.
 pub(crate) fn positive_id(id: i64) -> Result<i64, crate::problem::Problem> {

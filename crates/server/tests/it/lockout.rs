@@ -456,3 +456,89 @@ pub async fn a_password_change_keeps_this_session_and_ends_every_other_credentia
         .await;
     assert_eq!(status, 200);
 }
+
+pub async fn one_patch_changes_role_and_state_together_or_not_at_all(app: &TestApp) {
+    let ada = app.user_with_role("ada_both", Role::Admin).await;
+    let tim = app.user_with_role("tim_both", Role::Tutor).await;
+    let (status, body) = app
+        .patch(
+            &format!("/api/admin/users/{}", tim.id),
+            &ada.token,
+            Some(json!({"role": "student", "is_active": false})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["role"].as_str(), body["is_active"].as_bool()),
+        (Some("student"), Some(false)),
+        "{body}"
+    );
+    // Both changes are audited, and the account is locked out at once.
+    let (status, audit) = app
+        .get(
+            &format!(
+                "/api/admin/audit?actor_id={}&object_type=user&object_id={}",
+                ada.id, tim.id
+            ),
+            Some(&ada.token),
+        )
+        .await;
+    assert_eq!(status, 200, "{audit}");
+    let mut actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    actions.sort_unstable();
+    assert_eq!(
+        actions,
+        vec!["admin.role_changed", "admin.user_deactivated"],
+        "{audit}"
+    );
+    let (status, _) = app.get("/api/messages/threads", Some(&tim.token)).await;
+    assert_eq!(status, 401);
+
+    // An admin who would deactivate themselves changes nothing, not even the other field.
+    let bob = app.user_with_role("bob_both", Role::Admin).await;
+    let (status, body) = app
+        .patch(
+            &format!("/api/admin/users/{}", bob.id),
+            &bob.token,
+            Some(json!({"role": "admin", "is_active": false})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("SELF_CHANGE")),
+        "{body}"
+    );
+    let (status, audit) = app
+        .get(
+            &format!(
+                "/api/admin/audit?actor_id={}&action=admin.role_changed",
+                bob.id
+            ),
+            Some(&ada.token),
+        )
+        .await;
+    assert_eq!(status, 200, "{audit}");
+    assert_eq!(
+        audit["entries"],
+        json!([]),
+        "the refused patch stored nothing"
+    );
+    let (status, body) = app
+        .patch(
+            &format!("/api/admin/users/{}", bob.id),
+            &ada.token,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["role"].as_str(), body["is_active"].as_bool()),
+        (Some("admin"), Some(true)),
+        "{body}"
+    );
+}

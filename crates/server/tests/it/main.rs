@@ -108,6 +108,7 @@ server_tests!(
     two_concurrent_refreshes_of_one_token_are_a_reuse,
     a_password_change_keeps_this_session_and_ends_every_other_credential,
     logging_out_closes_the_sockets_opened_through_that_session_only,
+    one_patch_changes_role_and_state_together_or_not_at_all,
 );
 
 server_tests!(

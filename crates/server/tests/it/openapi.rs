@@ -115,3 +115,168 @@ async fn swagger_ui_is_served_offline() {
     let resp = awc::Client::default().get(url).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 200);
 }
+
+#[test]
+fn a_problem_an_operation_does_not_document_fails_the_test_that_received_it() {
+    use crate::support::documented::assert_documented;
+    use serde_json::json;
+    // Documented: the edit route answers 403 NOT_SENDER, also under /api/v1 and for any id.
+    assert_documented(
+        "PATCH",
+        "/api/messages/12",
+        403,
+        &json!({"code": "NOT_SENDER"}),
+    );
+    assert_documented(
+        "PATCH",
+        "/api/v1/messages/12",
+        403,
+        &json!({"code": "NOT_SENDER"}),
+    );
+    // Not documented: the thread list never refuses a sender, and the inbox is not `{id}`.
+    for (method, path, status, code) in [
+        ("GET", "/api/messages/threads", 403, "NOT_SENDER"),
+        (
+            "GET",
+            "/api/messages/inbox?page=2",
+            404,
+            "MESSAGE_NOT_FOUND",
+        ),
+        ("PATCH", "/api/messages/12", 409, "NOT_SENDER"),
+    ] {
+        let body = json!({ "code": code });
+        let caught = std::panic::catch_unwind(|| assert_documented(method, path, status, &body));
+        assert!(
+            caught.is_err(),
+            "{method} {path} {status} {code} passed the check"
+        );
+    }
+}
+
+/// Every (status, code) pair the server's mappings can answer: each use case's error, what the
+/// handlers add, and what extractors and the router answer for any route.
+fn mapped_problems() -> Vec<(u16, String)> {
+    use messaging_domain::service::accounts::{
+        AuthError, LoginError, PasswordChangeError, RefreshError, RegisterError,
+    };
+    use server::problem::doc::{Documented, RateLimited, SystemB};
+    fn of<T: Documented>() -> Vec<server::problem::Problem> {
+        T::problems()
+    }
+    let mut all = [
+        of::<AuthError>(),
+        of::<LoginError>(),
+        of::<RegisterError>(),
+        of::<RefreshError>(),
+        of::<PasswordChangeError>(),
+        of::<messaging_domain::HashError>(),
+        of::<messaging_domain::ValidationError>(),
+        of::<SystemB<messaging_domain::ValidationError>>(),
+        of::<messaging_domain::contact::ContactRefusal>(),
+        of::<messaging_domain::SendError>(),
+        of::<SystemB<messaging_domain::SendError>>(),
+        of::<messaging_domain::EditError>(),
+        of::<messaging_domain::DeleteError>(),
+        of::<messaging_domain::LiveError>(),
+        of::<messaging_domain::ReadError>(),
+        of::<messaging_domain::SafetyError>(),
+        of::<messaging_domain::AdminError>(),
+        of::<messaging_domain::AuditReadError>(),
+        of::<messaging_domain::PeopleError>(),
+        of::<messaging_domain::attachment::FileRefusal>(),
+        of::<messaging_domain::DownloadError>(),
+        of::<messaging_files::LinkError>(),
+        of::<RateLimited>(),
+        of::<server::readiness::NotReady>(),
+        of::<server::idempotency::ClientIdProblems>(),
+        of::<server::routes::messages::send_with_attachment::FormProblems>(),
+        of::<server::routes::messages::delete_v1::SenderOnly>(),
+        of::<server::routes::auth::csrf::NoSession>(),
+        of::<server::routes::attachments::file::FileGone>(),
+        server::problem::json_body_problems(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|p| (p.status().as_u16(), p.code().to_owned()))
+    .collect::<Vec<_>>();
+    for code in server::auth::UNAUTHENTICATED_CODES {
+        all.push((401, code.to_owned()));
+    }
+    for (status, code) in [
+        (403, "CSRF_FAILED"),
+        (400, "INVALID_REQUEST"),
+        (404, "NOT_FOUND"),
+        (500, "INTERNAL_ERROR"),
+        (503, "DATABASE_UNAVAILABLE"),
+    ] {
+        all.push((status, code.to_owned()));
+    }
+    all
+}
+
+#[test]
+fn every_documented_error_is_one_the_mapping_answers_and_every_route_lists_the_generic_ones() {
+    let doc = serde_json::to_value(server::openapi::document()).unwrap();
+    let mapped = mapped_problems();
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(responses) = op["responses"].as_object() else {
+                continue;
+            };
+            operations += 1;
+            let listed = |status: &str| -> Vec<String> {
+                responses
+                    .get(status)
+                    .and_then(|r| r["description"].as_str())
+                    .map(server::problem::doc::described_codes)
+                    .unwrap_or_default()
+            };
+            for (status, response) in responses {
+                let numeric: u16 = status.parse().unwrap();
+                if numeric < 400 {
+                    continue;
+                }
+                assert_eq!(
+                    response["content"]["application/problem+json"]["schema"]["$ref"],
+                    "#/components/schemas/ProblemDetails",
+                    "{method} {path} {status}"
+                );
+                // Written by the derivation, not by hand: nothing but the codes.
+                let description = response["description"].as_str().unwrap();
+                let codes = server::problem::doc::described_codes(description);
+                let names: Vec<&str> = codes.iter().map(String::as_str).collect();
+                assert_eq!(
+                    server::problem::doc::describe(&names),
+                    description,
+                    "{method} {path} {status}: a hand-written error response"
+                );
+                for code in codes {
+                    assert!(
+                        mapped.contains(&(numeric, code.clone())),
+                        "{method} {path} documents {status} {code}, which no mapping answers"
+                    );
+                }
+            }
+            if path != "/healthz" {
+                assert!(
+                    listed("500").contains(&"INTERNAL_ERROR".to_owned()),
+                    "{method} {path}"
+                );
+                assert!(
+                    listed("503").contains(&"DATABASE_UNAVAILABLE".to_owned()),
+                    "{method} {path}"
+                );
+            }
+            if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                for code in server::auth::UNAUTHENTICATED_CODES {
+                    assert!(
+                        listed("401").iter().any(|c| c == code),
+                        "{method} {path}: 401 {code}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(operations > 40, "only {operations} operations were found");
+}

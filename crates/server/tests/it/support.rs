@@ -169,6 +169,7 @@ impl TestApp {
         body: Option<Value>,
     ) -> (u16, Value) {
         let url = format!("{}{}", self.base, path);
+        let method_name = method;
         let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
         let mut req = self.client.request(method, url);
         if let Some(token) = token {
@@ -186,6 +187,7 @@ impl TestApp {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
+        documented::assert_documented(method_name, path, status, &value);
         (status, value)
     }
 
@@ -199,6 +201,7 @@ impl TestApp {
         body: &'static str,
     ) -> (u16, String, Value) {
         let url = format!("{}{}", self.base, path);
+        let method_name = method;
         let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap();
         let mut resp = self
             .client
@@ -214,11 +217,10 @@ impl TestApp {
             .map(|v| v.to_str().unwrap().to_owned())
             .unwrap_or_default();
         let bytes = resp.body().await.unwrap();
-        (
-            resp.status().as_u16(),
-            ct,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        let status = resp.status().as_u16();
+        let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        documented::assert_documented(method_name, path, status, &value);
+        (status, ct, value)
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
@@ -450,5 +452,80 @@ impl WsClient {
     async fn send_raw(&mut self, message: awc::ws::Message) {
         use futures_util::SinkExt;
         self.framed.send(message).await.expect("send a frame");
+    }
+}
+
+// Every problem a test receives must be one the OpenAPI document lists for its operation: the
+// document is derived from the mapping of each use case's errors, and this check is what keeps a
+// handler from answering something its annotation does not name. `TestApp::request` and
+// `TestApp::raw` run it on every answer.
+pub mod documented {
+    use std::sync::OnceLock;
+
+    use serde_json::Value;
+
+    /// The served document, built once per test binary.
+    fn document() -> &'static Value {
+        static DOCUMENT: OnceLock<Value> = OnceLock::new();
+        DOCUMENT.get_or_init(|| serde_json::to_value(server::openapi::document()).unwrap())
+    }
+
+    /// The documented path that `path` (without its query) falls under: the template whose segments
+    /// match, preferring literal segments over parameters (`/api/messages/inbox` over
+    /// `/api/messages/{id}`).
+    fn template(path: &str) -> Option<&'static str> {
+        let segments: Vec<&str> = path.split('/').collect();
+        let paths = document()["paths"].as_object()?;
+        paths
+            .keys()
+            .filter_map(|template| {
+                let parts: Vec<&str> = template.split('/').collect();
+                if parts.len() != segments.len() {
+                    return None;
+                }
+                let mut literal = 0;
+                for (part, segment) in parts.iter().zip(&segments) {
+                    if part.starts_with('{') {
+                        if segment.is_empty() {
+                            return None;
+                        }
+                    } else if part == segment {
+                        literal += 1;
+                    } else {
+                        return None;
+                    }
+                }
+                Some((literal, template.as_str()))
+            })
+            .max_by_key(|(literal, _)| *literal)
+            .map(|(_, template)| template)
+    }
+
+    /// Panics unless the operation `method path` documents the problem `code` under `status`. A
+    /// request to no documented operation (a path no route has, a method a path lacks) is not checked:
+    /// the router's own 404 and 405 answer it.
+    #[track_caller]
+    pub fn assert_documented(method: &str, path: &str, status: u16, body: &Value) {
+        let Some(code) = body.get("code").and_then(Value::as_str) else {
+            return;
+        };
+        if status < 400 {
+            return;
+        }
+        let path = path.split('?').next().unwrap_or_default();
+        let Some(template) = template(path) else {
+            return;
+        };
+        let Some(operation) = document()["paths"][template].get(method.to_ascii_lowercase()) else {
+            return;
+        };
+        let response = &operation["responses"][status.to_string()];
+        let description = response["description"].as_str().unwrap_or_default();
+        let codes = server::problem::doc::described_codes(description);
+        assert!(
+            codes.iter().any(|c| c == code),
+            "{method} {template} answered {status} {code}, which its OpenAPI entry does not list \
+             (it lists {status}: {codes:?}); name the error in the handler's `Errors<...>`"
+        );
     }
 }

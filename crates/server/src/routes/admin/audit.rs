@@ -5,26 +5,12 @@
 
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
-use messaging_domain::ValidationError;
-use messaging_domain::text::{LimitSpec, Page, PageNumber, PageSize};
-use messaging_domain::user::UserId;
-use messaging_store::audit::{AuditEntry, AuditFilter};
+use messaging_domain::audit::AuditEntry;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AuthUser;
 use crate::problem::Problem;
 use crate::state::AppState;
-
-/// Audit pages are read in bulk by people going through an incident, so they may be long.
-const AUDIT_LIMIT: LimitSpec = LimitSpec {
-    field: "limit",
-    min: 1,
-    max: 200,
-    default: 50,
-};
-
-/// The longest stored action or object type name accepted as a filter.
-const MAX_NAME_CHARS: usize = 64;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -88,7 +74,7 @@ impl From<AuditEntry> for AuditEntryResponse {
     params(AuditQuery),
     responses(
         (status = 200, description = "`{entries, page, limit}`", body = crate::openapi::AuditResponse),
-        crate::problem::doc::Errors<(messaging_domain::AdminError, messaging_domain::ValidationError)>
+        crate::problem::doc::Errors<messaging_domain::AuditReadError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -98,71 +84,29 @@ pub async fn list_audit(
     admin: AuthUser,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, Problem> {
-    // Admins first, so that nobody else learns anything from how their filters are judged.
-    state.admin.require_admin_actor(&admin.actor()).await?;
+    // The domain checks the caller is an admin before it reads the filters.
     let query = query.into_inner();
-    let page = Page {
-        number: PageNumber::parse(query.page)?,
-        size: PageSize::parse(query.limit, AUDIT_LIMIT)?,
-    };
-    // A `since` at or after `until` is an empty range: an empty page, like any range with
-    // nothing in it.
-    let since = time(query.since.as_deref(), "since")?;
-    let until = time(query.until.as_deref(), "until")?;
-    let filter = AuditFilter {
-        actor_id: query.actor_id.map(UserId),
-        action: name(query.action, "action")?,
-        object_type: name(query.object_type, "object_type")?,
-        object_id: query.object_id,
-        since,
-        until,
-    };
-    let entries: Vec<AuditEntryResponse> = state
-        .store
-        .audit_entries(filter, page)
-        .await?
-        .into_iter()
-        .map(AuditEntryResponse::from)
-        .collect();
+    let (entries, page) = state
+        .admin
+        .audit_entries(
+            &admin.actor(),
+            messaging_domain::audit::AuditQuery {
+                actor_id: query.actor_id,
+                action: query.action,
+                object_type: query.object_type,
+                object_id: query.object_id,
+                since: query.since,
+                until: query.until,
+                page: query.page,
+                limit: query.limit,
+            },
+        )
+        .await?;
+    let entries: Vec<AuditEntryResponse> =
+        entries.into_iter().map(AuditEntryResponse::from).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "entries": entries,
         "page": page.number.get(),
         "limit": page.size.get(),
     })))
-}
-
-/// An optional RFC 3339 time, exactly (as the document's `date-time` format says).
-fn time(raw: Option<&str>, field: &'static str) -> Result<Option<DateTime<Utc>>, ValidationError> {
-    match raw {
-        None => Ok(None),
-        Some(raw) => DateTime::parse_from_rfc3339(raw)
-            .map(|t| Some(t.with_timezone(&Utc)))
-            .map_err(|_| ValidationError::Malformed {
-                field,
-                reason: "an RFC 3339 time such as 2026-11-21T09:30:00Z",
-            }),
-    }
-}
-
-/// An optional stored name (`message.sent`); an empty parameter counts as absent.
-fn name(raw: Option<String>, field: &'static str) -> Result<Option<String>, ValidationError> {
-    let Some(raw) = raw.filter(|r| !r.is_empty()) else {
-        return Ok(None);
-    };
-    if raw.chars().count() > MAX_NAME_CHARS {
-        return Err(ValidationError::TooLong {
-            field,
-            max: MAX_NAME_CHARS,
-        });
-    }
-    if !raw
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_'))
-    {
-        return Err(ValidationError::Malformed {
-            field,
-            reason: "lower-case letters, digits, '.' and '_' only",
-        });
-    }
-    Ok(Some(raw))
 }

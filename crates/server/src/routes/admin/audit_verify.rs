@@ -3,7 +3,6 @@
 //! log, so it is for an admin's occasional look, not for polling.
 
 use actix_web::{HttpResponse, get, web};
-use messaging_store::audit::ChainBreak;
 use serde::Serialize;
 
 use crate::auth::AuthUser;
@@ -30,9 +29,7 @@ pub struct AuditVerifyResponse {
     summary = "Verify the audit log's hash chains",
     responses(
         (status = 200, description = "The verification result", body = AuditVerifyResponse),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "ADMIN_ONLY", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<messaging_domain::AdminError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]
@@ -41,16 +38,12 @@ pub async fn verify_audit(
     state: web::Data<AppState>,
     admin: AuthUser,
 ) -> Result<HttpResponse, Problem> {
-    state.admin.require_admin_actor(&admin.actor()).await?;
-    let result = state.store.verify_audit_chain().await?;
-    let first_bad_id = result.broken.map(|b| match b {
-        ChainBreak::Changed { id } | ChainBreak::FollowsRemoved { id } => id,
-    });
+    let result = state.admin.verify_audit_chain(&admin.actor()).await?;
     Ok(HttpResponse::Ok().json(AuditVerifyResponse {
         intact: result.is_intact(),
         checked: result.checked,
         unsealed: result.unsealed,
-        first_bad_id,
+        first_bad_id: result.broken.map(|b| b.id()),
         problem: result.broken.map(|b| b.to_string()),
     }))
 }

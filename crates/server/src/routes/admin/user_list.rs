@@ -52,11 +52,7 @@ const USER_LIMIT: LimitSpec = LimitSpec {
     params(UserListQuery),
     responses(
         (status = 200, description = "One page of users, by id", body = UserListResponse),
-        (status = 400, description = "INVALID_REQUEST", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "ADMIN_ONLY", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<(messaging_domain::PeopleError, messaging_domain::ValidationError)>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

@@ -1,6 +1,7 @@
 //! `PATCH /api/admin/users/{id}` `{is_active?, role?}` → 200 the user.
 
 use actix_web::{HttpResponse, patch, web};
+use messaging_domain::ports::AccountChange;
 use messaging_domain::user::{Role, UserId};
 use serde::Deserialize;
 
@@ -58,19 +59,13 @@ pub async fn update_user(
     body: web::Json<UpdateUser>,
 ) -> Result<HttpResponse, Problem> {
     let target = UserId(crate::routes::positive_id(path.into_inner())?);
-    let role = body.role.map(Role::from);
-    let actor = admin.actor();
-    let mut user = None;
-    if let Some(role) = role {
-        user = Some(state.admin.set_role(&actor, target, role).await?);
-    }
-    if let Some(active) = body.is_active {
-        user = Some(state.admin.set_active(&actor, target, active).await?);
-    }
-    // A patch that changes nothing answers the user as they are.
-    let user = match user {
-        Some(user) => user,
-        None => state.admin.user(&actor, target).await?,
+    let change = AccountChange {
+        role: body.role.map(Role::from),
+        active: body.is_active,
     };
+    let user = state
+        .admin
+        .update_account(&admin.actor(), target, change)
+        .await?;
     Ok(HttpResponse::Ok().json(AdminUser::from(user)))
 }

@@ -42,9 +42,7 @@ pub struct PatientsResponse {
     summary = "The clinician's assigned patients with their last message and unread count",
     responses(
         (status = 200, description = "Every assigned, active patient, by name", body = PatientsResponse),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "CLINICIAN_ONLY", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<messaging_domain::PeopleError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

@@ -29,8 +29,7 @@ pub struct MeResponse {
     summary = "Who the caller is: account, role and settings",
     responses(
         (status = 200, description = "The caller's account", body = MeResponse),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<messaging_domain::PeopleError>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

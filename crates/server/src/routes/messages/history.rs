@@ -65,8 +65,9 @@ pub async fn thread_history(
         page,
     };
     let slice = state
-        .messaging
-        .history(
+        .attachments
+        .history_with_files(
+            &state.messaging,
             &user.actor(),
             UserId(crate::routes::positive_id(path.into_inner())?),
             query.booking_id.map(BookingId),
@@ -74,24 +75,18 @@ pub async fn thread_history(
         )
         .await?;
     let next_before = if slice.has_more {
-        slice.messages.first().map(|m| m.message.id.0)
+        slice.messages.first().map(|m| m.view.message.id.0)
     } else {
         None
     };
-    // The files of the messages on this page, in one query; the page holds only messages the
-    // caller can see, so no other file is listed.
-    let mut attachments = state
-        .attachments
-        .attachments_of(slice.messages.iter().map(|m| m.message.id).collect())
-        .await?;
     let messages = slice
         .messages
         .into_iter()
-        .map(|view| {
-            let id = view.message.id;
-            let mut response = MessageResponse::from(view);
-            response.attachments = attachments
-                .extract_if(.., |a| a.message_id == id)
+        .map(|with_files| {
+            let mut response = MessageResponse::from(with_files.view);
+            response.attachments = with_files
+                .files
+                .into_iter()
                 .map(AttachmentResponse::from)
                 .collect();
             response

@@ -1,8 +1,7 @@
 //! `PATCH /api/messages/{id}/read`: the recipient marks one message read (others get 404).
 
 use actix_web::{HttpResponse, patch, web};
-use messaging_domain::message::{MessageId, MessageView};
-use messaging_domain::ports::People;
+use messaging_domain::message::MessageId;
 
 use crate::auth::AuthUser;
 use crate::dto::MessageResponse;
@@ -25,30 +24,12 @@ pub async fn mark_read(
     user: AuthUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, Problem> {
-    let message = state
+    let view = state
         .messaging
-        .mark_read(
+        .mark_read_view(
             &user.actor(),
             MessageId(crate::routes::positive_id(path.into_inner())?),
         )
         .await?;
-    let users = state
-        .store
-        .users(vec![message.sender_id, message.recipient_id])
-        .await?;
-    let find = |id| {
-        users
-            .iter()
-            .find(|u| u.id == id)
-            .map(|u| u.summary().seen_by(user.id))
-    };
-    let (Some(sender), Some(recipient)) = (find(message.sender_id), find(message.recipient_id))
-    else {
-        return Err(Problem::message_not_found());
-    };
-    Ok(HttpResponse::Ok().json(MessageResponse::from(MessageView {
-        message,
-        sender,
-        recipient,
-    })))
+    Ok(HttpResponse::Ok().json(MessageResponse::from(view)))
 }

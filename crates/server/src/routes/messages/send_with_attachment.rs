@@ -14,12 +14,10 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, post, web};
 use futures_util::StreamExt;
 use messaging_domain::ValidationError;
 use messaging_domain::attachment::{FileInspector, InspectedFile};
-use messaging_domain::message::MessageView;
 use messaging_domain::service::attachments::SpooledUpload;
 use messaging_domain::text::{ClientMessageId, MessageText};
 use messaging_domain::user::{BookingId, UserId};
-use messaging_domain::{PreparedSend, RecipientRef, SendCommand, SendError, SendRoute};
-use messaging_domain::{StoreError, Unique};
+use messaging_domain::{RecipientRef, SendCommand, SendRoute};
 use serde::Serialize;
 
 use crate::attachments::Spool;
@@ -152,17 +150,6 @@ pub async fn send_with_attachment(
     let Some((file, mut spool)) = form.file else {
         return Err(ValidationError::Empty { field: "file" }.into());
     };
-    let actor = user.actor();
-    let prepared = match state
-        .messaging
-        .prepare_send(&actor, command.clone(), file.name.clone())
-        .await?
-    {
-        PreparedSend::New(prepared) => prepared,
-        // A retry of a request that was stored: answer with what was stored, store nothing.
-        PreparedSend::Sent(view) => return already_sent(&state, view).await,
-    };
-    let file_name = file.name.clone();
     let path = spool
         .finish()
         .await
@@ -172,46 +159,21 @@ pub async fn send_with_attachment(
     getrandom::fill(&mut nonce).map_err(|e| Problem::internal(&e))?;
     let sent = state
         .attachments
-        .send_with_attachment(&actor, prepared, SpooledUpload { file, path, nonce })
-        .await;
-    let (view, attachment) = match sent {
-        Ok(sent) => sent,
-        // The same request, sent twice at once, stored its message first.
-        Err(StoreError::Duplicate(Unique::ClientMessageId)) => {
-            match state
-                .messaging
-                .prepare_send(&actor, command, file_name)
-                .await?
-            {
-                PreparedSend::Sent(view) => return already_sent(&state, view).await,
-                PreparedSend::New(_) => {
-                    return Err(StoreError::Duplicate(Unique::ClientMessageId).into());
-                }
-            }
-        }
-        Err(other) => return Err(other.into()),
-    };
+        .send_message_with_file(
+            &state.messaging,
+            &user.actor(),
+            command,
+            SpooledUpload { file, path, nonce },
+        )
+        .await?;
     // The spool file goes when `spool` is dropped, now that the storage has its copy.
     drop(spool);
-    state.scan_wakeup.notify_one();
+    if sent.stored_now {
+        state.scan_wakeup.notify_one();
+    }
     Ok(HttpResponse::Created().json(MessageWithAttachmentResponse {
-        message: MessageResponse::from(view),
-        attachment: attachment.into(),
-    }))
-}
-
-/// The answer to a retried send: the message stored the first time, with its file.
-async fn already_sent(state: &AppState, view: MessageView) -> Result<HttpResponse, Problem> {
-    let attachment = state
-        .attachments
-        .attachments_of(vec![view.message.id])
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(SendError::ClientIdReused)?;
-    Ok(HttpResponse::Created().json(MessageWithAttachmentResponse {
-        message: MessageResponse::from(view),
-        attachment: attachment.into(),
+        message: MessageResponse::from(sent.view),
+        attachment: sent.attachment.into(),
     }))
 }
 

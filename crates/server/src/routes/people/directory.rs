@@ -40,10 +40,7 @@ pub struct DirectoryResponse {
     params(DirectoryQuery),
     responses(
         (status = 200, description = "At most 50 people, by name", body = DirectoryResponse),
-        (status = 400, description = "INVALID_REQUEST", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "UNAUTHENTICATED, TOKEN_EXPIRED or SESSION_EXPIRED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "VALIDATION_FAILED", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 500, description = "INTERNAL_ERROR", body = crate::openapi::ProblemDetails, content_type = "application/problem+json")
+        crate::problem::doc::Errors<(messaging_domain::PeopleError, messaging_domain::ValidationError)>
     ),
     security(("bearer" = []), ("session_cookie" = []))
 )]

@@ -3,15 +3,12 @@
 //! `PUT /api/me/presence` to hide or show one's own.
 
 use actix_web::{HttpResponse, get, put, web};
-use chrono::{TimeDelta, Utc};
 use messaging_domain::user::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
 use crate::problem::Problem;
-use crate::realtime::PRESENCE_STALE_SECS;
-use crate::realtime::socket::announce_presence;
 use crate::state::AppState;
 
 /// A user's presence as the caller may see it.
@@ -48,12 +45,7 @@ pub async fn presence(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, Problem> {
     let target = UserId(crate::routes::positive_id(path.into_inner())?);
-    let visible = state
-        .messaging
-        .presence_visible(&user.actor(), target)
-        .await?;
-    let since = Utc::now() - TimeDelta::seconds(PRESENCE_STALE_SECS);
-    let online = visible && state.store.presence_online(target, since).await?;
+    let online = state.presence.presence_of(&user.actor(), target).await?;
     Ok(HttpResponse::Ok().json(PresenceResponse {
         user_id: target.0,
         status: if online { "online" } else { "offline" },
@@ -76,19 +68,9 @@ pub async fn set_presence(
     user: AuthUser,
     body: web::Json<PresenceSetting>,
 ) -> Result<HttpResponse, Problem> {
-    let hidden = !body.visible;
-    // Hiding: tell partners "offline" while they may still hear it; showing: "online" after.
-    let since = Utc::now() - TimeDelta::seconds(PRESENCE_STALE_SECS);
-    let online = state.store.presence_online(user.id, since).await?;
-    if hidden && online {
-        announce_presence(&state, &state.hub, user.id, false).await?;
-    }
-    let changed = state
-        .messaging
-        .set_presence_hidden(&user.actor(), hidden)
+    state
+        .presence
+        .set_visible(&user.actor(), body.visible)
         .await?;
-    if !hidden && changed && online {
-        announce_presence(&state, &state.hub, user.id, true).await?;
-    }
     Ok(HttpResponse::NoContent().finish())
 }

@@ -18,7 +18,6 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use messaging_domain::accounts::{Credential, Principal};
 use messaging_domain::event::StreamSeq;
-use messaging_domain::ports::People;
 use messaging_domain::service::accounts::AuthError;
 use messaging_domain::user::{User, UserId};
 
@@ -175,8 +174,8 @@ impl Credentials {
                 }
             })?;
         let user = state
-            .store
-            .user(principal.user_id)
+            .messaging
+            .active_user(principal.user_id)
             .await
             .map_err(|err| {
                 if !matches!(err, messaging_domain::StoreError::Unavailable(_)) {
