@@ -284,7 +284,7 @@ fn a_copy_that_lost_the_race_takes_its_file_down_and_answers_with_the_winners() 
 }
 
 #[test]
-fn a_duplicate_whose_message_cannot_be_found_is_a_store_fault() {
+fn a_duplicate_whose_message_cannot_be_found_is_reported_as_a_duplicate() {
     let calls = Calls::default();
     let h = messaging(vec![None, None]);
     let result = block_on(
@@ -298,6 +298,6 @@ fn a_duplicate_whose_message_cannot_be_found_is_a_store_fault() {
     check(
         "answer",
         outcome(&result),
-        "Store(Duplicate(\"client_message_id\"))".to_owned(),
+        "Store(Duplicate(ClientMessageId))".to_owned(),
     );
 }
