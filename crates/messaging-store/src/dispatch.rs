@@ -1,12 +1,13 @@
-//! How `Store` reaches its backend: [`on_db!`] runs one call on whichever backend the store has,
+//! How `Store` reaches its backend: `on_db!` runs one call on whichever backend the store has,
 //! and the port macros turn each port the shared queries implement on a backend's `Db` into the
 //! same port on `Store`, so that a port method is written once (in its aggregate's file under
 //! `shared/`) and `Store` forwards it without a hand-written copy.
 //!
-//! The shared files write `port! { impl SomePort for Db { async fn ...(&self, a: A) -> R { ... } } }`.
-//! Each backend module defines `port!`: both implement the port on their `Db` ([`port_on_db!`]),
-//! and the PostgreSQL module also derives `Store`'s impl from the same text ([`port_on_store!`]),
-//! so that `Store` gets exactly one impl per port. A port method's parameters are plain names.
+//! The shared files write
+//! `port! { impl SomePort for Db { async fn name(&self, a: A) -> R { ... } } }`. Each backend
+//! module defines `port!`: both implement the port on their `Db` (`port_on_db!`), and the
+//! PostgreSQL module also derives `Store`'s impl from the same text (`port_on_store!`), so that
+//! `Store` gets exactly one impl per port. A port method's parameters are plain names.
 
 /// Runs the same call on whichever backend the store has, and notes whether the database was
 /// reachable (see `Outage`).

@@ -51,11 +51,11 @@ impl Dialect for Postgres {
     type Conn = AsyncPgConnection;
     type Ts = Ts;
 
-    /// Serializes appends to one actor's audit chain. The lock is transaction-scoped: it is held until the
-    /// caller's transaction commits or rolls back, so the next writer reads the last hash only once
-    /// this entry is visible (READ COMMITTED, the store's level, takes a new snapshot per statement),
-    /// and the ids drawn after it grow in chain order. Outside a transaction it would be released at
-    /// once, which is why every entry is written inside one.
+    /// Serializes appends to one actor's audit chain. The lock is transaction-scoped: it is held
+    /// until the caller's transaction commits or rolls back, so the next writer reads the last hash
+    /// only once this entry is visible (READ COMMITTED, the store's level, takes a new snapshot per
+    /// statement), and the ids drawn after it grow in chain order. Outside a transaction it would
+    /// be released at once, which is why every entry is written inside one.
     async fn lock_audit_chain(conn: &mut Self::Conn, actor: Option<i64>) -> Result<(), DbError> {
         diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
             .bind::<BigInt, _>(AUDIT_CHAIN_LOCK ^ actor.unwrap_or(0))
@@ -64,11 +64,12 @@ impl Dialect for Postgres {
         Ok(())
     }
 
-    /// Locks the thread rows of `users` in `conversations` for the rest of the caller's transaction,
-    /// in (user id, conversation id) order whatever order the caller names them in. Every change that
-    /// writes thread rows takes them here first, before any other row (see the lock order in
-    /// `shared/db.rs`), so that two changes crossing in opposite directions wait for each other instead
-    /// of deadlocking. `ORDER BY ... FOR UPDATE` locks the rows as they leave the sort.
+    /// Locks the thread rows of `users` in `conversations` for the rest of the caller's
+    /// transaction, in (user id, conversation id) order whatever order the caller names them in.
+    /// Every change that writes thread rows takes them here first, before any other row (see the
+    /// lock order in `shared/db.rs`), so that two changes crossing in opposite directions wait for
+    /// each other instead of deadlocking. `ORDER BY ... FOR UPDATE` locks the rows as they leave
+    /// the sort.
     async fn lock_members(
         conn: &mut Self::Conn,
         conversations: &[i64],
@@ -98,8 +99,8 @@ impl Dialect for Postgres {
     }
 
     /// Deletes stream entries older than `before`, skipping any a transaction holds (a delete for
-    /// everyone redacting them): a sweep that never waits cannot deadlock, and what it skips goes in
-    /// the next round. Returns how many went.
+    /// everyone redacting them): a sweep that never waits cannot deadlock, and what it skips goes
+    /// in the next round. Returns how many went.
     async fn delete_events_before(
         conn: &mut Self::Conn,
         before: DateTime<Utc>,
@@ -130,8 +131,8 @@ impl Dialect for Postgres {
     }
 
     /// Announces appended entries to every listening instance. `pg_notify` is transactional: the
-    /// announcement goes out when the caller's transaction commits, and never if it rolls back, so a
-    /// listener that hears `user:seq` can read that entry at once.
+    /// announcement goes out when the caller's transaction commits, and never if it rolls back, so
+    /// a listener that hears `user:seq` can read that entry at once.
     async fn notify_appended(
         conn: &mut Self::Conn,
         origin: &str,

@@ -1,3 +1,8 @@
+// Accounts (the `Credentials` port: creating one, its password hash, password changes), the status
+// every authenticated request reads (`AccountStatuses`) and the audit log's writer for actions
+// that are not part of another change (`AuditLog`), for both backends. `revoke_credentials` is
+// shared with the admins' deactivation.
+
 port! {
 impl Credentials for Db {
     async fn credentials(&self, username: &str) -> Result<Option<(User, String)>, StoreError> {

@@ -1,5 +1,5 @@
-// Reading and verifying the audit log, shared by both backends. Included after `db.rs`, whose imports,
-// schema and `Db` it uses; entries are written by `insert_audit` there.
+// Reading and verifying the audit log, shared by both backends. Included after `db.rs`, whose
+// imports, schema and `Db` it uses; entries are written by `insert_audit` there.
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = audit_log)]

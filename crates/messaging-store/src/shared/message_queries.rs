@@ -1,3 +1,8 @@
+// Message changes (the `Messages` port), for both backends: sends, edits, receipts and deletes,
+// each in one transaction with its thread rows, audit record and stream entries, taking locks in
+// the order written at the top of `db.rs`. A delete decides nothing here: the domain's
+// `Deletion::apply` decides on the locked row, and this file writes what it returns.
+
 async fn find_conversation(
     conn: &mut Conn,
     low: i64,

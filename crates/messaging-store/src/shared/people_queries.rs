@@ -1,6 +1,6 @@
-// The directory, the clinician's patient list, the admins' user list and password changes, for
-// both backends. Included into `pg` and `sqlite` after `db.rs`, whose imports, row types and
-// helpers it uses.
+// The directory, the clinician's patient list and the admins' user list (the `PeopleSearch`
+// port), for both backends. Included into `pg` and `sqlite` after `db.rs`, whose imports, row
+// types and helpers it uses.
 
 use messaging_domain::people::{
     DirectoryScope, LastMessage, NameQuery, PatientSummary, UserFilter,

@@ -1,3 +1,6 @@
+// Presence, for both backends: who hides it (the `PresenceSettings` port), and which instance holds
+// sockets of which user (`presence_connections`, for the hub).
+
 port! {
 impl PresenceSettings for Db {
     async fn presence_hidden(&self, user: UserId) -> Result<bool, StoreError> {

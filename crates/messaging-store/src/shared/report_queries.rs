@@ -1,3 +1,5 @@
+// Reports of messages (the `Reports` port), for both backends.
+
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = reports)]
 struct ReportRow {

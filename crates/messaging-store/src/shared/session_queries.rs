@@ -1,3 +1,5 @@
+// Browser sessions and refresh tokens (the `Sessions` port), stored by hash, for both backends.
+
 /// A session row: id hash, user, created, last seen, revoked.
 type SessionRow = (String, i64, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>);
 

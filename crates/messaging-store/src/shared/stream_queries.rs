@@ -1,3 +1,7 @@
+// Users' event streams, for both backends: appending a change's planned events (in the change's
+// transaction), redacting a message deleted for everyone, and replaying and pruning streams (the
+// `EventLog` port).
+
 /// Appends the planned events to their users' streams. Must run inside the caller's transaction:
 /// each user's head row stays locked until it ends, so numbers are handed out gap-free and in
 /// commit order, and a rollback takes the entries and their numbers back. Heads are locked in

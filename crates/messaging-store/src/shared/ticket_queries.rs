@@ -1,3 +1,5 @@
+// WebSocket tickets (the `Tickets` port), stored by hash, for both backends.
+
 port! {
 impl Tickets for Db {
     async fn insert_ws_ticket(&self, ticket: TicketRecord) -> Result<(), StoreError> {

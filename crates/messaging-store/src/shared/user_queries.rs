@@ -1,3 +1,6 @@
+// Users, bookings, care assignments and conversation partners (the `People` port), and blocks
+// (`Blocks`), for both backends.
+
 port! {
 impl People for Db {
     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {

@@ -105,15 +105,15 @@ impl Dialect for Sqlite {
     type Ts = Ts;
 
     /// SQLite needs no lock to keep the audit chain linear: the store's one connection runs its
-    /// transactions one at a time, and a writer in another process cannot interleave either, because
-    /// SQLite refuses a write on top of a snapshot that another writer has changed since (the action
-    /// fails with "database is locked" rather than forking the chain).
+    /// transactions one at a time, and a writer in another process cannot interleave either,
+    /// because SQLite refuses a write on top of a snapshot that another writer has changed since
+    /// (the action fails with "database is locked" rather than forking the chain).
     async fn lock_audit_chain(_conn: &mut Self::Conn, _actor: Option<i64>) -> Result<(), DbError> {
         Ok(())
     }
 
-    /// SQLite locks the whole database for a writing transaction (and the store has one connection):
-    /// there are no row locks to order.
+    /// SQLite locks the whole database for a writing transaction (and the store has one
+    /// connection): there are no row locks to order.
     async fn lock_members(
         _conn: &mut Self::Conn,
         _conversations: &[i64],
@@ -122,14 +122,14 @@ impl Dialect for Sqlite {
         Ok(())
     }
 
-    /// No lock is needed: the store's one connection runs its transactions one at a time, so the row
-    /// cannot change before the caller's transaction ends.
+    /// No lock is needed: the store's one connection runs its transactions one at a time, so the
+    /// row cannot change before the caller's transaction ends.
     async fn lock_message(_conn: &mut Self::Conn, _id: i64) -> Result<(), DbError> {
         Ok(())
     }
 
-    /// Deletes stream entries older than `before`; returns how many went. (SQLite's one writer never
-    /// meets another transaction's row locks.)
+    /// Deletes stream entries older than `before`; returns how many went. (SQLite's one writer
+    /// never meets another transaction's row locks.)
     async fn delete_events_before(
         conn: &mut Self::Conn,
         before: DateTime<Utc>,
