@@ -1,38 +1,30 @@
 //! The Diesel (diesel-async) store: PostgreSQL in production, SQLite as the embedded default, one
-//! implementation of the domain's repository ports for both, chosen by the database URL.
+//! implementation of the domain's storage ports for both, chosen by the database URL.
 //!
-//! Both backends share their schema and queries (`shared/`, included into each backend's module);
-//! only connection set-up, migrations and full-text search differ.
+//! Both backends share their schema and queries (`shared/`, one file per aggregate, included into
+//! each backend's module); what differs between them is the `Dialect` each implements
+//! (`dialect.rs`: locks, timestamps, full-text search, change announcements), besides connection
+//! set-up and migrations. Each port is implemented once, on the backends' `Db` in its aggregate's
+//! file, and `Store` dispatches it to its backend through an impl derived from that same text
+//! (`dispatch.rs`).
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use messaging_domain::StoreError;
-use messaging_domain::accounts::{AccountStatus, NewAccount, SessionKey, TicketRecord};
-use messaging_domain::attachment::{
-    Attachment, AttachmentId, NewAttachment, PendingUpload, QueuedScan, ScanStatus, StorageKey,
-};
 use messaging_domain::audit::{AuditAction, AuditRecord};
-use messaging_domain::event::{Change, EventPlan, Recorded, Replay, StreamSeq};
-use messaging_domain::message::{
-    Conversation, Deletion, HistoryRequest, HistorySlice, Message, MessageId, NewMessage,
-    NewReport, Report, SearchResults, ThreadSummary, UnreadCounts,
-};
-use messaging_domain::ports::{
-    AccountStatuses, Administration, AttachmentRepository, AuditLog, Blocks, Credentials, EventLog,
-    MessageQueries, Messages, People, PresenceSettings, RefreshOutcome, RefreshTokenRecord,
-    Reports, SessionRecord, Sessions, Tickets,
-};
-use messaging_domain::text::{Page, PageSize, SearchQuery};
-use messaging_domain::user::{
-    BlockState, Booking, BookingId, BookingState, CareAssignment, Role, User, UserId,
-};
+use messaging_domain::event::StreamSeq;
+use messaging_domain::ports::{Administration, Blocks};
+use messaging_domain::text::Page;
+use messaging_domain::user::{Booking, BookingId, BookingState, UserId};
+
+#[macro_use]
+mod dispatch;
 
 mod admin_ports;
 pub mod audit;
 pub mod bulk;
+mod dialect;
 mod error;
 pub mod listen;
-mod people;
 #[allow(missing_debug_implementations)]
 mod pg;
 #[allow(missing_debug_implementations)]
@@ -71,18 +63,6 @@ impl std::fmt::Debug for Store {
             .field("kind", &self.kind())
             .finish_non_exhaustive()
     }
-}
-
-/// Runs the same call on whichever backend the store has.
-macro_rules! on_db {
-    ($self:ident, $db:ident => $call:expr) => {{
-        let result = match &$self.backend {
-            Backend::Postgres($db) => $call,
-            Backend::Sqlite($db) => $call,
-        };
-        $self.outage.observe(&result);
-        result
-    }};
 }
 
 /// Whether the database is out of reach, so that an outage is logged once when it starts and once
@@ -285,7 +265,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Booking, StoreError> {
         let audit = unattended(AuditAction::BookingCreated, "booking", None, now);
-        on_db!(self, db => db.admin_create_booking(student, tutor, state, audit).await)
+        on_db!(self, db => Administration::create_booking(db, student, tutor, state, audit).await)
     }
 
     /// Moves a booking to another state (audited, no actor).
@@ -303,7 +283,7 @@ impl Store {
             Some(id.0),
             Utc::now(),
         );
-        on_db!(self, db => db.admin_set_booking_state(id, state, audit).await)
+        on_db!(self, db => Administration::set_booking_state(db, id, state, audit).await)
     }
 
     /// Assigns a patient to a clinician, idempotently (audited, no actor).
@@ -317,7 +297,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let audit = unattended(AuditAction::CareAssigned, "user", Some(patient.0), now);
-        on_db!(self, db => db.admin_set_assignment(clinician, patient, true, audit).await)?;
+        on_db!(self, db => Administration::set_assignment(db, clinician, patient, true, audit).await)?;
         Ok(())
     }
 
@@ -332,7 +312,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let audit = unattended(AuditAction::UserBlocked, "user", Some(blocked.0), now);
-        on_db!(self, db => db.set_block(blocker, blocked, true, audit).await)?;
+        on_db!(self, db => Blocks::set_block(db, blocker, blocked, true, audit).await)?;
         Ok(())
     }
 
@@ -407,26 +387,6 @@ fn unattended(
         object_id,
         at,
         client_addr: None,
-    }
-}
-
-#[async_trait]
-impl EventLog for Store {
-    async fn events_after(
-        &self,
-        user: UserId,
-        after: StreamSeq,
-        limit: u32,
-    ) -> Result<Replay, StoreError> {
-        on_db!(self, db => db.events_after(user, after, limit).await)
-    }
-
-    async fn latest_seq(&self, user: UserId) -> Result<StreamSeq, StoreError> {
-        on_db!(self, db => db.latest_seq(user).await)
-    }
-
-    async fn prune_events(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        on_db!(self, db => db.prune_events(before).await)
     }
 }
 
@@ -566,432 +526,4 @@ fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url)
-}
-
-#[async_trait]
-impl Messages for Store {
-    async fn insert_message(
-        &self,
-        message: NewMessage,
-        change: Change<Message>,
-    ) -> Result<Recorded<Message>, StoreError> {
-        on_db!(self, db => db.insert_message(message, change).await)
-    }
-
-    async fn update_body(
-        &self,
-        id: MessageId,
-        body: String,
-        at: DateTime<Utc>,
-        change: Change<Message>,
-    ) -> Result<Recorded<Message>, StoreError> {
-        on_db!(self, db => db.update_body(id, body, at, change).await)
-    }
-
-    async fn mark_read(
-        &self,
-        id: MessageId,
-        at: DateTime<Utc>,
-        change: Change<Message>,
-    ) -> Result<Recorded<Message>, StoreError> {
-        on_db!(self, db => db.mark_read(id, at, change).await)
-    }
-
-    async fn mark_delivered(
-        &self,
-        id: MessageId,
-        at: DateTime<Utc>,
-        plan: EventPlan<Message>,
-    ) -> Result<Recorded<bool>, StoreError> {
-        on_db!(self, db => db.mark_delivered(id, at, plan).await)
-    }
-
-    async fn mark_thread_read(
-        &self,
-        reader: UserId,
-        other: UserId,
-        booking: Option<BookingId>,
-        at: DateTime<Utc>,
-        change: Change<u64>,
-    ) -> Result<Recorded<u64>, StoreError> {
-        on_db!(self, db => db.mark_thread_read(reader, other, booking, at, change).await)
-    }
-
-    async fn delete_message(
-        &self,
-        deletion: Deletion,
-        change: Change<Message>,
-    ) -> Result<Recorded<Message>, StoreError> {
-        on_db!(self, db => db.delete_message(deletion, change).await)
-    }
-}
-
-#[async_trait]
-impl MessageQueries for Store {
-    async fn conversations_between(
-        &self,
-        a: UserId,
-        b: UserId,
-    ) -> Result<Vec<Conversation>, StoreError> {
-        on_db!(self, db => db.conversations_between(a, b).await)
-    }
-
-    async fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
-        on_db!(self, db => db.message(id).await)
-    }
-
-    async fn message_by_client_id(
-        &self,
-        sender: UserId,
-        client_message_id: String,
-    ) -> Result<Option<Message>, StoreError> {
-        on_db!(self, db => db.message_by_client_id(sender, client_message_id).await)
-    }
-
-    async fn threads(
-        &self,
-        user: UserId,
-        limit: PageSize,
-    ) -> Result<Vec<ThreadSummary>, StoreError> {
-        on_db!(self, db => db.threads(user, limit).await)
-    }
-
-    async fn inbox(
-        &self,
-        user: UserId,
-        page: Page,
-        unread_only: bool,
-    ) -> Result<Vec<ThreadSummary>, StoreError> {
-        on_db!(self, db => db.inbox(user, page, unread_only).await)
-    }
-
-    async fn history(
-        &self,
-        user: UserId,
-        other: UserId,
-        booking: Option<BookingId>,
-        request: HistoryRequest,
-    ) -> Result<HistorySlice<Message>, StoreError> {
-        on_db!(self, db => db.history(user, other, booking, request).await)
-    }
-
-    async fn sent(&self, user: UserId, page: Page) -> Result<Vec<Message>, StoreError> {
-        on_db!(self, db => db.sent(user, page).await)
-    }
-
-    async fn search(
-        &self,
-        user: UserId,
-        query: &SearchQuery,
-        page: Page,
-    ) -> Result<SearchResults<Message>, StoreError> {
-        on_db!(self, db => db.search(user, query, page).await)
-    }
-
-    async fn unread_counts(&self, user: UserId) -> Result<UnreadCounts, StoreError> {
-        on_db!(self, db => db.unread_counts(user).await)
-    }
-}
-
-#[async_trait]
-impl Reports for Store {
-    async fn insert_report(
-        &self,
-        report: NewReport,
-        audit: AuditRecord,
-    ) -> Result<Report, StoreError> {
-        on_db!(self, db => db.insert_report(report, audit).await)
-    }
-
-    async fn reports(&self, page: Page) -> Result<Vec<Report>, StoreError> {
-        on_db!(self, db => db.reports(page).await)
-    }
-}
-
-#[async_trait]
-impl People for Store {
-    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        on_db!(self, db => db.user(id).await)
-    }
-
-    async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
-        on_db!(self, db => db.user_by_username(username).await)
-    }
-
-    async fn users(&self, ids: Vec<UserId>) -> Result<Vec<User>, StoreError> {
-        on_db!(self, db => db.users(ids).await)
-    }
-
-    async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
-        on_db!(self, db => db.booking(id).await)
-    }
-
-    async fn bookings_between(&self, a: UserId, b: UserId) -> Result<Vec<Booking>, StoreError> {
-        on_db!(self, db => db.bookings_between(a, b).await)
-    }
-
-    async fn care_assignment(
-        &self,
-        clinician: UserId,
-        patient: UserId,
-    ) -> Result<CareAssignment, StoreError> {
-        on_db!(self, db => db.care_assignment(clinician, patient).await)
-    }
-
-    async fn conversation_partners(&self, user: UserId) -> Result<Vec<UserId>, StoreError> {
-        on_db!(self, db => db.conversation_partners(user).await)
-    }
-}
-
-#[async_trait]
-impl Blocks for Store {
-    async fn blocks_between(
-        &self,
-        first: UserId,
-        second: UserId,
-    ) -> Result<BlockState, StoreError> {
-        on_db!(self, db => db.blocks_between(first, second).await)
-    }
-
-    async fn set_block(
-        &self,
-        blocker: UserId,
-        blocked: UserId,
-        on: bool,
-        audit: AuditRecord,
-    ) -> Result<bool, StoreError> {
-        on_db!(self, db => db.set_block(blocker, blocked, on, audit).await)
-    }
-}
-
-#[async_trait]
-impl PresenceSettings for Store {
-    async fn presence_hidden(&self, user: UserId) -> Result<bool, StoreError> {
-        on_db!(self, db => db.presence_hidden(user).await)
-    }
-
-    async fn set_presence_hidden(&self, user: UserId, hidden: bool) -> Result<bool, StoreError> {
-        on_db!(self, db => db.set_presence_hidden(user, hidden).await)
-    }
-}
-
-#[async_trait]
-impl Administration for Store {
-    async fn set_user_active(
-        &self,
-        user: UserId,
-        active: bool,
-        audit: AuditRecord,
-    ) -> Result<User, StoreError> {
-        on_db!(self, db => db.admin_set_user(user, Some(active), None, audit).await)
-    }
-
-    async fn set_user_role(
-        &self,
-        user: UserId,
-        role: Role,
-        audit: AuditRecord,
-    ) -> Result<User, StoreError> {
-        on_db!(self, db => db.admin_set_user(user, None, Some(role), audit).await)
-    }
-
-    async fn create_booking(
-        &self,
-        student: UserId,
-        tutor: UserId,
-        state: BookingState,
-        audit: AuditRecord,
-    ) -> Result<Booking, StoreError> {
-        on_db!(self, db => db.admin_create_booking(student, tutor, state, audit).await)
-    }
-
-    async fn set_booking_state(
-        &self,
-        booking: BookingId,
-        state: BookingState,
-        audit: AuditRecord,
-    ) -> Result<Booking, StoreError> {
-        on_db!(self, db => db.admin_set_booking_state(booking, state, audit).await)
-    }
-
-    async fn set_assignment(
-        &self,
-        clinician: UserId,
-        patient: UserId,
-        assigned: bool,
-        audit: AuditRecord,
-    ) -> Result<bool, StoreError> {
-        on_db!(self, db => db.admin_set_assignment(clinician, patient, assigned, audit).await)
-    }
-}
-
-#[async_trait]
-impl Credentials for Store {
-    async fn create_account(
-        &self,
-        account: NewAccount,
-        audit: AuditRecord,
-    ) -> Result<User, StoreError> {
-        let now = audit.at;
-        on_db!(self, db => db.create_account(account, audit, now).await)
-    }
-
-    async fn credentials(&self, username: &str) -> Result<Option<(User, String)>, StoreError> {
-        on_db!(self, db => db.credentials(username).await)
-    }
-
-    async fn credentials_by_id(&self, user: UserId) -> Result<Option<(User, String)>, StoreError> {
-        on_db!(self, db => db.credentials_by_id(user).await)
-    }
-
-    async fn set_password(
-        &self,
-        user: UserId,
-        password_hash: String,
-        keep: Option<SessionKey>,
-        now: DateTime<Utc>,
-        audit: AuditRecord,
-    ) -> Result<(), StoreError> {
-        on_db!(self, db => db.set_password(user, password_hash, keep, now, audit).await)
-    }
-}
-
-#[async_trait]
-impl Sessions for Store {
-    async fn insert_session(&self, session: SessionRecord) -> Result<(), StoreError> {
-        on_db!(self, db => db.insert_session(session).await)
-    }
-
-    async fn session(&self, id_hash: String) -> Result<Option<SessionRecord>, StoreError> {
-        on_db!(self, db => db.session(id_hash).await)
-    }
-
-    async fn touch_session(&self, id_hash: String, now: DateTime<Utc>) -> Result<(), StoreError> {
-        on_db!(self, db => db.touch_session(id_hash, now).await)
-    }
-
-    async fn revoke_session(&self, id_hash: String, now: DateTime<Utc>) -> Result<(), StoreError> {
-        on_db!(self, db => db.revoke_session(id_hash, now).await)
-    }
-
-    async fn insert_refresh_token(&self, token: RefreshTokenRecord) -> Result<(), StoreError> {
-        on_db!(self, db => db.insert_refresh_token(token).await)
-    }
-
-    async fn consume_refresh_token(
-        &self,
-        token_hash: String,
-        now: DateTime<Utc>,
-    ) -> Result<RefreshOutcome, StoreError> {
-        on_db!(self, db => db.consume_refresh_token(token_hash, now).await)
-    }
-
-    async fn revoke_refresh_family(
-        &self,
-        token_hash: String,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        on_db!(self, db => db.revoke_refresh_family(token_hash, now).await)
-    }
-}
-
-#[async_trait]
-impl Tickets for Store {
-    async fn insert_ws_ticket(&self, ticket: TicketRecord) -> Result<(), StoreError> {
-        on_db!(self, db => db.insert_ws_ticket(ticket).await)
-    }
-
-    async fn redeem_ws_ticket(
-        &self,
-        ticket_hash: String,
-        now: DateTime<Utc>,
-    ) -> Result<Option<TicketRecord>, StoreError> {
-        on_db!(self, db => db.redeem_ws_ticket(ticket_hash, now).await)
-    }
-}
-
-#[async_trait]
-impl AccountStatuses for Store {
-    async fn account_status(&self, user: UserId) -> Result<Option<AccountStatus>, StoreError> {
-        on_db!(self, db => db.account_status(user).await)
-    }
-}
-
-#[async_trait]
-impl AuditLog for Store {
-    async fn record(&self, record: AuditRecord) -> Result<(), StoreError> {
-        on_db!(self, db => db.record_audit(record).await)
-    }
-}
-
-#[async_trait]
-impl AttachmentRepository for Store {
-    async fn begin_upload(&self, upload: PendingUpload) -> Result<(), StoreError> {
-        on_db!(self, db => db.begin_upload(upload).await)
-    }
-
-    async fn insert_message_with_attachment(
-        &self,
-        message: NewMessage,
-        attachment: NewAttachment,
-        change: Change<Message>,
-        attachment_audit: AuditRecord,
-    ) -> Result<Recorded<(Message, Attachment)>, StoreError> {
-        on_db!(self, db => db
-            .insert_message_with_attachment(message, attachment, change, attachment_audit)
-            .await)
-    }
-
-    async fn abandon_uploads(
-        &self,
-        started_before: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<StorageKey>, StoreError> {
-        on_db!(self, db => db.abandon_uploads(started_before, limit).await)
-    }
-
-    async fn forget_upload(&self, key: StorageKey) -> Result<(), StoreError> {
-        on_db!(self, db => db.forget_upload(key).await)
-    }
-
-    async fn attachment(
-        &self,
-        id: AttachmentId,
-    ) -> Result<Option<(Attachment, Message)>, StoreError> {
-        on_db!(self, db => db.attachment(id).await)
-    }
-
-    async fn attachments_of(
-        &self,
-        messages: Vec<MessageId>,
-    ) -> Result<Vec<Attachment>, StoreError> {
-        on_db!(self, db => db.attachments_of(messages).await)
-    }
-
-    async fn unscanned(
-        &self,
-        now: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<QueuedScan>, StoreError> {
-        on_db!(self, db => db.unscanned_attachments(now, limit).await)
-    }
-
-    async fn defer_scan(
-        &self,
-        id: AttachmentId,
-        failures: u32,
-        retry_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        on_db!(self, db => db.defer_scan(id, failures, retry_at).await)
-    }
-
-    async fn set_scan_status(
-        &self,
-        id: AttachmentId,
-        status: ScanStatus,
-        at: DateTime<Utc>,
-        change: Change<Attachment>,
-    ) -> Result<Recorded<Attachment>, StoreError> {
-        on_db!(self, db => db.set_scan_status(id, status, at, change).await)
-    }
 }

@@ -8,116 +8,203 @@ use futures_util::FutureExt;
 use crate::QueryCounter;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
-type Conn = AsyncPgConnection;
+/// PostgreSQL's differences from SQLite (see `crate::dialect`).
+pub(crate) struct Postgres;
+
+/// The dialect the shared queries are compiled for here.
+type Sql = Postgres;
+
+/// The timestamp type, by name for the schema's `table!`s (see `Dialect::Ts`).
 type Ts = diesel::sql_types::Timestamptz;
 
+/// Implements a port on this backend's `Db` and, for both backends at once, on `Store`: the
+/// PostgreSQL module is the one that derives the dispatch, so each port gets one `Store` impl.
+macro_rules! port {
+    ($($port:tt)*) => {
+        port_on_db!($($port)*);
+        port_on_store!($($port)*);
+    };
+}
+
 include!("../shared/schema.rs");
-include!("../shared/queries.rs");
-include!("../shared/audit_queries.rs");
-include!("../shared/attachment_queries.rs");
+include!("../shared/db.rs");
+include!("../shared/message_queries.rs");
+include!("../shared/listing_queries.rs");
+include!("../shared/report_queries.rs");
+include!("../shared/user_queries.rs");
+include!("../shared/admin_queries.rs");
 include!("../shared/people_queries.rs");
 include!("../shared/account_change_queries.rs");
+include!("../shared/account_queries.rs");
+include!("../shared/session_queries.rs");
+include!("../shared/ticket_queries.rs");
+include!("../shared/stream_queries.rs");
+include!("../shared/presence_queries.rs");
+include!("../shared/attachment_queries.rs");
+include!("../shared/audit_queries.rs");
 
 /// The base of the advisory locks that serialize appends to each actor's audit chain; an actor's
 /// key is this XOR its id (a one-to-one mapping, so two actors never share a lock). Any value works
 /// while nothing else takes these locks; this one spells "auditlog" in ASCII.
 const AUDIT_CHAIN_LOCK: i64 = 0x6175_6469_746c_6f67;
 
-/// Serializes appends to one actor's audit chain. The lock is transaction-scoped: it is held until the
-/// caller's transaction commits or rolls back, so the next writer reads the last hash only once
-/// this entry is visible (READ COMMITTED, the store's level, takes a new snapshot per statement),
-/// and the ids drawn after it grow in chain order. Outside a transaction it would be released at
-/// once, which is why every entry is written inside one.
-async fn lock_audit_chain(conn: &mut Conn, actor: Option<i64>) -> Result<(), DbError> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-        .bind::<BigInt, _>(AUDIT_CHAIN_LOCK ^ actor.unwrap_or(0))
+impl Dialect for Postgres {
+    type Conn = AsyncPgConnection;
+    type Ts = Ts;
+
+    /// Serializes appends to one actor's audit chain. The lock is transaction-scoped: it is held
+    /// until the caller's transaction commits or rolls back, so the next writer reads the last hash
+    /// only once this entry is visible (READ COMMITTED, the store's level, takes a new snapshot per
+    /// statement), and the ids drawn after it grow in chain order. Outside a transaction it would
+    /// be released at once, which is why every entry is written inside one.
+    async fn lock_audit_chain(conn: &mut Self::Conn, actor: Option<i64>) -> Result<(), DbError> {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<BigInt, _>(AUDIT_CHAIN_LOCK ^ actor.unwrap_or(0))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Locks the thread rows of `users` in `conversations` for the rest of the caller's
+    /// transaction, in (user id, conversation id) order whatever order the caller names them in.
+    /// Every change that writes thread rows takes them here first, before any other row (see the
+    /// lock order in `shared/db.rs`), so that two changes crossing in opposite directions wait for
+    /// each other instead of deadlocking. `ORDER BY ... FOR UPDATE` locks the rows as they leave
+    /// the sort.
+    async fn lock_members(
+        conn: &mut Self::Conn,
+        conversations: &[i64],
+        users: &[i64],
+    ) -> Result<(), DbError> {
+        members::table
+            .filter(members::conversation_id.eq_any(conversations))
+            .filter(members::user_id.eq_any(users))
+            .order((members::user_id, members::conversation_id))
+            .select(members::user_id)
+            .for_update()
+            .load::<i64>(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Locks a message's row with `SELECT ... FOR UPDATE`: a change committed while this waited is
+    /// what the caller reads next (READ COMMITTED reads afresh per statement).
+    async fn lock_message(conn: &mut Self::Conn, id: i64) -> Result<(), DbError> {
+        messages::table
+            .find(id)
+            .select(messages::id)
+            .for_update()
+            .first::<i64>(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes stream entries older than `before`, skipping any a transaction holds (a delete for
+    /// everyone redacting them): a sweep that never waits cannot deadlock, and what it skips goes
+    /// in the next round. Returns how many went.
+    async fn delete_events_before(
+        conn: &mut Self::Conn,
+        before: DateTime<Utc>,
+    ) -> Result<usize, DbError> {
+        Ok(diesel::sql_query(
+            "DELETE FROM user_events WHERE (user_id, seq) IN \
+             (SELECT user_id, seq FROM user_events WHERE at < $1 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind::<Ts, _>(before)
+        .execute(conn)
+        .await?)
+    }
+
+    /// Deletes expired WebSocket tickets, skipping any a transaction holds (a deactivation deleting
+    /// the user's tickets), for the same reason.
+    async fn delete_expired_tickets(
+        conn: &mut Self::Conn,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        diesel::sql_query(
+            "DELETE FROM ws_tickets WHERE ticket_hash IN \
+             (SELECT ticket_hash FROM ws_tickets WHERE expires_at <= $1 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind::<Ts, _>(now)
         .execute(conn)
         .await?;
-    Ok(())
-}
+        Ok(())
+    }
 
-/// Locks the thread rows of `users` in `conversations` for the rest of the caller's transaction,
-/// in (user id, conversation id) order whatever order the caller names them in. Every change that
-/// writes thread rows takes them here first, before any other row (see the lock order in
-/// `queries.rs`), so that two changes crossing in opposite directions wait for each other instead
-/// of deadlocking. `ORDER BY ... FOR UPDATE` locks the rows as they leave the sort.
-async fn lock_members(
-    conn: &mut Conn,
-    conversations: &[i64],
-    users: &[i64],
-) -> Result<(), DbError> {
-    members::table
-        .filter(members::conversation_id.eq_any(conversations))
-        .filter(members::user_id.eq_any(users))
-        .order((members::user_id, members::conversation_id))
-        .select(members::user_id)
-        .for_update()
-        .load::<i64>(conn)
-        .await?;
-    Ok(())
-}
+    /// Announces appended entries to every listening instance. `pg_notify` is transactional: the
+    /// announcement goes out when the caller's transaction commits, and never if it rolls back, so
+    /// a listener that hears `user:seq` can read that entry at once.
+    async fn notify_appended(
+        conn: &mut Self::Conn,
+        origin: &str,
+        appended: &[StreamEvent],
+    ) -> Result<(), DbError> {
+        if appended.is_empty() {
+            return Ok(());
+        }
+        let payload = crate::listen::encode_appended(origin, appended);
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .bind::<Text, _>(EVENTS_CHANNEL)
+            .bind::<Text, _>(payload)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
 
-/// Locks a message's row for the rest of the caller's transaction and reads it as it stands then
-/// (a change committed while this waited included). Taken after the thread rows (the lock order).
-async fn lock_message(conn: &mut Conn, id: i64) -> Result<MessageRow, DbError> {
-    Ok(messages::table
-        .find(id)
-        .select(MessageRow::as_select())
-        .for_update()
-        .first(conn)
-        .await?)
-}
-
-/// Deletes stream entries older than `before`, skipping any a transaction holds (a delete for
-/// everyone redacting them): a sweep that never waits cannot deadlock, and what it skips goes in
-/// the next round. Returns how many went.
-async fn delete_events_before(conn: &mut Conn, before: DateTime<Utc>) -> Result<usize, DbError> {
-    Ok(diesel::sql_query(
-        "DELETE FROM user_events WHERE (user_id, seq) IN \
-         (SELECT user_id, seq FROM user_events WHERE at < $1 FOR UPDATE SKIP LOCKED)",
-    )
-    .bind::<Ts, _>(before)
-    .execute(conn)
-    .await?)
-}
-
-/// Deletes expired WebSocket tickets, skipping any a transaction holds (a deactivation deleting
-/// the user's tickets), for the same reason.
-async fn delete_expired_tickets(conn: &mut Conn, now: DateTime<Utc>) -> Result<(), DbError> {
-    diesel::sql_query(
-        "DELETE FROM ws_tickets WHERE ticket_hash IN \
-         (SELECT ticket_hash FROM ws_tickets WHERE expires_at <= $1 FOR UPDATE SKIP LOCKED)",
-    )
-    .bind::<Ts, _>(now)
-    .execute(conn)
-    .await?;
-    Ok(())
+    /// Ranked full-text search over what `user` can see: the caller's own keys over the domain's
+    /// words of each message (GIN, prefix queries) find the matches, `ts_rank` over the
+    /// message's English tsvector orders them.
+    async fn search(
+        conn: &mut Self::Conn,
+        user: UserId,
+        query: &SearchQuery,
+        page: Page,
+    ) -> Result<SearchResults<Message>, DbError> {
+        let terms = query.terms().join(" ");
+        if terms.is_empty() {
+            return Ok(SearchResults {
+                messages: Vec::new(),
+                total: 0,
+            });
+        }
+        // The query lives in the migration's `messaging_search` function, where PL/pgSQL keeps its
+        // plan: it finds the caller's matches through their search keys, ranks bare (id, rank)
+        // pairs, and reads only the page's rows in full.
+        let rows: Vec<SearchRow> =
+            diesel::sql_query("SELECT * FROM messaging_search($1, $2, $3, $4)")
+                .bind::<BigInt, _>(user.0)
+                .bind::<Text, _>(&terms)
+                .bind::<BigInt, _>(page.limit())
+                .bind::<BigInt, _>(page.offset())
+                .load(&mut *conn)
+                .await
+                .map_err(DbError::from)?;
+        let total = match rows.as_slice().first() {
+            Some(row) => row.total,
+            // A page past the end still reports how many matches there are.
+            None if page.offset() > 0 => {
+                let counted: Vec<CountRow> =
+                    diesel::sql_query("SELECT messaging_search_count($1, $2) AS total")
+                        .bind::<BigInt, _>(user.0)
+                        .bind::<Text, _>(&terms)
+                        .load(&mut *conn)
+                        .await
+                        .map_err(DbError::from)?;
+                counted.as_slice().first().map_or(0, |c| c.total)
+            }
+            None => 0,
+        };
+        Ok(SearchResults {
+            messages: rows.into_iter().map(|r| r.message.into()).collect(),
+            total,
+        })
+    }
 }
 
 /// The channel on which every committed stream entry is announced as `user:seq` pairs.
 pub(crate) const EVENTS_CHANNEL: &str = "messaging_events";
 /// The channel for fleeting events (typing, presence), whose payload is the event itself.
 pub(crate) const LIVE_CHANNEL: &str = "messaging_live";
-
-/// Announces appended entries to every listening instance. `pg_notify` is transactional: the
-/// announcement goes out when the caller's transaction commits, and never if it rolls back, so a
-/// listener that hears `user:seq` can read that entry at once.
-async fn notify_appended(
-    conn: &mut Conn,
-    origin: &str,
-    appended: &[StreamEvent],
-) -> Result<(), DbError> {
-    if appended.is_empty() {
-        return Ok(());
-    }
-    let payload = crate::listen::encode_appended(origin, appended);
-    diesel::sql_query("SELECT pg_notify($1, $2)")
-        .bind::<Text, _>(EVENTS_CHANNEL)
-        .bind::<Text, _>(payload)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
 
 impl Db {
     /// Sends a fleeting event's payload to every listening instance (including this one).
@@ -245,56 +332,6 @@ impl Db {
             .await
             .map_err(DbError::from)?;
         Ok(removed as u64)
-    }
-
-    /// Ranked full-text search over what `user` can see: the caller's own keys over the domain's
-    /// words of each message (GIN, prefix queries) find the matches, `ts_rank` over the
-    /// message's English tsvector orders them.
-    pub async fn search(
-        &self,
-        user: UserId,
-        query: &messaging_domain::text::SearchQuery,
-        page: Page,
-    ) -> Result<messaging_domain::message::SearchResults<Message>, StoreError> {
-        let terms = query.terms().join(" ");
-        if terms.is_empty() {
-            return Ok(messaging_domain::message::SearchResults {
-                messages: Vec::new(),
-                total: 0,
-            });
-        }
-        let mut conn = self.conn().await?;
-        // The query lives in the migration's `messaging_search` function, where PL/pgSQL keeps its
-        // plan: it finds the caller's matches through their search keys, ranks bare (id, rank)
-        // pairs, and reads only the page's rows in full.
-        let rows: Vec<SearchRow> =
-            diesel::sql_query("SELECT * FROM messaging_search($1, $2, $3, $4)")
-                .bind::<BigInt, _>(user.0)
-                .bind::<Text, _>(&terms)
-                .bind::<BigInt, _>(page.limit())
-                .bind::<BigInt, _>(page.offset())
-                .load(&mut *conn)
-                .await
-                .map_err(DbError::from)?;
-        let total = match rows.as_slice().first() {
-            Some(row) => row.total,
-            // A page past the end still reports how many matches there are.
-            None if page.offset() > 0 => {
-                let counted: Vec<CountRow> =
-                    diesel::sql_query("SELECT messaging_search_count($1, $2) AS total")
-                        .bind::<BigInt, _>(user.0)
-                        .bind::<Text, _>(&terms)
-                        .load(&mut *conn)
-                        .await
-                        .map_err(DbError::from)?;
-                counted.as_slice().first().map_or(0, |c| c.total)
-            }
-            None => 0,
-        };
-        Ok(messaging_domain::message::SearchResults {
-            messages: rows.into_iter().map(|r| r.message.into()).collect(),
-            total,
-        })
     }
 }
 

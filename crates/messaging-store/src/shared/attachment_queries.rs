@@ -1,10 +1,12 @@
-// Attachments, shared by both backends. Included after `queries.rs`, whose imports, schema and
-// `Db` it uses; a message with an attachment is stored through `insert_message_in` there.
+// Attachments, shared by both backends. Included after `db.rs` and `message_queries.rs`, whose
+// imports, schema, `Db` and `insert_message_in` (a message with an attachment is stored through it)
+// it uses.
 
 use messaging_domain::attachment::{
     Attachment, AttachmentId, FileKind, FileName, NewAttachment, PendingUpload, QueuedScan,
     ScanStatus, StorageKey,
 };
+use messaging_domain::ports::AttachmentRepository;
 use schema::{attachments, pending_uploads};
 
 /// Scan states the worker still has to decide.
@@ -63,8 +65,9 @@ fn dimension(value: Option<u32>) -> Result<Option<i32>, DbError> {
         .transpose()
 }
 
-impl Db {
-    pub async fn begin_upload(&self, upload: PendingUpload) -> Result<(), StoreError> {
+port! {
+impl AttachmentRepository for Db {
+    async fn begin_upload(&self, upload: PendingUpload) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
         diesel::insert_into(pending_uploads::table)
             .values((
@@ -80,7 +83,7 @@ impl Db {
     }
 
     /// The object is in the storage already: this transaction only writes rows, so it is short.
-    pub async fn insert_message_with_attachment(
+    async fn insert_message_with_attachment(
         &self,
         new: NewMessage,
         attachment: NewAttachment,
@@ -143,7 +146,7 @@ impl Db {
         })
     }
 
-    pub async fn abandon_uploads(
+    async fn abandon_uploads(
         &self,
         started_before: DateTime<Utc>,
         limit: u32,
@@ -175,7 +178,7 @@ impl Db {
             .collect::<Result<_, _>>()?)
     }
 
-    pub async fn forget_upload(&self, key: StorageKey) -> Result<(), StoreError> {
+    async fn forget_upload(&self, key: StorageKey) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
         diesel::delete(pending_uploads::table.find(key.as_str()))
             .execute(&mut *conn)
@@ -184,7 +187,7 @@ impl Db {
         Ok(())
     }
 
-    pub async fn attachment(
+    async fn attachment(
         &self,
         id: AttachmentId,
     ) -> Result<Option<(Attachment, Message)>, StoreError> {
@@ -205,7 +208,7 @@ impl Db {
         }
     }
 
-    pub async fn attachments_of(
+    async fn attachments_of(
         &self,
         messages: Vec<MessageId>,
     ) -> Result<Vec<Attachment>, StoreError> {
@@ -224,7 +227,7 @@ impl Db {
             .collect::<Result<_, _>>()?)
     }
 
-    pub async fn unscanned_attachments(
+    async fn unscanned(
         &self,
         now: DateTime<Utc>,
         limit: u32,
@@ -255,7 +258,7 @@ impl Db {
             .collect::<Result<_, DbError>>()?)
     }
 
-    pub async fn defer_scan(
+    async fn defer_scan(
         &self,
         id: AttachmentId,
         failures: u32,
@@ -277,7 +280,7 @@ impl Db {
         Ok(())
     }
 
-    pub async fn set_scan_status(
+    async fn set_scan_status(
         &self,
         id: AttachmentId,
         status: ScanStatus,
@@ -308,4 +311,5 @@ impl Db {
             .await?;
         Ok(recorded)
     }
+}
 }

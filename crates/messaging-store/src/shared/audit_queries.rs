@@ -1,4 +1,4 @@
-// Reading and verifying the audit log, shared by both backends. Included after `queries.rs`, whose
+// Reading and verifying the audit log, shared by both backends. Included after `db.rs`, whose
 // imports, schema and `Db` it uses; entries are written by `insert_audit` there.
 
 #[derive(Queryable, Selectable)]

@@ -1,10 +1,11 @@
-// The directory, the clinician's patient list, the admins' user list and password changes, for
-// both backends. Included into `pg` and `sqlite` after `queries.rs`, whose imports, row types and
-// helpers it uses.
+// The directory, the clinician's patient list and the admins' user list (the `PeopleSearch`
+// port), for both backends. Included into `pg` and `sqlite` after `db.rs`, whose imports, row
+// types and helpers it uses.
 
 use messaging_domain::people::{
     DirectoryScope, LastMessage, NameQuery, PatientSummary, UserFilter,
 };
+use messaging_domain::ports::PeopleSearch;
 use messaging_domain::user::UserSummary;
 
 /// The newest visible message of a clinician's thread with a patient: id, sender, body, subject,
@@ -24,8 +25,9 @@ fn like_pattern(query: &NameQuery) -> String {
     pattern
 }
 
-impl Db {
-    pub async fn find_people(
+port! {
+impl PeopleSearch for Db {
+    async fn find_people(
         &self,
         scope: DirectoryScope,
         query: Option<NameQuery>,
@@ -91,7 +93,7 @@ impl Db {
             .map_err(StoreError::from)
     }
 
-    pub async fn assigned_patients(
+    async fn assigned_patients(
         &self,
         clinician: UserId,
     ) -> Result<Vec<PatientSummary>, StoreError> {
@@ -150,7 +152,7 @@ impl Db {
             .map_err(StoreError::from)
     }
 
-    pub async fn list_users(
+    async fn list_users(
         &self,
         filter: UserFilter,
         page: Page,
@@ -183,4 +185,5 @@ impl Db {
             .collect::<Result<_, DbError>>()
             .map_err(StoreError::from)
     }
+}
 }

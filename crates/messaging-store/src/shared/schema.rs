@@ -1,5 +1,6 @@
 // The tables, shared by both backends: included into `pg` and `sqlite`, each of which defines `Ts`,
-// its SQL type for a UTC timestamp. Search columns are backend-specific and left out here.
+// its SQL type for a UTC timestamp (the one its `Dialect` names). Search columns are
+// backend-specific and left out here.
 
 pub mod schema {
     diesel::table! {

@@ -8,66 +8,39 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use futures_util::FutureExt;
 
-type Conn = SyncConnectionWrapper<SqliteConnection>;
+/// SQLite's differences from PostgreSQL (see `crate::dialect`).
+pub(crate) struct Sqlite;
+
+/// The dialect the shared queries are compiled for here.
+type Sql = Sqlite;
+
+/// The timestamp type, by name for the schema's `table!`s (see `Dialect::Ts`).
 type Ts = diesel::sql_types::TimestamptzSqlite;
 
+/// Implements a port on this backend's `Db`; `Store`'s dispatch of it is derived once, by the
+/// PostgreSQL module.
+macro_rules! port {
+    ($($port:tt)*) => {
+        port_on_db!($($port)*);
+    };
+}
+
 include!("../shared/schema.rs");
-include!("../shared/queries.rs");
-include!("../shared/audit_queries.rs");
-include!("../shared/attachment_queries.rs");
+include!("../shared/db.rs");
+include!("../shared/message_queries.rs");
+include!("../shared/listing_queries.rs");
+include!("../shared/report_queries.rs");
+include!("../shared/user_queries.rs");
+include!("../shared/admin_queries.rs");
 include!("../shared/people_queries.rs");
 include!("../shared/account_change_queries.rs");
-
-/// SQLite needs no lock to keep the audit chain linear: the store's one connection runs its
-/// transactions one at a time, and a writer in another process cannot interleave either, because
-/// SQLite refuses a write on top of a snapshot that another writer has changed since (the action
-/// fails with "database is locked" rather than forking the chain).
-async fn lock_audit_chain(_conn: &mut Conn, _actor: Option<i64>) -> Result<(), DbError> {
-    Ok(())
-}
-
-/// SQLite locks the whole database for a writing transaction (and the store has one connection):
-/// there are no row locks to order.
-async fn lock_members(
-    _conn: &mut Conn,
-    _conversations: &[i64],
-    _users: &[i64],
-) -> Result<(), DbError> {
-    Ok(())
-}
-
-/// Reads a message for the caller's transaction to change. No lock is needed: the store's one
-/// connection runs its transactions one at a time, so the row cannot change before this one ends.
-async fn lock_message(conn: &mut Conn, id: i64) -> Result<MessageRow, DbError> {
-    load_message(conn, id).await
-}
-
-/// Deletes stream entries older than `before`; returns how many went. (SQLite's one writer never
-/// meets another transaction's row locks.)
-async fn delete_events_before(conn: &mut Conn, before: DateTime<Utc>) -> Result<usize, DbError> {
-    Ok(
-        diesel::delete(user_events::table.filter(user_events::at.lt(before)))
-            .execute(conn)
-            .await?,
-    )
-}
-
-/// Deletes expired WebSocket tickets.
-async fn delete_expired_tickets(conn: &mut Conn, now: DateTime<Utc>) -> Result<(), DbError> {
-    diesel::delete(ws_tickets::table.filter(ws_tickets::expires_at.le(now)))
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// SQLite serves one process, which delivers its own events in-process: nobody to announce to.
-async fn notify_appended(
-    _conn: &mut Conn,
-    _origin: &str,
-    _appended: &[StreamEvent],
-) -> Result<(), DbError> {
-    Ok(())
-}
+include!("../shared/account_queries.rs");
+include!("../shared/session_queries.rs");
+include!("../shared/ticket_queries.rs");
+include!("../shared/stream_queries.rs");
+include!("../shared/presence_queries.rs");
+include!("../shared/attachment_queries.rs");
+include!("../shared/audit_queries.rs");
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
@@ -128,15 +101,75 @@ struct CountRow {
     total: i64,
 }
 
-impl Db {
+impl Dialect for Sqlite {
+    type Conn = SyncConnectionWrapper<SqliteConnection>;
+    type Ts = Ts;
+
+    /// SQLite needs no lock to keep the audit chain linear: the store's one connection runs its
+    /// transactions one at a time, and a writer in another process cannot interleave either,
+    /// because SQLite refuses a write on top of a snapshot that another writer has changed since
+    /// (the action fails with "database is locked" rather than forking the chain).
+    async fn lock_audit_chain(_conn: &mut Self::Conn, _actor: Option<i64>) -> Result<(), DbError> {
+        Ok(())
+    }
+
+    /// SQLite locks the whole database for a writing transaction (and the store has one
+    /// connection): there are no row locks to order.
+    async fn lock_members(
+        _conn: &mut Self::Conn,
+        _conversations: &[i64],
+        _users: &[i64],
+    ) -> Result<(), DbError> {
+        Ok(())
+    }
+
+    /// No lock is needed: the store's one connection runs its transactions one at a time, so the
+    /// row cannot change before the caller's transaction ends.
+    async fn lock_message(_conn: &mut Self::Conn, _id: i64) -> Result<(), DbError> {
+        Ok(())
+    }
+
+    /// Deletes stream entries older than `before`; returns how many went. (SQLite's one writer
+    /// never meets another transaction's row locks.)
+    async fn delete_events_before(
+        conn: &mut Self::Conn,
+        before: DateTime<Utc>,
+    ) -> Result<usize, DbError> {
+        Ok(
+            diesel::delete(user_events::table.filter(user_events::at.lt(before)))
+                .execute(conn)
+                .await?,
+        )
+    }
+
+    /// Deletes expired WebSocket tickets.
+    async fn delete_expired_tickets(
+        conn: &mut Self::Conn,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        diesel::delete(ws_tickets::table.filter(ws_tickets::expires_at.le(now)))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// SQLite serves one process, which delivers its own events in-process: nobody to announce to.
+    async fn notify_appended(
+        _conn: &mut Self::Conn,
+        _origin: &str,
+        _appended: &[StreamEvent],
+    ) -> Result<(), DbError> {
+        Ok(())
+    }
+
     /// Ranked full-text search over what `user` can see: FTS5 over the domain's words of each
     /// message (prefix queries), ranked by bm25 through its `rank` column.
-    pub async fn search(
-        &self,
+    async fn search(
+        conn: &mut Self::Conn,
         user: UserId,
-        query: &messaging_domain::text::SearchQuery,
+        query: &SearchQuery,
         page: Page,
-    ) -> Result<messaging_domain::message::SearchResults<Message>, StoreError> {
+    ) -> Result<SearchResults<Message>, DbError> {
         // Every term is quoted, so nothing the user types is read as FTS5 query syntax, and
         // matches the beginning of a word (`"budg"*`); all of them must match.
         let terms: Vec<String> = query
@@ -145,12 +178,11 @@ impl Db {
             .map(|t| format!("\"{}\"*", t.replace('"', "\"\"")))
             .collect();
         if terms.is_empty() {
-            return Ok(messaging_domain::message::SearchResults {
+            return Ok(SearchResults {
                 messages: Vec::new(),
                 total: 0,
             });
         }
-        let mut conn = self.conn().await?;
         let matched = terms.join(" ");
         let rows: Vec<SearchRow> = diesel::sql_query(format!(
             "SELECT m.id, m.conversation_id, m.sender_id, m.recipient_id, m.booking_id, m.subject, \

@@ -1,0 +1,101 @@
+// Presence, for both backends: who hides it (the `PresenceSettings` port), and which instance holds
+// sockets of which user (`presence_connections`, for the hub).
+
+port! {
+impl PresenceSettings for Db {
+    async fn presence_hidden(&self, user: UserId) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let hidden: Option<bool> = presence_settings::table
+            .find(user.0)
+            .select(presence_settings::hidden)
+            .first(&mut *conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        Ok(hidden.unwrap_or(false))
+    }
+
+    async fn set_presence_hidden(&self, user: UserId, hidden: bool) -> Result<bool, StoreError> {
+        let before = self.presence_hidden(user).await?;
+        let mut conn = self.conn().await?;
+        diesel::insert_into(presence_settings::table)
+            .values((
+                presence_settings::user_id.eq(user.0),
+                presence_settings::hidden.eq(hidden),
+            ))
+            .on_conflict(presence_settings::user_id)
+            .do_update()
+            .set(presence_settings::hidden.eq(hidden))
+            .execute(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(before != hidden)
+    }
+}
+}
+
+impl Db {
+    /// Marks `users` as connected to `instance` as of `at` (the instance's heartbeat).
+    pub async fn presence_touch(
+        &self,
+        instance: &str,
+        users: &[UserId],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        for user in users {
+            diesel::insert_into(presence_connections::table)
+                .values((
+                    presence_connections::instance_id.eq(instance),
+                    presence_connections::user_id.eq(user.0),
+                    presence_connections::seen_at.eq(at),
+                ))
+                .on_conflict((presence_connections::user_id, presence_connections::instance_id))
+                .do_update()
+                .set(presence_connections::seen_at.eq(at))
+                .execute(&mut *conn)
+                .await
+                .map_err(DbError::from)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets that `users` (all of them when `None`) are connected to `instance`.
+    pub async fn presence_leave(
+        &self,
+        instance: &str,
+        users: Option<&[UserId]>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        let rows = presence_connections::table.filter(presence_connections::instance_id.eq(instance));
+        match users {
+            Some(users) => {
+                let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
+                diesel::delete(rows.filter(presence_connections::user_id.eq_any(ids)))
+                    .execute(&mut *conn)
+                    .await
+            }
+            None => diesel::delete(rows).execute(&mut *conn).await,
+        }
+        .map_err(DbError::from)?;
+        Ok(())
+    }
+
+    /// Whether some instance has seen `user` connected since `since`.
+    pub async fn presence_online(
+        &self,
+        user: UserId,
+        since: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let found: Option<String> = presence_connections::table
+            .filter(presence_connections::user_id.eq(user.0))
+            .filter(presence_connections::seen_at.ge(since))
+            .select(presence_connections::instance_id)
+            .first(&mut *conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        Ok(found.is_some())
+    }
+}
