@@ -67,9 +67,9 @@ pub enum StoreError {
     /// The row the operation needed is not there (or not visible to the caller).
     #[error("not found")]
     NotFound,
-    /// A uniqueness rule was broken; the string names the rule (for example `username`).
+    /// A uniqueness rule was broken; the variant names which.
     #[error("duplicate {0}")]
-    Duplicate(&'static str),
+    Duplicate(Unique),
     /// The store failed; the source carries the cause for the logs.
     #[error("storage failure")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -88,5 +88,38 @@ impl StoreError {
     /// Wraps an adapter error that means the store cannot be reached right now.
     pub fn unavailable(err: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Unavailable(Box::new(err))
+    }
+}
+
+/// The uniqueness rules a store keeps, named so that a use case can tell which one a write broke
+/// without reading the adapter's error text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unique {
+    /// A sender's client message id: a second message with the same one is a retry of the first.
+    ClientMessageId,
+    /// A login name, compared case-insensitively.
+    Username,
+    /// An email address.
+    Email,
+    /// An attachment's storage key (a stored attachment's or a pending upload's).
+    StorageKey,
+}
+
+impl Unique {
+    /// The rule's stable name, as the API and the logs spell it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientMessageId => "client_message_id",
+            Self::Username => "username",
+            Self::Email => "email",
+            Self::StorageKey => "storage_key",
+        }
+    }
+}
+
+impl std::fmt::Display for Unique {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::attachment::{AttachmentId, ScanStatus};
+use crate::audit::AuditRecord;
 use crate::message::{DeleteScope, MessageId, MessageView};
 use crate::user::{BookingId, UserId};
 
@@ -156,6 +157,35 @@ pub struct Outgoing {
 /// Decides, inside the transaction of a change and from what the change stored, which events to
 /// append to which streams. Called at most once, and only when the change changed something.
 pub type EventPlan<T> = Box<dyn FnOnce(&T) -> Vec<Outgoing> + Send>;
+
+/// What every audited write hands its port besides the data: the audit record written in the
+/// change's transaction and the plan of the events it appends there. A port applies both or
+/// neither: when the write changes nothing (the message was already read, ...) it writes no audit
+/// record and never calls the plan; when it changes something it writes the record and calls the
+/// plan exactly once, with what it stored.
+pub struct Change<T> {
+    /// The audit record of the change; ports that create the audited object fill in its id.
+    pub audit: AuditRecord,
+    /// The events to append to users' streams, decided from what the change stored.
+    pub plan: EventPlan<T>,
+}
+
+impl<T> Change<T> {
+    /// A change audited by `audit` whose events `plan` decides.
+    #[must_use]
+    pub fn new(audit: AuditRecord, plan: EventPlan<T>) -> Self {
+        Self { audit, plan }
+    }
+}
+
+impl<T> std::fmt::Debug for Change<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The plan is a closure: only the audit record can be shown.
+        f.debug_struct("Change")
+            .field("audit", &self.audit)
+            .finish_non_exhaustive()
+    }
+}
 
 /// A change and the stream entries it appended.
 #[derive(Debug, Clone, PartialEq, Eq)]

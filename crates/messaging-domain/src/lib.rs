@@ -7,7 +7,10 @@
 //!
 //! What a service embedding this crate needs is re-exported here: the services and their
 //! settings, the [`Actor`] every use case is given, what a send names, each use case's error
-//! enum, and the port traits. The rules themselves live in modules named after what they decide:
+//! enum, the port traits with the store bounds the services take ([`MessageStore`],
+//! [`AccountStore`]), and what an adapter of the ports handles: a write's [`Change`] (its audit
+//! record and event plan), the [`Deletion`] a store applies, and the typed [`Unique`] rules a
+//! [`StoreError::Duplicate`] names. The rules themselves live in modules named after what they decide:
 //! [`masking`], [`contact`], [`message`] (the edit window, per-party delete), [`attachment`] (file
 //! types, names, keys, scans), [`text`] (validated input), [`accounts`] and [`people`].
 
@@ -27,16 +30,19 @@ pub mod service;
 pub mod text;
 pub mod user;
 
-pub use error::{StoreError, ValidationError};
+pub use error::{StoreError, Unique, ValidationError};
+pub use event::{Change, EventPlan, Recorded};
+pub use message::{Deleted, Deletion};
 pub use people::{PeopleError, PeopleService};
 pub use ports::{
-    AccountStatuses, Accounts, Administration, AttachmentRepository, AttachmentStorage, AuditLog,
-    Clock, Directory, EventLog, EventPublisher, HashError, MessageRepository, PasswordHasher,
+    AccountStatuses, Administration, AttachmentRepository, AttachmentStorage, AuditLog, Blocks,
+    Clock, Credentials, EventLog, EventPublisher, HashError, MessageQueries, Messages,
+    PasswordHasher, People, PeopleSearch, PresenceSettings, Reports, Sessions, Tickets,
     VirusScanner,
 };
 pub use service::accounts::{
-    AccountService, AuthError, CredentialPolicy, LoginError, PasswordChangeError, RefreshError,
-    RegisterError,
+    AccountService, AccountStore, AuthError, CredentialPolicy, LoginError, PasswordChangeError,
+    RefreshError, RegisterError,
 };
 pub use service::actor::Actor;
 pub use service::admin::{AdminError, AdminService};
@@ -48,4 +54,4 @@ pub use service::live::LiveError;
 pub use service::receipts::ReadError;
 pub use service::safety::SafetyError;
 pub use service::send::SendError;
-pub use service::{MessagingConfig, MessagingService};
+pub use service::{MessageStore, MessagingConfig, MessagingService};

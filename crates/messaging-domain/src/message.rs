@@ -205,6 +205,80 @@ impl Message {
     }
 }
 
+/// A delete as the use case decided it: who deletes which message, how far, and when. A store
+/// applies it with [`Deletion::apply`] to the message as it stands once the store holds it
+/// locked, so that two deletes of one message at the same time (each party's own, say) both
+/// land, the second on top of the first: the per-party rule ([`Message::after_delete`]) is
+/// written here only, and a store writes the flags and times it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deletion {
+    /// The message.
+    pub message: MessageId,
+    /// Who deletes it.
+    pub by: UserId,
+    /// How far.
+    pub scope: DeleteScope,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Deletion {
+    /// What the delete does to `current` (the message as stored now), or `None` when `by` may
+    /// not delete it that way.
+    #[must_use]
+    pub fn apply(&self, current: &Message) -> Option<Deleted> {
+        let after = current.after_delete(self.by, self.scope, self.at)?;
+        Some(Deleted {
+            before: current.clone(),
+            after,
+        })
+    }
+}
+
+/// A message before and after a delete, and what else a store must bring in line with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deleted {
+    /// The message as it was.
+    pub before: Message,
+    /// The message as the delete leaves it: the flags and times to store.
+    pub after: Message,
+}
+
+impl Deleted {
+    /// Whether the delete changed anything (deleting what one already deleted changes nothing).
+    #[must_use]
+    pub fn changed(&self) -> bool {
+        self.before != self.after
+    }
+
+    /// The parties who could see the message before and cannot now: their threads' newest
+    /// message must be looked up again.
+    #[must_use]
+    pub fn hidden_from(&self) -> Vec<UserId> {
+        [self.before.sender_id, self.before.recipient_id]
+            .into_iter()
+            .filter(|&party| {
+                self.before.is_visible_to(party) && !self.after.is_visible_to(party)
+            })
+            .collect()
+    }
+
+    /// Whether the recipient's unread count loses this message: it was unread and theirs to see,
+    /// and now they cannot see it.
+    #[must_use]
+    pub fn unread_lost(&self) -> bool {
+        !self.before.is_read() && self.hidden_from().contains(&self.before.recipient_id)
+    }
+
+    /// Whether the delete reached everyone just now, so that what was said must also leave the
+    /// event streams that carry it.
+    #[must_use]
+    pub fn redacts(&self) -> bool {
+        self.before.deleted_for_everyone_at.is_none()
+            && self.after.deleted_for_everyone_at.is_some()
+    }
+}
+
 /// A message together with the public faces of its two parties, as listings show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

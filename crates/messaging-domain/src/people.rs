@@ -12,13 +12,12 @@
 //!
 //! Inactive users and the caller are never listed.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 use crate::error::{StoreError, ValidationError};
 use crate::message::MessageId;
-use crate::ports::Directory;
+use crate::ports::{People, PeopleSearch, PresenceSettings};
 use crate::service::actor::Actor;
 use crate::text::Page;
 use crate::user::{Role, User, UserId, UserSummary};
@@ -128,37 +127,6 @@ pub struct Me {
     pub presence_hidden: bool,
 }
 
-/// The queries behind the directory, the patient list and the user list.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[async_trait]
-pub trait People: Send + Sync + 'static {
-    /// Active users within `scope` whose user name or name contains `query`, by name, at most
-    /// `limit`.
-    ///
-    /// # Errors
-    /// [`StoreError::Backend`] when the store fails.
-    async fn find_people(
-        &self,
-        scope: DirectoryScope,
-        query: Option<NameQuery>,
-        limit: u32,
-    ) -> Result<Vec<UserSummary>, StoreError>;
-
-    /// The active patients assigned to `clinician`, each with the newest message of their
-    /// conversation that the clinician can see and the clinician's unread count, in one query.
-    ///
-    /// # Errors
-    /// [`StoreError::Backend`] when the store fails.
-    async fn assigned_patients(&self, clinician: UserId)
-    -> Result<Vec<PatientSummary>, StoreError>;
-
-    /// One page of every user (active or not) matching `filter`, by id.
-    ///
-    /// # Errors
-    /// [`StoreError::Backend`] when the store fails.
-    async fn list_users(&self, filter: UserFilter, page: Page) -> Result<Vec<User>, StoreError>;
-}
-
 /// Why a people use case refused.
 #[derive(Debug, Error)]
 pub enum PeopleError {
@@ -181,19 +149,25 @@ pub const DIRECTORY_LIMIT: u32 = 50;
 
 /// The people use cases.
 #[derive(Debug)]
-pub struct PeopleService<P, D> {
+pub struct PeopleService<Q, P, S> {
+    search: Q,
     people: P,
-    directory: D,
+    presence: S,
 }
 
-impl<P, D> PeopleService<P, D>
+impl<Q, P, S> PeopleService<Q, P, S>
 where
+    Q: PeopleSearch,
     P: People,
-    D: Directory,
+    S: PresenceSettings,
 {
     /// Builds the service over its ports.
-    pub fn new(people: P, directory: D) -> Self {
-        Self { people, directory }
+    pub fn new(search: Q, people: P, presence: S) -> Self {
+        Self {
+            search,
+            people,
+            presence,
+        }
     }
 
     /// The caller's own account and settings.
@@ -202,7 +176,7 @@ where
     /// [`PeopleError::AccountInactive`] for an unknown or deactivated caller.
     pub async fn me(&self, actor: &Actor) -> Result<Me, PeopleError> {
         let user = self.caller(actor).await?;
-        let presence_hidden = self.directory.presence_hidden(user.id).await?;
+        let presence_hidden = self.presence.presence_hidden(user.id).await?;
         Ok(Me {
             user,
             presence_hidden,
@@ -223,7 +197,7 @@ where
             DirectoryScope::Nobody => Ok(Vec::new()),
             scope => {
                 let found = self
-                    .people
+                    .search
                     .find_people(scope, query, DIRECTORY_LIMIT)
                     .await?;
                 // Other people's names are masked like everything else they wrote for others.
@@ -245,7 +219,7 @@ where
         if caller.role != Role::Clinician {
             return Err(PeopleError::ClinicianOnly);
         }
-        let patients = self.people.assigned_patients(caller.id).await?;
+        let patients = self.search.assigned_patients(caller.id).await?;
         Ok(patients
             .into_iter()
             .map(|p| PatientSummary {
@@ -270,11 +244,11 @@ where
         if caller.role != Role::Admin {
             return Err(PeopleError::AdminOnly);
         }
-        Ok(self.people.list_users(filter, page).await?)
+        Ok(self.search.list_users(filter, page).await?)
     }
 
     async fn caller(&self, actor: &Actor) -> Result<User, PeopleError> {
-        match self.directory.user(actor.user_id).await? {
+        match self.people.user(actor.user_id).await? {
             Some(user) if user.is_active => Ok(user),
             _ => Err(PeopleError::AccountInactive),
         }

@@ -11,7 +11,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::audit::{AuditAction, AuditRecord};
 use crate::error::StoreError;
 use crate::message::{Message, MessageView};
-use crate::ports::{Clock, Directory, EventPublisher, MessageRepository};
+use crate::ports::{
+    Blocks, Clock, EventPublisher, MessageQueries, Messages, People, PresenceSettings, Reports,
+};
 use crate::text::{BodyPolicy, MessageText};
 use crate::user::{User, UserId, UserSummary, must_mask_between};
 
@@ -56,28 +58,39 @@ impl Default for MessagingConfig {
     }
 }
 
+/// The store ports the messaging use cases run on, as one bound: message changes and reads,
+/// reports, people, blocks and presence settings. Any type that implements the six is one (a
+/// blanket impl), as the server's store is; an embedder's adapter implements the six ports and
+/// nothing else.
+pub trait MessageStore:
+    Messages + MessageQueries + Reports + People + Blocks + PresenceSettings
+{
+}
+
+impl<T> MessageStore for T where
+    T: Messages + MessageQueries + Reports + People + Blocks + PresenceSettings
+{
+}
+
 /// The messaging use cases over their ports.
 #[derive(Debug)]
-pub struct MessagingService<R, D, E, C> {
-    repo: R,
-    directory: D,
+pub struct MessagingService<S, E, C> {
+    store: S,
     events: E,
     clock: C,
     config: MessagingConfig,
 }
 
-impl<R, D, E, C> MessagingService<R, D, E, C>
+impl<S, E, C> MessagingService<S, E, C>
 where
-    R: MessageRepository,
-    D: Directory,
+    S: MessageStore,
     E: EventPublisher,
     C: Clock,
 {
     /// Builds the service over its ports.
-    pub fn new(repo: R, directory: D, events: E, clock: C, config: MessagingConfig) -> Self {
+    pub fn new(store: S, events: E, clock: C, config: MessagingConfig) -> Self {
         Self {
-            repo,
-            directory,
+            store,
             events,
             clock,
             config,
@@ -99,14 +112,14 @@ where
     /// # Errors
     /// [`StoreError`] when the store fails.
     pub async fn active_user(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        Ok(self.directory.user(id).await?.filter(|u| u.is_active))
+        Ok(self.store.user(id).await?.filter(|u| u.is_active))
     }
 
     /// The user with this name; a string that cannot be a user name names nobody and is not
     /// looked up.
     async fn user_named(&self, name: &str) -> Result<Option<User>, StoreError> {
         match crate::accounts::Username::parse(name) {
-            Ok(name) => self.directory.user_by_username(name.as_str()).await,
+            Ok(name) => self.store.user_by_username(name.as_str()).await,
             Err(_) => Ok(None),
         }
     }
@@ -114,7 +127,7 @@ where
     /// The party to leave out of events between `a` and `b` (`b`, whom the event would reach)
     /// when either blocked the other: blocked users receive nothing from each other.
     async fn muted_party(&self, a: UserId, b: UserId) -> Result<Option<UserId>, StoreError> {
-        let blocks = self.directory.blocks_between(a, b).await?;
+        let blocks = self.store.blocks_between(a, b).await?;
         Ok((blocks.first_blocked_second || blocks.second_blocked_first).then_some(b))
     }
 
@@ -138,7 +151,7 @@ where
 
     /// Whether contact details must be masked between `a` and `b` (no booking that reveals them).
     async fn must_mask(&self, a: UserId, b: UserId) -> Result<bool, StoreError> {
-        let bookings = self.directory.bookings_between(a, b).await?;
+        let bookings = self.store.bookings_between(a, b).await?;
         Ok(must_mask_between(a, b, &bookings))
     }
 
@@ -164,7 +177,7 @@ where
             return Ok(Vec::new());
         }
         let users: HashMap<UserId, UserSummary> = self
-            .directory
+            .store
             .users(ids)
             .await?
             .into_iter()

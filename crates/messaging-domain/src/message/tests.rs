@@ -378,3 +378,76 @@ fn deleting_never_touches_anything_but_the_deletion_fields() {
         check((user, scope), after, read_and_edited.clone());
     }
 }
+
+#[test]
+fn a_deletion_says_what_else_the_store_must_bring_in_line() {
+    let t1 = later(TimeDelta::hours(1));
+    let read = message_with(|m| m.read_at = Some(later(TimeDelta::minutes(2))));
+    let gone_for_recipient = message_with(|m| m.deleted_by_recipient = true);
+    let gone_for_everyone = message_with(|m| {
+        m.deleted_for_everyone_at = Some(sent_at());
+        m.deleted_at = Some(sent_at());
+    });
+    // (case, message, deleter, scope) -> (changed, hidden from, unread lost, redacts)
+    let cases = [
+        ("sender for me", message(), SENDER, DeleteScope::ForMe),
+        ("recipient for me", message(), RECIPIENT, DeleteScope::ForMe),
+        ("recipient for me, read", read.clone(), RECIPIENT, DeleteScope::ForMe),
+        ("sender for everyone", message(), SENDER, DeleteScope::ForEveryone),
+        ("sender for everyone, read", read, SENDER, DeleteScope::ForEveryone),
+        (
+            "sender for everyone after the recipient's own delete",
+            gone_for_recipient.clone(),
+            SENDER,
+            DeleteScope::ForEveryone,
+        ),
+        ("recipient for me again", gone_for_recipient, RECIPIENT, DeleteScope::ForMe),
+        ("sender for everyone again", gone_for_everyone, SENDER, DeleteScope::ForEveryone),
+    ];
+    let expected = [
+        (true, vec![SENDER], false, false),
+        (true, vec![RECIPIENT], true, false),
+        (true, vec![RECIPIENT], false, false),
+        (true, vec![SENDER, RECIPIENT], true, true),
+        (true, vec![SENDER, RECIPIENT], false, true),
+        (true, vec![SENDER], false, true),
+        (false, vec![], false, false),
+        (false, vec![], false, false),
+    ];
+    for ((case, current, by, scope), expected) in cases.into_iter().zip(expected) {
+        let deletion = Deletion {
+            message: current.id,
+            by,
+            scope,
+            at: t1,
+        };
+        let deleted = deletion.apply(&current).unwrap();
+        check(case, &deleted.before, &current);
+        check(
+            case,
+            (
+                deleted.changed(),
+                deleted.hidden_from(),
+                deleted.unread_lost(),
+                deleted.redacts(),
+            ),
+            expected,
+        );
+    }
+}
+
+#[test]
+fn a_deletion_by_someone_who_may_not_make_it_applies_to_nothing() {
+    for (case, by, scope) in [
+        ("recipient for everyone", RECIPIENT, DeleteScope::ForEveryone),
+        ("stranger for me", STRANGER, DeleteScope::ForMe),
+    ] {
+        let deletion = Deletion {
+            message: MessageId(10),
+            by,
+            scope,
+            at: later(TimeDelta::hours(1)),
+        };
+        check(case, deletion.apply(&message()), None);
+    }
+}

@@ -76,7 +76,7 @@ fn a_name_query_is_trimmed_lowercased_and_bounded() {
 
 #[test]
 fn the_directory_and_the_patient_list_mask_other_peoples_names() {
-    use crate::ports::MockDirectory;
+    use crate::ports::{MockPeople, MockPeopleSearch, MockPresenceSettings};
     let named = |id: i64, role: Role| UserSummary {
         id: UserId(id),
         username: format!("user{id}"),
@@ -84,22 +84,22 @@ fn the_directory_and_the_patient_list_mask_other_peoples_names() {
         last_name: "call 555-1234".to_owned(),
         role,
     };
-    let mut people = MockPeople::new();
-    people
+    let mut search = MockPeopleSearch::new();
+    search
         .expect_find_people()
         .returning(move |_, _, _| Ok(vec![named(2, Role::Patient)]));
-    people.expect_assigned_patients().returning(move |_| {
+    search.expect_assigned_patients().returning(move |_| {
         Ok(vec![PatientSummary {
             patient: named(2, Role::Patient),
             last_message: None,
             unread_count: 0,
         }])
     });
-    let mut directory = MockDirectory::new();
-    directory
+    let mut people = MockPeople::new();
+    people
         .expect_user()
         .returning(|id| Ok(Some(user(id.0, Role::Clinician, true))));
-    let service = PeopleService::new(people, directory);
+    let service = PeopleService::new(search, people, MockPresenceSettings::new());
     let actor = Actor {
         user_id: UserId(1),
         client_addr: None,

@@ -12,7 +12,7 @@ use crate::attachment::{
 };
 use crate::audit::AuditRecord;
 use crate::error::StoreError;
-use crate::event::{EventPlan, Recorded};
+use crate::event::{Change, Recorded};
 use crate::message::{Message, MessageId, NewMessage};
 
 /// Attachments, and messages that carry one.
@@ -23,15 +23,16 @@ pub trait AttachmentRepository: Send + Sync + 'static {
     /// starts, so that it can be found and removed if its message never commits.
     ///
     /// # Errors
-    /// [`StoreError::Duplicate`] when the key is recorded already, [`StoreError::Backend`] when
-    /// the store fails.
+    /// [`StoreError::Duplicate`] ([`Unique::StorageKey`](crate::error::Unique)) when the key is
+    /// recorded already, [`StoreError::Backend`] when the store fails.
     async fn begin_upload(&self, upload: PendingUpload) -> Result<(), StoreError>;
 
     /// Stores a message with its attachment (whose object is already in the storage, recorded by
     /// [`AttachmentRepository::begin_upload`]) in one short transaction, like
-    /// [`MessageRepository::insert_message`](super::MessageRepository::insert_message): the
-    /// message, the attachment row, the end of the pending upload, both audit records (their
-    /// object ids filled in), then the events `plan` decides. If any step fails, nothing is stored.
+    /// [`Messages::insert_message`](super::Messages::insert_message): the message, the attachment
+    /// row, the end of the pending upload, the message's audit record and `attachment_audit`
+    /// (their object ids filled in), then the events the change's plan decides. If any step
+    /// fails, nothing is stored.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] when the pending upload is no longer there (it was taken for
@@ -40,9 +41,8 @@ pub trait AttachmentRepository: Send + Sync + 'static {
         &self,
         message: NewMessage,
         attachment: NewAttachment,
-        message_audit: AuditRecord,
+        change: Change<Message>,
         attachment_audit: AuditRecord,
-        plan: EventPlan<Message>,
     ) -> Result<Recorded<(Message, Attachment)>, StoreError>;
 
     /// Takes up to `limit` pending uploads started before `started_before` for abandoned and
@@ -104,7 +104,7 @@ pub trait AttachmentRepository: Send + Sync + 'static {
         retry_at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
-    /// Records the scanner's decision, with its audit record and the events `plan` decides.
+    /// Records the scanner's decision, with the change's audit record and events.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown attachment, [`StoreError::Backend`] when the store
@@ -114,8 +114,7 @@ pub trait AttachmentRepository: Send + Sync + 'static {
         id: AttachmentId,
         status: ScanStatus,
         at: DateTime<Utc>,
-        audit: AuditRecord,
-        plan: EventPlan<Attachment>,
+        change: Change<Attachment>,
     ) -> Result<Recorded<Attachment>, StoreError>;
 }
 

@@ -18,10 +18,10 @@ use crate::accounts::{
     EmailAddress, NewAccount, Password, Principal, SessionKey, TicketRecord, Username,
 };
 use crate::audit::{AuditAction, AuditRecord};
-use crate::error::StoreError;
+use crate::error::{StoreError, Unique};
 use crate::ports::{
-    AccountStatuses, Accounts, AuditLog, Clock, EventPublisher, HashError, PasswordHasher,
-    RefreshOutcome, RefreshTokenRecord, SessionRecord,
+    AccountStatuses, AuditLog, Clock, Credentials, EventPublisher, HashError, PasswordHasher,
+    RefreshOutcome, RefreshTokenRecord, SessionRecord, Sessions, Tickets,
 };
 use crate::user::{Role, User, UserId};
 
@@ -156,6 +156,13 @@ pub enum PasswordChangeError {
     Store(#[from] StoreError),
 }
 
+/// The store ports the account use cases run on, as one bound: accounts and their password
+/// hashes, sessions and refresh tokens, and WebSocket tickets. Any type that implements the three
+/// is one (a blanket impl).
+pub trait AccountStore: Credentials + Sessions + Tickets {}
+
+impl<T> AccountStore for T where T: Credentials + Sessions + Tickets {}
+
 /// The account use cases.
 #[derive(Debug)]
 pub struct AccountService<A, L, S, H, E, C> {
@@ -170,7 +177,7 @@ pub struct AccountService<A, L, S, H, E, C> {
 
 impl<A, L, S, H, E, C> AccountService<A, L, S, H, E, C>
 where
-    A: Accounts,
+    A: AccountStore,
     L: AuditLog,
     S: AccountStatuses,
     H: PasswordHasher,
@@ -234,7 +241,7 @@ where
             .create_account(account, audit)
             .await
             .map_err(|e| match e {
-                StoreError::Duplicate(_) => RegisterError::Exists,
+                StoreError::Duplicate(Unique::Username | Unique::Email) => RegisterError::Exists,
                 other => RegisterError::Store(other),
             })
     }

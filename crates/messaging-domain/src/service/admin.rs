@@ -5,7 +5,7 @@ use thiserror::Error;
 
 use crate::audit::{AuditAction, AuditRecord};
 use crate::error::StoreError;
-use crate::ports::{Administration, Clock, Directory, EventPublisher};
+use crate::ports::{Administration, Clock, EventPublisher, People};
 use crate::service::actor::Actor;
 use crate::user::{Booking, BookingId, BookingState, Role, User, UserId};
 
@@ -35,25 +35,25 @@ pub enum AdminError {
 
 /// The admin use cases.
 #[derive(Debug)]
-pub struct AdminService<A, D, E, C> {
+pub struct AdminService<A, P, E, C> {
     admin: A,
-    directory: D,
+    people: P,
     events: E,
     clock: C,
 }
 
-impl<A, D, E, C> AdminService<A, D, E, C>
+impl<A, P, E, C> AdminService<A, P, E, C>
 where
     A: Administration,
-    D: Directory,
+    P: People,
     E: EventPublisher,
     C: Clock,
 {
     /// Builds the service over its ports.
-    pub fn new(admin: A, directory: D, events: E, clock: C) -> Self {
+    pub fn new(admin: A, people: P, events: E, clock: C) -> Self {
         Self {
             admin,
-            directory,
+            people,
             events,
             clock,
         }
@@ -65,7 +65,7 @@ where
     /// [`AdminError::NotAdmin`], or [`AdminError::NotFound`] for an unknown user.
     pub async fn user(&self, actor: &Actor, user: UserId) -> Result<User, AdminError> {
         self.require_admin(actor).await?;
-        self.directory.user(user).await?.ok_or(AdminError::NotFound)
+        self.people.user(user).await?.ok_or(AdminError::NotFound)
     }
 
     /// Activates or deactivates an account. A deactivated account is locked out at once: every
@@ -223,7 +223,7 @@ where
     }
 
     async fn require_admin(&self, actor: &Actor) -> Result<(), AdminError> {
-        match self.directory.user(actor.user_id).await? {
+        match self.people.user(actor.user_id).await? {
             Some(u) if u.is_active && u.role == Role::Admin => Ok(()),
             _ => Err(AdminError::NotAdmin),
         }
@@ -235,7 +235,7 @@ where
         role: Role,
         message: &'static str,
     ) -> Result<(), AdminError> {
-        match self.directory.user(user).await? {
+        match self.people.user(user).await? {
             Some(u) if u.is_active && u.role == role => Ok(()),
             _ => Err(AdminError::WrongRoles(message)),
         }

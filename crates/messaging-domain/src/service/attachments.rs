@@ -13,7 +13,7 @@ use crate::attachment::{
 };
 use crate::audit::{AuditAction, AuditRecord};
 use crate::error::StoreError;
-use crate::event::{DomainEvent, EventPlan};
+use crate::event::{Change, DomainEvent, EventPlan};
 use crate::message::{MessageId, MessageView};
 use crate::ports::{
     AttachmentRepository, AttachmentStorage, AuditLog, Clock, EventPublisher, VirusScanner,
@@ -177,7 +177,7 @@ where
     ///
     /// # Errors
     /// [`StoreError`] when the database or the storage fails; nothing is kept then.
-    /// [`StoreError::Duplicate`] (`client_message_id`) when the same request, sent twice at once,
+    /// [`StoreError::Duplicate`] ([`Unique::ClientMessageId`](crate::error::Unique)) when the same request, sent twice at once,
     /// stored its message first: this copy's object is taken down again.
     pub async fn send_with_attachment(
         &self,
@@ -221,18 +221,20 @@ where
             .insert_message_with_attachment(
                 prepared.message,
                 attachment,
-                audit(actor, AuditAction::MessageSent, "message", None, now),
+                Change::new(
+                    audit(actor, AuditAction::MessageSent, "message", None, now),
+                    crate::service::send::sent_plan(
+                        prepared.sender.clone(),
+                        prepared.recipient.clone(),
+                        echo,
+                    ),
+                ),
                 audit(
                     actor,
                     AuditAction::AttachmentUploaded,
                     "attachment",
                     None,
                     now,
-                ),
-                crate::service::send::sent_plan(
-                    prepared.sender.clone(),
-                    prepared.recipient.clone(),
-                    echo,
                 ),
             )
             .await;
@@ -395,7 +397,7 @@ where
             });
             let updated = self
                 .repo
-                .set_scan_status(waiting.id, status, now, record, plan)
+                .set_scan_status(waiting.id, status, now, Change::new(record, plan))
                 .await?;
             round.decided += 1;
             self.events.publish(updated.events);

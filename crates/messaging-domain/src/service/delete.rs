@@ -4,12 +4,12 @@
 use thiserror::Error;
 
 use super::actor::Actor;
-use super::{MessagingService, not_found_as};
+use super::{MessageStore, MessagingService, not_found_as};
 use crate::audit::AuditAction;
 use crate::error::StoreError;
-use crate::event::{DomainEvent, EventPlan};
-use crate::message::{DeleteScope, Message, MessageId};
-use crate::ports::{Clock, Directory, EventPublisher, MessageRepository};
+use crate::event::{Change, DomainEvent, EventPlan};
+use crate::message::{DeleteScope, Deletion, Message, MessageId};
+use crate::ports::{Clock, EventPublisher};
 
 #[cfg(test)]
 mod tests;
@@ -28,10 +28,9 @@ pub enum DeleteError {
     Store(#[from] StoreError),
 }
 
-impl<R, D, E, C> MessagingService<R, D, E, C>
+impl<S, E, C> MessagingService<S, E, C>
 where
-    R: MessageRepository,
-    D: Directory,
+    S: MessageStore,
     E: EventPublisher,
     C: Clock,
 {
@@ -47,12 +46,20 @@ where
     ) -> Result<Message, DeleteError> {
         let now = self.clock.now();
         let message = self
-            .repo
+            .store
             .message(id)
             .await?
             .filter(|m| m.is_visible_to(actor.user_id))
             .ok_or(DeleteError::NotFound)?;
-        if message.after_delete(actor.user_id, scope, now).is_none() {
+        let deletion = Deletion {
+            message: id,
+            by: actor.user_id,
+            scope,
+            at: now,
+        };
+        // Decided here on the message as read; the store decides again, with the same rule, on
+        // the message as it stands under its lock (see `Deletion`).
+        if deletion.apply(&message).is_none() {
             return Err(DeleteError::NotSender);
         }
         let action = match scope {
@@ -84,8 +91,8 @@ where
             ]
         });
         let deleted = self
-            .repo
-            .delete_message(id, actor.user_id, scope, now, audit, plan)
+            .store
+            .delete_message(deletion, Change::new(audit, plan))
             .await
             .map_err(not_found_as(DeleteError::NotFound))?;
         self.events.publish(deleted.events);

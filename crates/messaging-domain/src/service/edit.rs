@@ -4,12 +4,12 @@
 use thiserror::Error;
 
 use super::actor::Actor;
-use super::{MessagingService, not_found_as};
+use super::{MessageStore, MessagingService, not_found_as};
 use crate::audit::AuditAction;
 use crate::error::{StoreError, ValidationError};
-use crate::event::{DomainEvent, EventPlan};
+use crate::event::{Change, DomainEvent, EventPlan};
 use crate::message::{EditRefusal, Message, MessageId, MessageView};
-use crate::ports::{Clock, Directory, EventPublisher, MessageRepository};
+use crate::ports::{Clock, EventPublisher};
 use crate::text::MessageText;
 use crate::user::{User, UserId};
 
@@ -33,10 +33,9 @@ pub enum EditError {
     Store(#[from] StoreError),
 }
 
-impl<R, D, E, C> MessagingService<R, D, E, C>
+impl<S, E, C> MessagingService<S, E, C>
 where
-    R: MessageRepository,
-    D: Directory,
+    S: MessageStore,
     E: EventPublisher,
     C: Clock,
 {
@@ -53,14 +52,14 @@ where
     ) -> Result<MessageView, EditError> {
         let now = self.clock.now();
         let message = self
-            .repo
+            .store
             .message(id)
             .await?
             .filter(|m| m.is_visible_to(actor.user_id))
             .ok_or(EditError::NotFound)?;
         message.check_edit(actor.user_id, now, self.config.edit_window)?;
         let users = self
-            .directory
+            .store
             .users(vec![message.sender_id, message.recipient_id])
             .await?;
         let (sender, recipient) = pick_pair(&users, message.sender_id, message.recipient_id)
@@ -91,8 +90,8 @@ where
             ]
         });
         let updated = self
-            .repo
-            .update_body(id, body.into_inner(), now, audit, plan)
+            .store
+            .update_body(id, body.into_inner(), now, Change::new(audit, plan))
             .await
             .map_err(not_found_as(EditError::NotFound))?;
         let view = MessageView {

@@ -27,13 +27,13 @@ use crate::event::{DomainEvent, LiveEvent};
 use crate::message::{
     Conversation, ConversationId, DeleteScope, Message, MessageId, MessageView, NewMessage,
 };
-use crate::ports::{MockClock, MockDirectory, MockEventPublisher, MockMessageRepository};
+use crate::ports::{MockClock, MockEventPublisher};
 use crate::text::MessageText;
 use crate::user::{Booking, BookingId, BookingState, Role, User, UserId};
 
 mod mocks;
 
-use mocks::{clock, directory, publisher, repository};
+use mocks::{MockStore, clock, publisher, store};
 
 // --- fixtures ------------------------------------------------------------------------------------
 
@@ -320,8 +320,7 @@ impl Write {
     }
 }
 
-pub(super) type Service =
-    MessagingService<MockMessageRepository, MockDirectory, MockEventPublisher, MockClock>;
+pub(super) type Service = MessagingService<MockStore, MockEventPublisher, MockClock>;
 
 pub(super) struct Harness {
     pub(super) service: Service,
@@ -339,8 +338,7 @@ impl Harness {
         let deliveries = Arc::new(Mutex::new(Vec::new()));
         let live = Arc::new(Mutex::new(Vec::new()));
         let service = MessagingService::new(
-            repository(&world, &writes),
-            directory(&world),
+            store(&world, &writes),
             publisher(&events, &deliveries, &live),
             clock(),
             MessagingConfig::default(),

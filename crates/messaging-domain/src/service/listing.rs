@@ -2,23 +2,22 @@
 //! System B's inbox and conversation view. Every face of another user is shown as the reader may
 //! see it (masked), and nothing tells the reader whether an unknown user exists.
 
-use super::MessagingService;
+use super::{MessageStore, MessagingService};
 use super::actor::Actor;
 use crate::error::StoreError;
 use crate::message::{
     HistoryRequest, HistorySlice, MessageView, SearchResults, ThreadSummary, UnreadCounts,
 };
-use crate::ports::{Clock, Directory, EventPublisher, MessageRepository};
+use crate::ports::{Clock, EventPublisher};
 use crate::text::{Page, PageNumber, PageSize, SearchQuery};
 use crate::user::{BookingId, UserId, UserSummary};
 
 #[cfg(test)]
 mod tests;
 
-impl<R, D, E, C> MessagingService<R, D, E, C>
+impl<S, E, C> MessagingService<S, E, C>
 where
-    R: MessageRepository,
-    D: Directory,
+    S: MessageStore,
     E: EventPublisher,
     C: Clock,
 {
@@ -31,7 +30,7 @@ where
         actor: &Actor,
         limit: PageSize,
     ) -> Result<Vec<ThreadSummary>, StoreError> {
-        let threads = self.repo.threads(actor.user_id, limit).await?;
+        let threads = self.store.threads(actor.user_id, limit).await?;
         Ok(threads
             .into_iter()
             .map(|t| t.seen_by(actor.user_id))
@@ -51,7 +50,7 @@ where
         request: HistoryRequest,
     ) -> Result<HistorySlice<MessageView>, StoreError> {
         let slice = self
-            .repo
+            .store
             .history(actor.user_id, other, booking, request)
             .await?;
         Ok(HistorySlice {
@@ -65,7 +64,7 @@ where
     /// # Errors
     /// [`StoreError`] when the store fails.
     pub async fn sent(&self, actor: &Actor, page: Page) -> Result<Vec<MessageView>, StoreError> {
-        let messages = self.repo.sent(actor.user_id, page).await?;
+        let messages = self.store.sent(actor.user_id, page).await?;
         self.views_for(actor.user_id, messages).await
     }
 
@@ -79,7 +78,7 @@ where
         query: &SearchQuery,
         page: Page,
     ) -> Result<SearchResults<MessageView>, StoreError> {
-        let results = self.repo.search(actor.user_id, query, page).await?;
+        let results = self.store.search(actor.user_id, query, page).await?;
         Ok(SearchResults {
             messages: self.views_for(actor.user_id, results.messages).await?,
             total: results.total,
@@ -91,7 +90,7 @@ where
     /// # Errors
     /// [`StoreError`] when the store fails.
     pub async fn unread_counts(&self, actor: &Actor) -> Result<UnreadCounts, StoreError> {
-        self.repo.unread_counts(actor.user_id).await
+        self.store.unread_counts(actor.user_id).await
     }
 
     /// A page of the actor's threads (System B's inbox), optionally only those with unread
@@ -105,7 +104,7 @@ where
         page: Page,
         unread_only: bool,
     ) -> Result<Vec<ThreadSummary>, StoreError> {
-        let threads = self.repo.inbox(actor.user_id, page, unread_only).await?;
+        let threads = self.store.inbox(actor.user_id, page, unread_only).await?;
         Ok(threads
             .into_iter()
             .map(|t| t.seen_by(actor.user_id))

@@ -4,11 +4,11 @@
 
 use thiserror::Error;
 
-use super::MessagingService;
+use super::{MessageStore, MessagingService};
 use super::actor::Actor;
 use crate::error::StoreError;
 use crate::event::LiveEvent;
-use crate::ports::{Clock, Directory, EventPublisher, MessageRepository};
+use crate::ports::{Clock, EventPublisher};
 use crate::user::UserId;
 
 #[cfg(test)]
@@ -25,10 +25,9 @@ pub enum LiveError {
     Store(#[from] StoreError),
 }
 
-impl<R, D, E, C> MessagingService<R, D, E, C>
+impl<S, E, C> MessagingService<S, E, C>
 where
-    R: MessageRepository,
-    D: Directory,
+    S: MessageStore,
     E: EventPublisher,
     C: Clock,
 {
@@ -46,7 +45,7 @@ where
     ) -> Result<(), LiveError> {
         if to == actor.user_id
             || self
-                .repo
+                .store
                 .conversations_between(actor.user_id, to)
                 .await?
                 .is_empty()
@@ -69,10 +68,10 @@ where
     /// # Errors
     /// [`StoreError`] when the store fails.
     pub async fn presence_audience(&self, user: UserId) -> Result<Vec<UserId>, StoreError> {
-        if self.directory.presence_hidden(user).await? {
+        if self.store.presence_hidden(user).await? {
             return Ok(Vec::new());
         }
-        self.directory.conversation_partners(user).await
+        self.store.conversation_partners(user).await
     }
 
     /// Whether the actor may learn `target`'s presence: only a conversation partner with no
@@ -85,11 +84,11 @@ where
         if target == actor.user_id {
             return Ok(true);
         }
-        let partners = self.directory.conversation_partners(actor.user_id).await?;
+        let partners = self.store.conversation_partners(actor.user_id).await?;
         if !partners.contains(&target) {
             return Err(LiveError::NotFound);
         }
-        Ok(!self.directory.presence_hidden(target).await?)
+        Ok(!self.store.presence_hidden(target).await?)
     }
 
     /// Hides or shows the actor's presence; returns whether it changed.
@@ -101,7 +100,7 @@ where
         actor: &Actor,
         hidden: bool,
     ) -> Result<bool, StoreError> {
-        self.directory
+        self.store
             .set_presence_hidden(actor.user_id, hidden)
             .await
     }

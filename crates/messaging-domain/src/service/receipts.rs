@@ -5,12 +5,12 @@
 use thiserror::Error;
 
 use super::actor::Actor;
-use super::{MessagingService, not_found_as};
+use super::{MessageStore, MessagingService, not_found_as};
 use crate::audit::AuditAction;
 use crate::error::StoreError;
-use crate::event::{DomainEvent, EventPlan};
+use crate::event::{Change, DomainEvent, EventPlan};
 use crate::message::{Message, MessageId};
-use crate::ports::{Clock, Directory, EventPublisher, MessageRepository};
+use crate::ports::{Clock, EventPublisher};
 use crate::user::{BookingId, UserId};
 
 #[cfg(test)]
@@ -27,10 +27,9 @@ pub enum ReadError {
     Store(#[from] StoreError),
 }
 
-impl<R, D, E, C> MessagingService<R, D, E, C>
+impl<S, E, C> MessagingService<S, E, C>
 where
-    R: MessageRepository,
-    D: Directory,
+    S: MessageStore,
     E: EventPublisher,
     C: Clock,
 {
@@ -41,7 +40,7 @@ where
     /// [`ReadError::NotFound`] for anyone but the recipient, or when the recipient deleted it.
     pub async fn mark_read(&self, actor: &Actor, id: MessageId) -> Result<Message, ReadError> {
         let message = self
-            .repo
+            .store
             .message(id)
             .await?
             .filter(|m| m.recipient_id == actor.user_id && m.is_visible_to(actor.user_id))
@@ -67,8 +66,8 @@ where
             ]
         });
         let read = self
-            .repo
-            .mark_read(id, now, audit, plan)
+            .store
+            .mark_read(id, now, Change::new(audit, plan))
             .await
             .map_err(not_found_as(ReadError::NotFound))?;
         self.events.publish(read.events);
@@ -82,7 +81,7 @@ where
     /// [`ReadError::NotFound`] for anyone but the recipient, or when the recipient deleted it.
     pub async fn mark_delivered(&self, actor: &Actor, id: MessageId) -> Result<(), ReadError> {
         let message = self
-            .repo
+            .store
             .message(id)
             .await?
             .filter(|m| m.recipient_id == actor.user_id && m.is_visible_to(actor.user_id))
@@ -103,7 +102,7 @@ where
             ]
         });
         let recorded = self
-            .repo
+            .store
             .mark_delivered(id, now, plan)
             .await
             .map_err(not_found_as(ReadError::NotFound))?;
@@ -139,8 +138,8 @@ where
             ]
         });
         let recorded = self
-            .repo
-            .mark_thread_read(actor.user_id, other, booking, now, audit, plan)
+            .store
+            .mark_thread_read(actor.user_id, other, booking, now, Change::new(audit, plan))
             .await?;
         let count = recorded.value;
         self.events.publish(recorded.events);

@@ -3,12 +3,12 @@
 
 use thiserror::Error;
 
-use super::MessagingService;
+use super::{MessageStore, MessagingService};
 use super::actor::Actor;
 use crate::audit::AuditAction;
 use crate::error::{StoreError, ValidationError};
 use crate::message::{MessageId, MessageView, NewReport, Report};
-use crate::ports::{Clock, Directory, EventPublisher, MessageRepository};
+use crate::ports::{Clock, EventPublisher};
 use crate::text::Page;
 use crate::user::{Role, UserId, UserSummary};
 
@@ -46,10 +46,9 @@ pub struct ReportView {
     pub message: Option<MessageView>,
 }
 
-impl<R, D, E, C> MessagingService<R, D, E, C>
+impl<S, E, C> MessagingService<S, E, C>
 where
-    R: MessageRepository,
-    D: Directory,
+    S: MessageStore,
     E: EventPublisher,
     C: Clock,
 {
@@ -69,16 +68,16 @@ where
         // Only someone the actor has a conversation with (or already blocked) can be blocked:
         // anyone else looks like nobody, so the route cannot tell who exists.
         let known = !self
-            .repo
+            .store
             .conversations_between(actor.user_id, other)
             .await?
             .is_empty()
             || self
-                .directory
+                .store
                 .blocks_between(actor.user_id, other)
                 .await?
                 .first_blocked_second;
-        if !known || self.directory.user(other).await?.is_none() {
+        if !known || self.store.user(other).await?.is_none() {
             return Err(SafetyError::NotFound);
         }
         let action = if on {
@@ -88,7 +87,7 @@ where
         };
         let audit = self.audit(actor, action, "user", Some(other.0), self.clock.now());
         Ok(self
-            .directory
+            .store
             .set_block(actor.user_id, other, on, audit)
             .await?)
     }
@@ -115,7 +114,7 @@ where
             }
             .into());
         }
-        self.repo
+        self.store
             .message(message)
             .await?
             .filter(|m| m.is_visible_to(actor.user_id))
@@ -129,7 +128,7 @@ where
             now,
         );
         Ok(self
-            .repo
+            .store
             .insert_report(
                 NewReport {
                     reporter_id: actor.user_id,
@@ -151,15 +150,15 @@ where
         if !admin.is_some_and(|u| u.role == Role::Admin) {
             return Err(SafetyError::NotAdmin);
         }
-        let reports = self.repo.reports(page).await?;
+        let reports = self.store.reports(page).await?;
         let mut views = Vec::with_capacity(reports.len());
         for report in reports {
-            let message = match self.repo.message(report.message_id).await? {
+            let message = match self.store.message(report.message_id).await? {
                 Some(m) => self.views(vec![m]).await?.into_iter().next(),
                 None => None,
             };
             let reporter = self
-                .directory
+                .store
                 .user(report.reporter_id)
                 .await?
                 .map(|u| u.summary());

@@ -4,16 +4,16 @@
 
 use thiserror::Error;
 
-use super::MessagingService;
+use super::{MessageStore, MessagingService};
 use super::actor::Actor;
 use super::commands::{PreparedMessage, PreparedSend, RecipientRef, SendCommand, SendRoute};
 use crate::attachment::FileName;
 use crate::audit::AuditAction;
 use crate::contact::{self, ContactFacts, ContactRefusal};
-use crate::error::{StoreError, ValidationError};
-use crate::event::{DomainEvent, EventPlan};
+use crate::error::{StoreError, Unique, ValidationError};
+use crate::event::{Change, DomainEvent, EventPlan};
 use crate::message::{Message, MessageId, MessageView, NewMessage};
-use crate::ports::{Clock, Directory, EventPublisher, MessageRepository};
+use crate::ports::{Clock, EventPublisher};
 use crate::text::{ClientMessageId, MessageText, Subject};
 use crate::user::{BookingId, CareAssignment, Role, User, UserId, UserSummary};
 
@@ -49,10 +49,9 @@ pub enum SendError {
     Store(#[from] StoreError),
 }
 
-impl<R, D, E, C> MessagingService<R, D, E, C>
+impl<S, E, C> MessagingService<S, E, C>
 where
-    R: MessageRepository,
-    D: Directory,
+    S: MessageStore,
     E: EventPublisher,
     C: Clock,
 {
@@ -157,7 +156,7 @@ where
         // busiest path of the service.
         let (sender, recipient) = match &command.recipient {
             RecipientRef::Id(id) => {
-                let found = self.directory.users(vec![actor.user_id, *id]).await?;
+                let found = self.store.users(vec![actor.user_id, *id]).await?;
                 let sender = found
                     .iter()
                     .find(|u| u.id == actor.user_id && u.is_active)
@@ -196,7 +195,7 @@ where
     ) -> Result<MessageView, SendError> {
         let sender = self.active_sender(actor).await?;
         let parent = self
-            .repo
+            .store
             .message(parent_id)
             .await?
             .filter(|m| m.is_visible_to(sender.id))
@@ -204,7 +203,7 @@ where
         let other = parent
             .other_party(sender.id)
             .ok_or(SendError::ParentNotFound)?;
-        let recipient = contact::resolve_recipient(&sender, self.directory.user(other).await?)?;
+        let recipient = contact::resolve_recipient(&sender, self.store.user(other).await?)?;
         if let Some(replayed) = self
             .replay(
                 &sender,
@@ -258,17 +257,16 @@ where
             client_id.as_ref().map(|c| c.as_str().to_owned()),
         );
         let inserted = self
-            .repo
+            .store
             .insert_message(
                 new_message,
-                self.audit(actor, action, "message", None, now),
-                plan,
+                Change::new(self.audit(actor, action, "message", None, now), plan),
             )
             .await;
         let recorded = match inserted {
             Ok(recorded) => recorded,
             // Two copies of the same request raced; the other one stored the message.
-            Err(StoreError::Duplicate("client_message_id")) => {
+            Err(StoreError::Duplicate(Unique::ClientMessageId)) => {
                 return self
                     .replay(sender, client_id.as_ref(), recipient.id, parent_id)
                     .await?
@@ -306,7 +304,7 @@ where
             .body_policy
             .check(sender.role, &draft.body, field)?;
         if let Some(booking_id) = draft.booking_id {
-            let booking = self.directory.booking(booking_id).await?;
+            let booking = self.store.booking(booking_id).await?;
             if !booking.is_some_and(|b| b.is_between(sender.id, recipient.id)) {
                 return Err(SendError::BookingNotFound);
             }
@@ -358,7 +356,7 @@ where
             return Ok(None);
         };
         let Some(existing) = self
-            .repo
+            .store
             .message_by_client_id(sender.id, client_id.as_str().to_owned())
             .await?
         else {
@@ -381,19 +379,19 @@ where
     ) -> Result<ContactFacts, StoreError> {
         let needed = contact::facts_needed(sender, recipient);
         let blocks = self
-            .directory
+            .store
             .blocks_between(sender.id, recipient.id)
             .await?;
         let care = match needed.care {
             Some((clinician, patient)) => {
-                self.directory.care_assignment(clinician, patient).await?
+                self.store.care_assignment(clinician, patient).await?
             }
             None => CareAssignment::Never,
         };
         let (started_by_clinician, share_a_conversation) =
             if contact::conversations_matter(sender, recipient, care) {
                 let conversations = self
-                    .repo
+                    .store
                     .conversations_between(sender.id, recipient.id)
                     .await?;
                 (

@@ -6,10 +6,10 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use thiserror::Error;
 
-use super::AccountService;
+use super::{AccountService, AccountStore};
 use crate::accounts::{AccountStatus, Credential, Principal, SessionKey};
 use crate::error::StoreError;
-use crate::ports::{AccountStatuses, Accounts, AuditLog, Clock, EventPublisher, PasswordHasher};
+use crate::ports::{AccountStatuses, AuditLog, Clock, EventPublisher, PasswordHasher};
 use crate::user::UserId;
 
 /// Why a credential was refused.
@@ -31,7 +31,7 @@ pub enum AuthError {
 
 impl<A, L, S, H, E, C> AccountService<A, L, S, H, E, C>
 where
-    A: Accounts,
+    A: AccountStore,
     L: AuditLog,
     S: AccountStatuses,
     H: PasswordHasher,

@@ -6,9 +6,68 @@ use futures_executor::block_on;
 use super::*;
 use crate::accounts::{AccountStatus, Credential};
 use crate::ports::{
-    MockAccountStatuses, MockAccounts, MockAuditLog, MockClock, MockEventPublisher,
-    MockPasswordHasher,
+    MockAccountStatuses, MockAuditLog, MockClock, MockEventPublisher, MockPasswordHasher,
 };
+
+// One mock of the three store ports the account service takes (its `AccountStore` bound).
+mockall::mock! {
+    Accounts {}
+
+    #[async_trait::async_trait]
+    impl Credentials for Accounts {
+        async fn create_account(
+            &self,
+            account: NewAccount,
+            audit: AuditRecord,
+        ) -> Result<User, StoreError>;
+        async fn credentials(&self, username: &str) -> Result<Option<(User, String)>, StoreError>;
+        async fn credentials_by_id(
+            &self,
+            user: UserId,
+        ) -> Result<Option<(User, String)>, StoreError>;
+        async fn set_password(
+            &self,
+            user: UserId,
+            password_hash: String,
+            keep: Option<SessionKey>,
+            now: DateTime<Utc>,
+            audit: AuditRecord,
+        ) -> Result<(), StoreError>;
+    }
+
+    #[async_trait::async_trait]
+    impl Sessions for Accounts {
+        async fn insert_session(&self, session: SessionRecord) -> Result<(), StoreError>;
+        async fn session(&self, id_hash: String) -> Result<Option<SessionRecord>, StoreError>;
+        async fn touch_session(&self, id_hash: String, now: DateTime<Utc>) -> Result<(), StoreError>;
+        async fn revoke_session(
+            &self,
+            id_hash: String,
+            now: DateTime<Utc>,
+        ) -> Result<(), StoreError>;
+        async fn insert_refresh_token(&self, token: RefreshTokenRecord) -> Result<(), StoreError>;
+        async fn consume_refresh_token(
+            &self,
+            token_hash: String,
+            now: DateTime<Utc>,
+        ) -> Result<RefreshOutcome, StoreError>;
+        async fn revoke_refresh_family(
+            &self,
+            token_hash: String,
+            now: DateTime<Utc>,
+        ) -> Result<bool, StoreError>;
+    }
+
+    #[async_trait::async_trait]
+    impl Tickets for Accounts {
+        async fn insert_ws_ticket(&self, ticket: TicketRecord) -> Result<(), StoreError>;
+        async fn redeem_ws_ticket(
+            &self,
+            ticket_hash: String,
+            now: DateTime<Utc>,
+        ) -> Result<Option<TicketRecord>, StoreError>;
+    }
+}
 
 const ALICE: UserId = UserId(7);
 

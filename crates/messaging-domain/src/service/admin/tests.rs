@@ -4,7 +4,7 @@ use chrono::{TimeZone, Utc};
 use futures_executor::block_on;
 
 use super::*;
-use crate::ports::{MockAdministration, MockClock, MockDirectory, MockEventPublisher};
+use crate::ports::{MockAdministration, MockClock, MockPeople, MockEventPublisher};
 
 const ADMIN: UserId = UserId(1);
 const STUDENT: UserId = UserId(2);
@@ -24,8 +24,8 @@ fn user(id: UserId, role: Role, active: bool) -> User {
     }
 }
 
-fn directory(deactivated: Option<UserId>) -> MockDirectory {
-    let mut d = MockDirectory::new();
+fn directory(deactivated: Option<UserId>) -> MockPeople {
+    let mut d = MockPeople::new();
     d.expect_user().returning(move |id| {
         let role = match id {
             ADMIN => Role::Admin,
@@ -57,7 +57,7 @@ fn actor(id: UserId) -> Actor {
 fn service(
     admin: MockAdministration,
     deactivated: Option<UserId>,
-) -> AdminService<MockAdministration, MockDirectory, MockEventPublisher, MockClock> {
+) -> AdminService<MockAdministration, MockPeople, MockEventPublisher, MockClock> {
     service_with_events(admin, deactivated, MockEventPublisher::new())
 }
 
@@ -65,7 +65,7 @@ fn service_with_events(
     admin: MockAdministration,
     deactivated: Option<UserId>,
     events: MockEventPublisher,
-) -> AdminService<MockAdministration, MockDirectory, MockEventPublisher, MockClock> {
+) -> AdminService<MockAdministration, MockPeople, MockEventPublisher, MockClock> {
     AdminService::new(admin, directory(deactivated), events, clock())
 }
 

@@ -210,7 +210,7 @@ fn repo_recording(calls: &Calls, commit_fails: bool) -> MockAttachmentRepository
     });
     let log = Arc::clone(calls);
     repo.expect_insert_message_with_attachment().returning(
-        move |_message, attachment, message_audit, attachment_audit, plan| {
+        move |_message, attachment, Change { audit: message_audit, plan }, attachment_audit| {
             assert_eq!(message_audit.action, AuditAction::MessageSent);
             assert_eq!(attachment_audit.action, AuditAction::AttachmentUploaded);
             note(&log, "commit", &attachment.storage_key);
@@ -594,7 +594,7 @@ fn the_scanner_decides_pending_files_and_the_uploader_is_told() {
         });
     let sink = Arc::clone(&decided);
     repo.expect_set_scan_status()
-        .returning(move |id, status, _at, audit, plan| {
+        .returning(move |id, status, _at, Change { audit, plan }| {
             assert_eq!(audit.action, AuditAction::AttachmentScanned);
             sink.lock().unwrap().push((id, status));
             let mut a = stored_attachment(status);

@@ -5,12 +5,162 @@
 
 use std::sync::{Arc, Mutex};
 
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
 use super::{INSERTED_ID, World, Write, now};
+use crate::audit::AuditRecord;
 use crate::error::StoreError;
-use crate::event::{DomainEvent, EventPlan, LiveEvent, Recorded, StreamEvent};
-use crate::message::{ConversationId, HistorySlice, Message, SearchResults, ThreadSummary};
-use crate::ports::{MockClock, MockDirectory, MockEventPublisher, MockMessageRepository};
-use crate::user::{BlockState, CareAssignment, UserId};
+use crate::event::{Change, DomainEvent, EventPlan, LiveEvent, Recorded, StreamEvent};
+use crate::message::{
+    Conversation, ConversationId, Deletion, HistoryRequest, HistorySlice, Message, MessageId,
+    NewMessage, NewReport, Report, SearchResults, ThreadSummary, UnreadCounts,
+};
+use crate::ports::{
+    Blocks, MessageQueries, Messages, MockClock, MockEventPublisher, People, PresenceSettings,
+    Reports,
+};
+use crate::text::{Page, PageSize, SearchQuery};
+use crate::user::{BlockState, Booking, BookingId, CareAssignment, User, UserId};
+
+// One mock of every store port the messaging service takes (its `MessageStore` bound), so that
+// one value answers them all as the server's store does.
+mockall::mock! {
+    pub(crate) Store {}
+
+    #[async_trait]
+    impl Messages for Store {
+        async fn insert_message(
+            &self,
+            message: NewMessage,
+            change: Change<Message>,
+        ) -> Result<Recorded<Message>, StoreError>;
+        async fn update_body(
+            &self,
+            id: MessageId,
+            body: String,
+            at: DateTime<Utc>,
+            change: Change<Message>,
+        ) -> Result<Recorded<Message>, StoreError>;
+        async fn mark_read(
+            &self,
+            id: MessageId,
+            at: DateTime<Utc>,
+            change: Change<Message>,
+        ) -> Result<Recorded<Message>, StoreError>;
+        async fn mark_delivered(
+            &self,
+            id: MessageId,
+            at: DateTime<Utc>,
+            plan: EventPlan<Message>,
+        ) -> Result<Recorded<bool>, StoreError>;
+        async fn mark_thread_read(
+            &self,
+            reader: UserId,
+            other: UserId,
+            booking: Option<BookingId>,
+            at: DateTime<Utc>,
+            change: Change<u64>,
+        ) -> Result<Recorded<u64>, StoreError>;
+        async fn delete_message(
+            &self,
+            deletion: Deletion,
+            change: Change<Message>,
+        ) -> Result<Recorded<Message>, StoreError>;
+    }
+
+    #[async_trait]
+    impl MessageQueries for Store {
+        async fn conversations_between(
+            &self,
+            a: UserId,
+            b: UserId,
+        ) -> Result<Vec<Conversation>, StoreError>;
+        async fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError>;
+        async fn message_by_client_id(
+            &self,
+            sender: UserId,
+            client_message_id: String,
+        ) -> Result<Option<Message>, StoreError>;
+        async fn threads(
+            &self,
+            user: UserId,
+            limit: PageSize,
+        ) -> Result<Vec<ThreadSummary>, StoreError>;
+        async fn inbox(
+            &self,
+            user: UserId,
+            page: Page,
+            unread_only: bool,
+        ) -> Result<Vec<ThreadSummary>, StoreError>;
+        async fn history(
+            &self,
+            user: UserId,
+            other: UserId,
+            booking: Option<BookingId>,
+            request: HistoryRequest,
+        ) -> Result<HistorySlice<Message>, StoreError>;
+        async fn sent(&self, user: UserId, page: Page) -> Result<Vec<Message>, StoreError>;
+        async fn search(
+            &self,
+            user: UserId,
+            query: &SearchQuery,
+            page: Page,
+        ) -> Result<SearchResults<Message>, StoreError>;
+        async fn unread_counts(&self, user: UserId) -> Result<UnreadCounts, StoreError>;
+    }
+
+    #[async_trait]
+    impl Reports for Store {
+        async fn insert_report(
+            &self,
+            report: NewReport,
+            audit: AuditRecord,
+        ) -> Result<Report, StoreError>;
+        async fn reports(&self, page: Page) -> Result<Vec<Report>, StoreError>;
+    }
+
+    #[async_trait]
+    impl People for Store {
+        async fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;
+        async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError>;
+        async fn users(&self, ids: Vec<UserId>) -> Result<Vec<User>, StoreError>;
+        async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError>;
+        async fn bookings_between(
+            &self,
+            a: UserId,
+            b: UserId,
+        ) -> Result<Vec<Booking>, StoreError>;
+        async fn care_assignment(
+            &self,
+            clinician: UserId,
+            patient: UserId,
+        ) -> Result<CareAssignment, StoreError>;
+        async fn conversation_partners(&self, user: UserId) -> Result<Vec<UserId>, StoreError>;
+    }
+
+    #[async_trait]
+    impl Blocks for Store {
+        async fn blocks_between(
+            &self,
+            first: UserId,
+            second: UserId,
+        ) -> Result<BlockState, StoreError>;
+        async fn set_block(
+            &self,
+            blocker: UserId,
+            blocked: UserId,
+            on: bool,
+            audit: AuditRecord,
+        ) -> Result<bool, StoreError>;
+    }
+
+    #[async_trait]
+    impl PresenceSettings for Store {
+        async fn presence_hidden(&self, user: UserId) -> Result<bool, StoreError>;
+        async fn set_presence_hidden(&self, user: UserId, hidden: bool) -> Result<bool, StoreError>;
+    }
+}
 
 pub(super) fn clock() -> MockClock {
     let mut clock = MockClock::new();
@@ -67,8 +217,15 @@ fn record<T>(value: T, plan: EventPlan<T>) -> Recorded<T> {
     Recorded { value, events }
 }
 
-pub(super) fn directory(world: &Arc<World>) -> MockDirectory {
-    let mut directory = MockDirectory::new();
+/// The store, answering from `world` and logging its message writes to `writes`.
+pub(super) fn store(world: &Arc<World>, writes: &Arc<Mutex<Vec<Write>>>) -> MockStore {
+    let mut store = MockStore::new();
+    people(&mut store, world);
+    messages(&mut store, world, writes);
+    store
+}
+
+fn people(directory: &mut MockStore, world: &Arc<World>) {
     let w = Arc::clone(world);
     directory
         .expect_user()
@@ -149,14 +306,9 @@ pub(super) fn directory(world: &Arc<World>) -> MockDirectory {
     directory
         .expect_presence_hidden()
         .returning(move |user| Ok(w.hidden_presence.contains(&user)));
-    directory
 }
 
-pub(super) fn repository(
-    world: &Arc<World>,
-    writes: &Arc<Mutex<Vec<Write>>>,
-) -> MockMessageRepository {
-    let mut repo = MockMessageRepository::new();
+fn messages(repo: &mut MockStore, world: &Arc<World>, writes: &Arc<Mutex<Vec<Write>>>) {
     let w = Arc::clone(world);
     repo.expect_conversations_between().returning(move |a, b| {
         Ok(w.conversations
@@ -171,7 +323,7 @@ pub(super) fn repository(
 
     let log = Arc::clone(writes);
     repo.expect_insert_message()
-        .returning(move |new, audit, plan| {
+        .returning(move |new, Change { audit, plan }| {
             log.lock().unwrap().push(Write::Insert(new.clone(), audit));
             let message = Message {
                 id: INSERTED_ID,
@@ -195,7 +347,7 @@ pub(super) fn repository(
 
     let (w, log) = (Arc::clone(world), Arc::clone(writes));
     repo.expect_update_body()
-        .returning(move |id, body, at, audit, plan| {
+        .returning(move |id, body, at, Change { audit, plan }| {
             log.lock().unwrap().push(Write::UpdateBody {
                 id,
                 body: body.clone(),
@@ -215,7 +367,7 @@ pub(super) fn repository(
 
     let (w, log) = (Arc::clone(world), Arc::clone(writes));
     repo.expect_mark_read()
-        .returning(move |id, at, audit, plan| {
+        .returning(move |id, at, Change { audit, plan }| {
             log.lock().unwrap().push(Write::MarkRead { id, at, audit });
             let stored = w.find_message(id).ok_or(StoreError::NotFound)?;
             if stored.is_read() {
@@ -239,7 +391,7 @@ pub(super) fn repository(
 
     let (w, log) = (Arc::clone(world), Arc::clone(writes));
     repo.expect_mark_thread_read()
-        .returning(move |reader, other, booking, at, audit, plan| {
+        .returning(move |reader, other, booking, at, Change { audit, plan }| {
             log.lock().unwrap().push(Write::MarkThreadRead {
                 reader,
                 other,
@@ -263,19 +415,24 @@ pub(super) fn repository(
 
     let (w, log) = (Arc::clone(world), Arc::clone(writes));
     repo.expect_delete_message()
-        .returning(move |id, user, scope, at, audit, plan| {
+        .returning(move |deletion, Change { audit, plan }| {
             log.lock().unwrap().push(Write::Delete {
-                id,
-                user,
-                scope,
-                at,
+                id: deletion.message,
+                user: deletion.by,
+                scope: deletion.scope,
+                at: deletion.at,
                 audit,
             });
+            // What a store does: apply the deletion to the message as it stands, and append
+            // nothing when that changes nothing.
             let deleted = w
-                .find_message(id)
-                .and_then(|m| m.after_delete(user, scope, at))
+                .find_message(deletion.message)
+                .and_then(|m| deletion.apply(&m))
                 .ok_or(StoreError::NotFound)?;
-            Ok(record(deleted, plan))
+            if !deleted.changed() {
+                return Ok(Recorded::quiet(deleted.after));
+            }
+            Ok(record(deleted.after, plan))
         });
 
     // Listings: every message the user can see, one thread per message's other party, faces as
@@ -339,5 +496,4 @@ pub(super) fn repository(
             messages,
         })
     });
-    repo
 }

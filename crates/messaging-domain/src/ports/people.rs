@@ -1,16 +1,16 @@
-//! Users and what relates them: bookings, care assignments, blocks, conversation partners and
-//! who hides their presence.
+//! Users and what relates them for the contact rules: bookings, care assignments and shared
+//! conversations. These are reads; admins change them through
+//! [`Administration`](super::Administration).
 
 use async_trait::async_trait;
 
-use crate::audit::AuditRecord;
 use crate::error::StoreError;
-use crate::user::{BlockState, Booking, BookingId, CareAssignment, User, UserId};
+use crate::user::{Booking, BookingId, CareAssignment, User, UserId};
 
-/// Users and what relates them: bookings, care assignments and blocks.
+/// Users, bookings, care assignments and conversation partners, by id.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
-pub trait Directory: Send + Sync + 'static {
+pub trait People: Send + Sync + 'static {
     /// One user by id.
     ///
     /// # Errors
@@ -51,41 +51,9 @@ pub trait Directory: Send + Sync + 'static {
         patient: UserId,
     ) -> Result<CareAssignment, StoreError>;
 
-    /// Who has blocked whom between `first` and `second`.
-    ///
-    /// # Errors
-    /// [`StoreError::Backend`] when the store fails.
-    async fn blocks_between(&self, first: UserId, second: UserId)
-    -> Result<BlockState, StoreError>;
-
-    /// Records (`blocked = true`) or lifts a block by `blocker` on `blocked`, with its audit
-    /// record; returns whether anything changed.
-    ///
-    /// # Errors
-    /// [`StoreError::Backend`] when the store fails.
-    async fn set_block(
-        &self,
-        blocker: UserId,
-        blocked: UserId,
-        on: bool,
-        audit: AuditRecord,
-    ) -> Result<bool, StoreError>;
-
     /// Everyone `user` shares a conversation with and has no block with (in either direction).
     ///
     /// # Errors
     /// [`StoreError::Backend`] when the store fails.
     async fn conversation_partners(&self, user: UserId) -> Result<Vec<UserId>, StoreError>;
-
-    /// Whether `user` hides their presence.
-    ///
-    /// # Errors
-    /// [`StoreError::Backend`] when the store fails.
-    async fn presence_hidden(&self, user: UserId) -> Result<bool, StoreError>;
-
-    /// Hides or shows `user`'s presence; returns whether anything changed.
-    ///
-    /// # Errors
-    /// [`StoreError::Backend`] when the store fails.
-    async fn set_presence_hidden(&self, user: UserId, hidden: bool) -> Result<bool, StoreError>;
 }

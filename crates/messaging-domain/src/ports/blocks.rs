@@ -1,0 +1,32 @@
+//! Blocks between users: who refuses to hear from whom.
+
+use async_trait::async_trait;
+
+use crate::audit::AuditRecord;
+use crate::error::StoreError;
+use crate::user::{BlockState, UserId};
+
+/// Blocks between users.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Blocks: Send + Sync + 'static {
+    /// Who has blocked whom between `first` and `second`.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn blocks_between(&self, first: UserId, second: UserId)
+    -> Result<BlockState, StoreError>;
+
+    /// Records (`on = true`) or lifts a block by `blocker` on `blocked`, with its audit record
+    /// (written only when something changed); returns whether anything changed.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the store fails.
+    async fn set_block(
+        &self,
+        blocker: UserId,
+        blocked: UserId,
+        on: bool,
+        audit: AuditRecord,
+    ) -> Result<bool, StoreError>;
+}
