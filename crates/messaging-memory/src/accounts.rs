@@ -140,7 +140,9 @@ impl State {
     ) -> Result<(), StoreError> {
         self.require_user(token.user_id)?;
         if self.refresh_tokens.contains_key(&token.token_hash) {
-            return Err(StoreError::backend(Violation("refresh token already stored")));
+            return Err(StoreError::backend(Violation(
+                "refresh token already stored",
+            )));
         }
         self.refresh_tokens.insert(
             token.token_hash,
@@ -194,7 +196,11 @@ impl State {
 
     /// Revokes the family of the token (by hash); returns whether the token was found.
     pub(crate) fn revoke_refresh_family(&mut self, token_hash: &str, now: DateTime<Utc>) -> bool {
-        let Some(family) = self.refresh_tokens.get(token_hash).map(|t| t.family.clone()) else {
+        let Some(family) = self
+            .refresh_tokens
+            .get(token_hash)
+            .map(|t| t.family.clone())
+        else {
             return false;
         };
         self.revoke_family(&family, now);

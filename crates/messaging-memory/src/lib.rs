@@ -15,13 +15,14 @@ mod attachments;
 mod listings;
 mod messages;
 mod people;
+mod ports;
 mod state;
 mod streams;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use messaging_domain::StoreError;
 use messaging_domain::audit::AuditRecord;
+use messaging_domain::{StoreError, Unique};
 
 pub use adapters::{EicarScanner, ManualClock, MemoryStorage, Published, RecordingPublisher};
 
@@ -67,9 +68,9 @@ enum Duplicate {
 /// The error a broken uniqueness rule is, as the SQL store reports it.
 fn duplicate(which: Duplicate) -> StoreError {
     StoreError::Duplicate(match which {
-        Duplicate::ClientMessageId => "client_message_id",
-        Duplicate::Username => "username",
-        Duplicate::Email => "email",
-        Duplicate::StorageKey => "storage_key",
+        Duplicate::ClientMessageId => Unique::ClientMessageId,
+        Duplicate::Username => Unique::Username,
+        Duplicate::Email => Unique::Email,
+        Duplicate::StorageKey => Unique::StorageKey,
     })
 }

@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 
 use messaging_domain::message::{
-    Conversation, HistoryRequest, HistorySlice, Message, SearchResults, ThreadSummary,
-    UnreadCounts,
+    Conversation, HistoryRequest, HistorySlice, Message, SearchResults, ThreadSummary, UnreadCounts,
 };
 use messaging_domain::text::{Page, SearchQuery, words};
 use messaging_domain::user::{BookingId, UserId};

@@ -232,8 +232,8 @@ impl State {
         if *stored == after {
             return Ok(Recorded::quiet(after));
         }
-        let redacts = stored.deleted_for_everyone_at.is_none()
-            && after.deleted_for_everyone_at.is_some();
+        let redacts =
+            stored.deleted_for_everyone_at.is_none() && after.deleted_for_everyone_at.is_some();
         *stored = after.clone();
         if redacts {
             self.redact_stream_entries(after.id);

@@ -10,8 +10,7 @@ use messaging_domain::people::{
 };
 use messaging_domain::text::Page;
 use messaging_domain::user::{
-    BlockState, Booking, BookingId, BookingState, CareAssignment, Role, User, UserId,
-    UserSummary,
+    BlockState, Booking, BookingId, BookingState, CareAssignment, Role, User, UserId, UserSummary,
 };
 
 use crate::listings::paged;
@@ -180,7 +179,10 @@ impl State {
         state: BookingState,
         audit: AuditRecord,
     ) -> Result<Booking, StoreError> {
-        let stored = self.bookings.get_mut(&booking).ok_or(StoreError::NotFound)?;
+        let stored = self
+            .bookings
+            .get_mut(&booking)
+            .ok_or(StoreError::NotFound)?;
         stored.state = state;
         let changed = stored.clone();
         self.audit(audit);
@@ -311,7 +313,12 @@ impl State {
             .values()
             .map(|a| &a.user)
             .filter(|u| filter.role.is_none_or(|r| u.role == r))
-            .filter(|u| filter.query.as_ref().is_none_or(|q| name_matches(u, q, true)))
+            .filter(|u| {
+                filter
+                    .query
+                    .as_ref()
+                    .is_none_or(|q| name_matches(u, q, true))
+            })
             .cloned();
         paged(users, page.offset(), page.limit())
     }
@@ -340,7 +347,11 @@ impl State {
 
     /// Reports, newest first.
     pub(crate) fn reports(&self, page: Page) -> Vec<Report> {
-        paged(self.reports.values().rev().cloned(), page.offset(), page.limit())
+        paged(
+            self.reports.values().rev().cloned(),
+            page.offset(),
+            page.limit(),
+        )
     }
 }
 
