@@ -162,7 +162,7 @@ async fn apply<S: Backend>(
                 .delete_message(
                     Deletion {
                         message: m.id,
-                        by: by,
+                        by,
                         scope: DeleteScope::ForMe,
                         at: now,
                     },

@@ -50,7 +50,7 @@ impl State {
         {
             return Err(duplicate(Duplicate::StorageKey));
         }
-        if !self.pending_uploads.get(&key).is_some_and(|p| !p.abandoned) {
+        if self.pending_uploads.get(&key).is_none_or(|p| p.abandoned) {
             return Err(StoreError::NotFound);
         }
         self.pending_uploads.remove(&key);

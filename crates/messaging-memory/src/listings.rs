@@ -68,7 +68,7 @@ impl State {
             })
             .filter(|t| !unread_only || t.unread_count > 0)
             .collect();
-        threads.sort_by(|a, b| b.last_message_id.cmp(&a.last_message_id));
+        threads.sort_by_key(|t| std::cmp::Reverse(t.last_message_id));
         paged(threads.into_iter(), offset, limit)
     }
 
@@ -88,7 +88,7 @@ impl State {
             .filter(|m| m.is_visible_to(user))
             .filter(|m| request.before.is_none_or(|before| m.id < before))
             .collect();
-        visible.sort_by(|a, b| b.id.cmp(&a.id));
+        visible.sort_by_key(|m| std::cmp::Reverse(m.id));
         let offset = match request.before {
             Some(_) => 0,
             None => request.page.offset(),
