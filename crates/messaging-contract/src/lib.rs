@@ -17,6 +17,7 @@ mod attachments;
 mod locking;
 mod messages;
 mod people;
+mod plans;
 mod search;
 mod streams;
 pub mod support;
@@ -26,6 +27,7 @@ pub use attachments::*;
 pub use locking::*;
 pub use messages::*;
 pub use people::*;
+pub use plans::*;
 pub use search::*;
 pub use streams::*;
 
@@ -121,6 +123,7 @@ macro_rules! contract_suite {
             concurrent_changes_get_distinct_gap_free_numbers,
             ws_tickets_are_single_use_and_expire,
             a_delete_for_everyone_redacts_the_body_kept_in_the_streams,
+            a_plan_runs_once_when_the_write_changes_something_and_never_otherwise,
         );
     };
     (@rules $fresh:path; $($rule:ident),* $(,)?) => {
