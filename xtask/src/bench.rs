@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use messaging_domain::message::{HistoryRequest, MessageId};
-use messaging_domain::ports::{Directory, MessageRepository};
+use messaging_domain::ports::{MessageQueries, People};
 use messaging_domain::text::{LimitSpec, Page, PageNumber, PageSize, SearchQuery};
 use messaging_domain::user::UserId;
 use messaging_store::bulk::{BulkSpec, VOCABULARY};

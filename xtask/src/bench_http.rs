@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use clap::Args;
+use messaging_domain::Change;
 use messaging_domain::accounts::{EmailAddress, NewAccount, Username};
 use messaging_domain::audit::{AuditAction, AuditRecord};
 use messaging_domain::message::NewMessage;
-use messaging_domain::ports::{Accounts, MessageRepository};
+use messaging_domain::ports::{Credentials, Messages};
 use messaging_domain::text::MessageText;
 use messaging_domain::user::{Role, UserId};
 use messaging_domain::{Actor, RecipientRef, SendCommand, SendRoute};
@@ -162,8 +163,7 @@ pub async fn http(args: HttpArgs) -> Result<(), String> {
                                 client_message_id: None,
                                 created_at: Utc::now(),
                             },
-                            audit(Some(from)),
-                            sent_plan(from, to),
+                            Change::new(audit(Some(from)), sent_plan(from, to)),
                         )
                         .await
                         .map(|_| ())

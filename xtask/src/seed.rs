@@ -8,7 +8,7 @@ use clap::Args;
 use messaging_domain::StoreError;
 use messaging_domain::accounts::{EmailAddress, NewAccount, Username};
 use messaging_domain::audit::{AuditAction, AuditRecord};
-use messaging_domain::ports::{Accounts, Directory};
+use messaging_domain::ports::{Credentials, People};
 use messaging_domain::user::{BookingState, Role};
 use messaging_store::Store;
 use messaging_store::bulk::{self, BulkSpec};

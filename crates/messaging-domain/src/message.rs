@@ -257,9 +257,7 @@ impl Deleted {
     pub fn hidden_from(&self) -> Vec<UserId> {
         [self.before.sender_id, self.before.recipient_id]
             .into_iter()
-            .filter(|&party| {
-                self.before.is_visible_to(party) && !self.after.is_visible_to(party)
-            })
+            .filter(|&party| self.before.is_visible_to(party) && !self.after.is_visible_to(party))
             .collect()
     }
 

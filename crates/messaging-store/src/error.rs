@@ -1,7 +1,8 @@
 //! Translation of diesel's errors into the domain's [`StoreError`], at the adapter's boundary.
 
+use diesel::result::DatabaseErrorInformation;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use messaging_domain::StoreError;
+use messaging_domain::{StoreError, Unique};
 
 /// An error inside the store: diesel's, or one the store raises itself.
 #[derive(Debug, thiserror::Error)]
@@ -23,27 +24,53 @@ impl From<DbError> for StoreError {
             DbError::Diesel(err) if connection_lost(&err) => StoreError::unavailable(err),
             DbError::Diesel(DieselError::DatabaseError(
                 DatabaseErrorKind::UniqueViolation,
-                info,
-            )) => {
-                // PostgreSQL names the index; SQLite names the index or the column in its message.
-                let text = format!(
-                    "{} {}",
-                    info.constraint_name().unwrap_or_default(),
-                    info.message()
-                );
-                if text.contains("client_message_id") {
-                    StoreError::Duplicate("client_message_id")
-                } else if text.contains("username") {
-                    StoreError::Duplicate("username")
-                } else if text.contains("email") {
-                    StoreError::Duplicate("email")
-                } else {
-                    StoreError::Duplicate("record")
-                }
-            }
+                ref info,
+            )) => match unique_rule(info.as_ref()) {
+                Some(rule) => StoreError::Duplicate(rule),
+                // A uniqueness rule no use case knows of is a fault, not a client's duplicate.
+                None => StoreError::backend(err),
+            },
             other => StoreError::backend(other),
         }
     }
+}
+
+/// PostgreSQL's names of the unique indexes and constraints the domain knows.
+const CONSTRAINTS: &[(&str, Unique)] = &[
+    ("messages_client_message_id", Unique::ClientMessageId),
+    ("users_username_key", Unique::Username),
+    ("users_email_key", Unique::Email),
+    ("attachments_storage_key_key", Unique::StorageKey),
+    ("pending_uploads_pkey", Unique::StorageKey),
+];
+
+/// What SQLite names after `UNIQUE constraint failed: ` for the same rules: the columns, or the
+/// index when it is on an expression (`lower(username)`).
+const SQLITE_TARGETS: &[(&str, Unique)] = &[
+    (
+        "messages.sender_id, messages.client_message_id",
+        Unique::ClientMessageId,
+    ),
+    ("index 'users_username_key'", Unique::Username),
+    ("users.email", Unique::Email),
+    ("attachments.storage_key", Unique::StorageKey),
+    ("pending_uploads.storage_key", Unique::StorageKey),
+];
+
+/// The rule a unique violation broke: by constraint name where the database gives one
+/// (PostgreSQL), else by the target SQLite names in its message. Unknown ones are `None`.
+fn unique_rule(info: &dyn DatabaseErrorInformation) -> Option<Unique> {
+    let (table, name) = match info.constraint_name() {
+        Some(name) => (CONSTRAINTS, name),
+        None => (
+            SQLITE_TARGETS,
+            info.message().strip_prefix("UNIQUE constraint failed: ")?,
+        ),
+    };
+    table
+        .iter()
+        .find(|(known, _)| *known == name)
+        .map(|&(_, rule)| rule)
 }
 
 /// Whether diesel's error means the database could not be reached (rather than that it refused

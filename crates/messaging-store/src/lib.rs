@@ -12,14 +12,15 @@ use messaging_domain::attachment::{
     Attachment, AttachmentId, NewAttachment, PendingUpload, QueuedScan, ScanStatus, StorageKey,
 };
 use messaging_domain::audit::{AuditAction, AuditRecord};
-use messaging_domain::event::{EventPlan, Recorded, Replay, StreamSeq};
+use messaging_domain::event::{Change, EventPlan, Recorded, Replay, StreamSeq};
 use messaging_domain::message::{
-    Conversation, DeleteScope, HistoryRequest, HistorySlice, Message, MessageId, NewMessage,
+    Conversation, Deletion, HistoryRequest, HistorySlice, Message, MessageId, NewMessage,
     NewReport, Report, SearchResults, ThreadSummary, UnreadCounts,
 };
 use messaging_domain::ports::{
-    AccountStatuses, Accounts, Administration, AttachmentRepository, AuditLog, Directory, EventLog,
-    MessageRepository, RefreshOutcome, RefreshTokenRecord, SessionRecord,
+    AccountStatuses, Administration, AttachmentRepository, AuditLog, Blocks, Credentials, EventLog,
+    MessageQueries, Messages, People, PresenceSettings, RefreshOutcome, RefreshTokenRecord,
+    Reports, SessionRecord, Sessions, Tickets,
 };
 use messaging_domain::text::{Page, PageSize, SearchQuery};
 use messaging_domain::user::{
@@ -567,34 +568,13 @@ fn sqlite_path(url: &str) -> &str {
 }
 
 #[async_trait]
-impl MessageRepository for Store {
-    async fn conversations_between(
-        &self,
-        a: UserId,
-        b: UserId,
-    ) -> Result<Vec<Conversation>, StoreError> {
-        on_db!(self, db => db.conversations_between(a, b).await)
-    }
-
+impl Messages for Store {
     async fn insert_message(
         &self,
         message: NewMessage,
-        audit: AuditRecord,
-        plan: EventPlan<Message>,
+        change: Change<Message>,
     ) -> Result<Recorded<Message>, StoreError> {
-        on_db!(self, db => db.insert_message(message, audit, plan).await)
-    }
-
-    async fn message_by_client_id(
-        &self,
-        sender: UserId,
-        client_message_id: String,
-    ) -> Result<Option<Message>, StoreError> {
-        on_db!(self, db => db.message_by_client_id(sender, client_message_id).await)
-    }
-
-    async fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
-        on_db!(self, db => db.message(id).await)
+        on_db!(self, db => db.insert_message(message, change).await)
     }
 
     async fn update_body(
@@ -602,20 +582,18 @@ impl MessageRepository for Store {
         id: MessageId,
         body: String,
         at: DateTime<Utc>,
-        audit: AuditRecord,
-        plan: EventPlan<Message>,
+        change: Change<Message>,
     ) -> Result<Recorded<Message>, StoreError> {
-        on_db!(self, db => db.update_body(id, body, at, audit, plan).await)
+        on_db!(self, db => db.update_body(id, body, at, change).await)
     }
 
     async fn mark_read(
         &self,
         id: MessageId,
         at: DateTime<Utc>,
-        audit: AuditRecord,
-        plan: EventPlan<Message>,
+        change: Change<Message>,
     ) -> Result<Recorded<Message>, StoreError> {
-        on_db!(self, db => db.mark_read(id, at, audit, plan).await)
+        on_db!(self, db => db.mark_read(id, at, change).await)
     }
 
     async fn mark_delivered(
@@ -633,22 +611,40 @@ impl MessageRepository for Store {
         other: UserId,
         booking: Option<BookingId>,
         at: DateTime<Utc>,
-        audit: AuditRecord,
-        plan: EventPlan<u64>,
+        change: Change<u64>,
     ) -> Result<Recorded<u64>, StoreError> {
-        on_db!(self, db => db.mark_thread_read(reader, other, booking, at, audit, plan).await)
+        on_db!(self, db => db.mark_thread_read(reader, other, booking, at, change).await)
     }
 
     async fn delete_message(
         &self,
-        id: MessageId,
-        user: UserId,
-        scope: DeleteScope,
-        at: DateTime<Utc>,
-        audit: AuditRecord,
-        plan: EventPlan<Message>,
+        deletion: Deletion,
+        change: Change<Message>,
     ) -> Result<Recorded<Message>, StoreError> {
-        on_db!(self, db => db.delete_message(id, user, scope, at, audit, plan).await)
+        on_db!(self, db => db.delete_message(deletion, change).await)
+    }
+}
+
+#[async_trait]
+impl MessageQueries for Store {
+    async fn conversations_between(
+        &self,
+        a: UserId,
+        b: UserId,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        on_db!(self, db => db.conversations_between(a, b).await)
+    }
+
+    async fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
+        on_db!(self, db => db.message(id).await)
+    }
+
+    async fn message_by_client_id(
+        &self,
+        sender: UserId,
+        client_message_id: String,
+    ) -> Result<Option<Message>, StoreError> {
+        on_db!(self, db => db.message_by_client_id(sender, client_message_id).await)
     }
 
     async fn threads(
@@ -666,18 +662,6 @@ impl MessageRepository for Store {
         unread_only: bool,
     ) -> Result<Vec<ThreadSummary>, StoreError> {
         on_db!(self, db => db.inbox(user, page, unread_only).await)
-    }
-
-    async fn insert_report(
-        &self,
-        report: NewReport,
-        audit: AuditRecord,
-    ) -> Result<Report, StoreError> {
-        on_db!(self, db => db.insert_report(report, audit).await)
-    }
-
-    async fn reports(&self, page: Page) -> Result<Vec<Report>, StoreError> {
-        on_db!(self, db => db.reports(page).await)
     }
 
     async fn history(
@@ -709,7 +693,22 @@ impl MessageRepository for Store {
 }
 
 #[async_trait]
-impl Directory for Store {
+impl Reports for Store {
+    async fn insert_report(
+        &self,
+        report: NewReport,
+        audit: AuditRecord,
+    ) -> Result<Report, StoreError> {
+        on_db!(self, db => db.insert_report(report, audit).await)
+    }
+
+    async fn reports(&self, page: Page) -> Result<Vec<Report>, StoreError> {
+        on_db!(self, db => db.reports(page).await)
+    }
+}
+
+#[async_trait]
+impl People for Store {
     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
         on_db!(self, db => db.user(id).await)
     }
@@ -738,6 +737,13 @@ impl Directory for Store {
         on_db!(self, db => db.care_assignment(clinician, patient).await)
     }
 
+    async fn conversation_partners(&self, user: UserId) -> Result<Vec<UserId>, StoreError> {
+        on_db!(self, db => db.conversation_partners(user).await)
+    }
+}
+
+#[async_trait]
+impl Blocks for Store {
     async fn blocks_between(
         &self,
         first: UserId,
@@ -755,11 +761,10 @@ impl Directory for Store {
     ) -> Result<bool, StoreError> {
         on_db!(self, db => db.set_block(blocker, blocked, on, audit).await)
     }
+}
 
-    async fn conversation_partners(&self, user: UserId) -> Result<Vec<UserId>, StoreError> {
-        on_db!(self, db => db.conversation_partners(user).await)
-    }
-
+#[async_trait]
+impl PresenceSettings for Store {
     async fn presence_hidden(&self, user: UserId) -> Result<bool, StoreError> {
         on_db!(self, db => db.presence_hidden(user).await)
     }
@@ -820,7 +825,7 @@ impl Administration for Store {
 }
 
 #[async_trait]
-impl Accounts for Store {
+impl Credentials for Store {
     async fn create_account(
         &self,
         account: NewAccount,
@@ -832,6 +837,40 @@ impl Accounts for Store {
 
     async fn credentials(&self, username: &str) -> Result<Option<(User, String)>, StoreError> {
         on_db!(self, db => db.credentials(username).await)
+    }
+
+    async fn credentials_by_id(&self, user: UserId) -> Result<Option<(User, String)>, StoreError> {
+        on_db!(self, db => db.credentials_by_id(user).await)
+    }
+
+    async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: String,
+        keep: Option<SessionKey>,
+        now: DateTime<Utc>,
+        audit: AuditRecord,
+    ) -> Result<(), StoreError> {
+        on_db!(self, db => db.set_password(user, password_hash, keep, now, audit).await)
+    }
+}
+
+#[async_trait]
+impl Sessions for Store {
+    async fn insert_session(&self, session: SessionRecord) -> Result<(), StoreError> {
+        on_db!(self, db => db.insert_session(session).await)
+    }
+
+    async fn session(&self, id_hash: String) -> Result<Option<SessionRecord>, StoreError> {
+        on_db!(self, db => db.session(id_hash).await)
+    }
+
+    async fn touch_session(&self, id_hash: String, now: DateTime<Utc>) -> Result<(), StoreError> {
+        on_db!(self, db => db.touch_session(id_hash, now).await)
+    }
+
+    async fn revoke_session(&self, id_hash: String, now: DateTime<Utc>) -> Result<(), StoreError> {
+        on_db!(self, db => db.revoke_session(id_hash, now).await)
     }
 
     async fn insert_refresh_token(&self, token: RefreshTokenRecord) -> Result<(), StoreError> {
@@ -853,38 +892,10 @@ impl Accounts for Store {
     ) -> Result<bool, StoreError> {
         on_db!(self, db => db.revoke_refresh_family(token_hash, now).await)
     }
+}
 
-    async fn insert_session(&self, session: SessionRecord) -> Result<(), StoreError> {
-        on_db!(self, db => db.insert_session(session).await)
-    }
-
-    async fn session(&self, id_hash: String) -> Result<Option<SessionRecord>, StoreError> {
-        on_db!(self, db => db.session(id_hash).await)
-    }
-
-    async fn touch_session(&self, id_hash: String, now: DateTime<Utc>) -> Result<(), StoreError> {
-        on_db!(self, db => db.touch_session(id_hash, now).await)
-    }
-
-    async fn revoke_session(&self, id_hash: String, now: DateTime<Utc>) -> Result<(), StoreError> {
-        on_db!(self, db => db.revoke_session(id_hash, now).await)
-    }
-
-    async fn credentials_by_id(&self, user: UserId) -> Result<Option<(User, String)>, StoreError> {
-        on_db!(self, db => db.credentials_by_id(user).await)
-    }
-
-    async fn set_password(
-        &self,
-        user: UserId,
-        password_hash: String,
-        keep: Option<SessionKey>,
-        now: DateTime<Utc>,
-        audit: AuditRecord,
-    ) -> Result<(), StoreError> {
-        on_db!(self, db => db.set_password(user, password_hash, keep, now, audit).await)
-    }
-
+#[async_trait]
+impl Tickets for Store {
     async fn insert_ws_ticket(&self, ticket: TicketRecord) -> Result<(), StoreError> {
         on_db!(self, db => db.insert_ws_ticket(ticket).await)
     }
@@ -922,12 +933,11 @@ impl AttachmentRepository for Store {
         &self,
         message: NewMessage,
         attachment: NewAttachment,
-        message_audit: AuditRecord,
+        change: Change<Message>,
         attachment_audit: AuditRecord,
-        plan: EventPlan<Message>,
     ) -> Result<Recorded<(Message, Attachment)>, StoreError> {
         on_db!(self, db => db
-            .insert_message_with_attachment(message, attachment, message_audit, attachment_audit, plan)
+            .insert_message_with_attachment(message, attachment, change, attachment_audit)
             .await)
     }
 
@@ -979,9 +989,8 @@ impl AttachmentRepository for Store {
         id: AttachmentId,
         status: ScanStatus,
         at: DateTime<Utc>,
-        audit: AuditRecord,
-        plan: EventPlan<Attachment>,
+        change: Change<Attachment>,
     ) -> Result<Recorded<Attachment>, StoreError> {
-        on_db!(self, db => db.set_scan_status(id, status, at, audit, plan).await)
+        on_db!(self, db => db.set_scan_status(id, status, at, change).await)
     }
 }

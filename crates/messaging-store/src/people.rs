@@ -1,8 +1,9 @@
-//! The people and password ports, over whichever backend the store has.
+//! The people search port, over whichever backend the store has.
 
 use async_trait::async_trait;
 use messaging_domain::StoreError;
-use messaging_domain::people::{DirectoryScope, NameQuery, PatientSummary, People, UserFilter};
+use messaging_domain::people::{DirectoryScope, NameQuery, PatientSummary, UserFilter};
+use messaging_domain::ports::PeopleSearch;
 use messaging_domain::text::Page;
 use messaging_domain::user::{User, UserId, UserSummary};
 
@@ -18,7 +19,7 @@ macro_rules! on_db {
 }
 
 #[async_trait]
-impl People for Store {
+impl PeopleSearch for Store {
     async fn find_people(
         &self,
         scope: DirectoryScope,

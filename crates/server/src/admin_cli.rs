@@ -9,7 +9,7 @@ use chrono::Utc;
 use messaging_domain::accounts::Password;
 use messaging_domain::accounts::{EmailAddress, NewAccount, Username, parse_name};
 use messaging_domain::audit::{AuditAction, AuditRecord};
-use messaging_domain::ports::Accounts;
+use messaging_domain::ports::Credentials;
 use messaging_domain::user::Role;
 use messaging_store::Store;
 
@@ -87,9 +87,9 @@ pub async fn create_admin(settings: &Settings, args: CreateAdmin) -> Result<Stri
         .create_account(account, audit)
         .await
         .map_err(|e| match e {
-            messaging_domain::StoreError::Duplicate(_) => {
-                "an account with this username or email already exists".to_owned()
-            }
+            messaging_domain::StoreError::Duplicate(
+                messaging_domain::Unique::Username | messaging_domain::Unique::Email,
+            ) => "an account with this username or email already exists".to_owned(),
             other => format!("cannot create the account: {other}"),
         })?;
     Ok(format!(

@@ -6,6 +6,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use messaging_domain::AdminError;
 use messaging_domain::StoreError;
+use messaging_domain::Unique;
 use messaging_domain::ValidationError;
 use messaging_domain::contact::ContactRefusal;
 use messaging_domain::message::EditRefusal;
@@ -275,10 +276,31 @@ impl From<StoreError> for Problem {
         match err {
             // The store logs an outage once when it begins; each request only says try later.
             StoreError::Unavailable(_) => Problem::unavailable(),
-            StoreError::NotFound | StoreError::Duplicate(_) | StoreError::Backend(_) => {
-                Problem::internal(&err)
-            }
+            // What the request named is gone (removed between the use case's check and its write).
+            StoreError::NotFound => Problem::new(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "Not found",
+                "No such resource",
+            ),
+            StoreError::Duplicate(rule) => Problem::new(
+                StatusCode::CONFLICT,
+                duplicate_code(rule),
+                "Conflict",
+                format!("Another record already has this {rule}"),
+            ),
+            StoreError::Backend(_) => Problem::internal(&err),
         }
+    }
+}
+
+/// The stable code of a broken uniqueness rule.
+fn duplicate_code(rule: Unique) -> &'static str {
+    match rule {
+        Unique::ClientMessageId => "DUPLICATE_CLIENT_MESSAGE_ID",
+        Unique::Username => "DUPLICATE_USERNAME",
+        Unique::Email => "DUPLICATE_EMAIL",
+        Unique::StorageKey => "DUPLICATE_STORAGE_KEY",
     }
 }
 

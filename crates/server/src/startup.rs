@@ -128,13 +128,7 @@ impl Application {
             edit_window: TimeDelta::seconds(i64::from(settings.edit_window_secs)),
             ..MessagingConfig::default()
         };
-        let messaging = MessagingService::new(
-            store.clone(),
-            store.clone(),
-            hub.clone(),
-            SystemClock,
-            config,
-        );
+        let messaging = MessagingService::new(store.clone(), hub.clone(), SystemClock, config);
         let admin = messaging_domain::AdminService::new(
             store.clone(),
             store.clone(),
@@ -185,7 +179,11 @@ impl Application {
             Arc::clone(&attachments),
             settings.upload_abandon_secs,
         );
-        let people = messaging_domain::people::PeopleService::new(store.clone(), store.clone());
+        let people = messaging_domain::people::PeopleService::new(
+            store.clone(),
+            store.clone(),
+            store.clone(),
+        );
         let state = AppState {
             people: Arc::new(people),
             attachments,

@@ -12,7 +12,7 @@ use crate::clock::SystemClock;
 use crate::realtime::Hub;
 
 /// The messaging service as the server builds it.
-pub type Messaging = MessagingService<Store, Store, Hub, SystemClock>;
+pub type Messaging = MessagingService<Store, Hub, SystemClock>;
 
 /// The attachment use cases as the server builds them.
 pub type Attachments = messaging_domain::AttachmentService<
@@ -38,7 +38,7 @@ pub type AccountUseCases = messaging_domain::service::accounts::AccountService<
 >;
 
 /// The directory, patient list, user list and "who am I" use cases.
-pub type People = messaging_domain::people::PeopleService<Store, Store>;
+pub type People = messaging_domain::people::PeopleService<Store, Store, Store>;
 
 /// Shared state, cloned into each worker.
 #[derive(Debug, Clone)]

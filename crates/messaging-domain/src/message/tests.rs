@@ -392,17 +392,42 @@ fn a_deletion_says_what_else_the_store_must_bring_in_line() {
     let cases = [
         ("sender for me", message(), SENDER, DeleteScope::ForMe),
         ("recipient for me", message(), RECIPIENT, DeleteScope::ForMe),
-        ("recipient for me, read", read.clone(), RECIPIENT, DeleteScope::ForMe),
-        ("sender for everyone", message(), SENDER, DeleteScope::ForEveryone),
-        ("sender for everyone, read", read, SENDER, DeleteScope::ForEveryone),
+        (
+            "recipient for me, read",
+            read.clone(),
+            RECIPIENT,
+            DeleteScope::ForMe,
+        ),
+        (
+            "sender for everyone",
+            message(),
+            SENDER,
+            DeleteScope::ForEveryone,
+        ),
+        (
+            "sender for everyone, read",
+            read,
+            SENDER,
+            DeleteScope::ForEveryone,
+        ),
         (
             "sender for everyone after the recipient's own delete",
             gone_for_recipient.clone(),
             SENDER,
             DeleteScope::ForEveryone,
         ),
-        ("recipient for me again", gone_for_recipient, RECIPIENT, DeleteScope::ForMe),
-        ("sender for everyone again", gone_for_everyone, SENDER, DeleteScope::ForEveryone),
+        (
+            "recipient for me again",
+            gone_for_recipient,
+            RECIPIENT,
+            DeleteScope::ForMe,
+        ),
+        (
+            "sender for everyone again",
+            gone_for_everyone,
+            SENDER,
+            DeleteScope::ForEveryone,
+        ),
     ];
     let expected = [
         (true, vec![SENDER], false, false),
@@ -439,7 +464,11 @@ fn a_deletion_says_what_else_the_store_must_bring_in_line() {
 #[test]
 fn a_deletion_by_someone_who_may_not_make_it_applies_to_nothing() {
     for (case, by, scope) in [
-        ("recipient for everyone", RECIPIENT, DeleteScope::ForEveryone),
+        (
+            "recipient for everyone",
+            RECIPIENT,
+            DeleteScope::ForEveryone,
+        ),
         ("stranger for me", STRANGER, DeleteScope::ForMe),
     ] {
         let deletion = Deletion {

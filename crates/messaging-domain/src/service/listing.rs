@@ -2,8 +2,8 @@
 //! System B's inbox and conversation view. Every face of another user is shown as the reader may
 //! see it (masked), and nothing tells the reader whether an unknown user exists.
 
-use super::{MessageStore, MessagingService};
 use super::actor::Actor;
+use super::{MessageStore, MessagingService};
 use crate::error::StoreError;
 use crate::message::{
     HistoryRequest, HistorySlice, MessageView, SearchResults, ThreadSummary, UnreadCounts,

@@ -4,8 +4,8 @@
 
 use thiserror::Error;
 
-use super::{MessageStore, MessagingService};
 use super::actor::Actor;
+use super::{MessageStore, MessagingService};
 use crate::error::StoreError;
 use crate::event::LiveEvent;
 use crate::ports::{Clock, EventPublisher};
@@ -100,8 +100,6 @@ where
         actor: &Actor,
         hidden: bool,
     ) -> Result<bool, StoreError> {
-        self.store
-            .set_presence_hidden(actor.user_id, hidden)
-            .await
+        self.store.set_presence_hidden(actor.user_id, hidden).await
     }
 }

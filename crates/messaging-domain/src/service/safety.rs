@@ -3,8 +3,8 @@
 
 use thiserror::Error;
 
-use super::{MessageStore, MessagingService};
 use super::actor::Actor;
+use super::{MessageStore, MessagingService};
 use crate::audit::AuditAction;
 use crate::error::{StoreError, ValidationError};
 use crate::message::{MessageId, MessageView, NewReport, Report};

@@ -4,9 +4,9 @@
 
 use thiserror::Error;
 
-use super::{MessageStore, MessagingService};
 use super::actor::Actor;
 use super::commands::{PreparedMessage, PreparedSend, RecipientRef, SendCommand, SendRoute};
+use super::{MessageStore, MessagingService};
 use crate::attachment::FileName;
 use crate::audit::AuditAction;
 use crate::contact::{self, ContactFacts, ContactRefusal};
@@ -378,14 +378,9 @@ where
         recipient: &User,
     ) -> Result<ContactFacts, StoreError> {
         let needed = contact::facts_needed(sender, recipient);
-        let blocks = self
-            .store
-            .blocks_between(sender.id, recipient.id)
-            .await?;
+        let blocks = self.store.blocks_between(sender.id, recipient.id).await?;
         let care = match needed.care {
-            Some((clinician, patient)) => {
-                self.store.care_assignment(clinician, patient).await?
-            }
+            Some((clinician, patient)) => self.store.care_assignment(clinician, patient).await?,
             None => CareAssignment::Never,
         };
         let (started_by_clinician, share_a_conversation) =

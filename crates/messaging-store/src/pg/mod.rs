@@ -56,6 +56,17 @@ async fn lock_members(
     Ok(())
 }
 
+/// Locks a message's row for the rest of the caller's transaction and reads it as it stands then
+/// (a change committed while this waited included). Taken after the thread rows (the lock order).
+async fn lock_message(conn: &mut Conn, id: i64) -> Result<MessageRow, DbError> {
+    Ok(messages::table
+        .find(id)
+        .select(MessageRow::as_select())
+        .for_update()
+        .first(conn)
+        .await?)
+}
+
 /// Deletes stream entries older than `before`, skipping any a transaction holds (a delete for
 /// everyone redacting them): a sweep that never waits cannot deadlock, and what it skips goes in
 /// the next round. Returns how many went.

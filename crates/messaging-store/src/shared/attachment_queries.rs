@@ -84,10 +84,13 @@ impl Db {
         &self,
         new: NewMessage,
         attachment: NewAttachment,
-        message_audit: AuditRecord,
+        change: Change<Message>,
         attachment_audit: AuditRecord,
-        plan: EventPlan<Message>,
     ) -> Result<Recorded<(Message, Attachment)>, StoreError> {
+        let Change {
+            audit: message_audit,
+            plan,
+        } = change;
         let mut conn = self.conn().await?;
         let origin = std::sync::Arc::clone(&self.origin);
         let (message, row, events) = conn
@@ -279,9 +282,9 @@ impl Db {
         id: AttachmentId,
         status: ScanStatus,
         at: DateTime<Utc>,
-        audit: AuditRecord,
-        plan: EventPlan<Attachment>,
+        change: Change<Attachment>,
     ) -> Result<Recorded<Attachment>, StoreError> {
+        let Change { audit, plan } = change;
         let mut conn = self.conn().await?;
         let origin = std::sync::Arc::clone(&self.origin);
         let recorded = conn

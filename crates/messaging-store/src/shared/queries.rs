@@ -29,11 +29,11 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use messaging_domain::accounts::{AccountStatus, NewAccount, SessionKey, TicketRecord};
 use messaging_domain::audit::AuditRecord;
 use messaging_domain::event::{
-    DomainEvent, EventPlan, Outgoing, Recorded, Replay, StreamEvent, StreamSeq,
+    Change, DomainEvent, EventPlan, Outgoing, Recorded, Replay, StreamEvent, StreamSeq,
 };
 use messaging_domain::message::{
-    Conversation, ConversationId, DeleteScope, HistoryRequest, HistorySlice, Message, MessageId,
-    NewMessage, NewReport, Party, Report, ThreadSummary, UnreadCounts,
+    Conversation, ConversationId, Deletion, HistoryRequest, HistorySlice, Message, MessageId,
+    NewMessage, NewReport, Report, ThreadSummary, UnreadCounts,
 };
 use messaging_domain::ports::{RefreshOutcome, RefreshTokenRecord, SessionRecord};
 use messaging_domain::text::{Page, PageSize, message_words};
@@ -1123,9 +1123,9 @@ impl Db {
     pub async fn insert_message(
         &self,
         new: NewMessage,
-        audit: AuditRecord,
-        plan: EventPlan<Message>,
+        change: Change<Message>,
     ) -> Result<Recorded<Message>, StoreError> {
+        let Change { audit, plan } = change;
         let mut conn = self.conn().await?;
         let origin = std::sync::Arc::clone(&self.origin);
         let row = conn
@@ -1173,9 +1173,9 @@ impl Db {
         id: MessageId,
         body: String,
         at: DateTime<Utc>,
-        audit: AuditRecord,
-        plan: EventPlan<Message>,
+        change: Change<Message>,
     ) -> Result<Recorded<Message>, StoreError> {
+        let Change { audit, plan } = change;
         let mut conn = self.conn().await?;
         let origin = std::sync::Arc::clone(&self.origin);
         let recorded = conn
@@ -1212,9 +1212,9 @@ impl Db {
         &self,
         id: MessageId,
         at: DateTime<Utc>,
-        audit: AuditRecord,
-        plan: EventPlan<Message>,
+        change: Change<Message>,
     ) -> Result<Recorded<Message>, StoreError> {
+        let Change { audit, plan } = change;
         let mut conn = self.conn().await?;
         let origin = std::sync::Arc::clone(&self.origin);
         let recorded = conn
@@ -1292,9 +1292,9 @@ impl Db {
         other: UserId,
         booking: Option<BookingId>,
         at: DateTime<Utc>,
-        audit: AuditRecord,
-        plan: EventPlan<u64>,
+        change: Change<u64>,
     ) -> Result<Recorded<u64>, StoreError> {
+        let Change { audit, plan } = change;
         let mut conn = self.conn().await?;
         let origin = std::sync::Arc::clone(&self.origin);
         let recorded = conn
@@ -1340,106 +1340,53 @@ impl Db {
 
     pub async fn delete_message(
         &self,
-        id: MessageId,
-        user: UserId,
-        scope: DeleteScope,
-        at: DateTime<Utc>,
-        audit: AuditRecord,
-        plan: EventPlan<Message>,
+        deletion: Deletion,
+        change: Change<Message>,
     ) -> Result<Recorded<Message>, StoreError> {
+        let Change { audit, plan } = change;
+        let id = deletion.message.0;
+        let at = deletion.at;
         let mut conn = self.conn().await?;
         let origin = std::sync::Arc::clone(&self.origin);
         let recorded = conn
             .transaction::<_, DbError, _>(async move |conn| {
-                    let before = load_message(conn, id.0).await?;
-                    let before_msg = Message::from(before);
-                    let party = before_msg.party_of(user).ok_or(DbError::Domain(StoreError::NotFound))?;
-                    // The thread rows this delete may write, before the message (the lock order).
-                    let conversation = before_msg.conversation_id.0;
-                    match scope {
-                        DeleteScope::ForMe => lock_members(conn, &[conversation], &[user.0]).await?,
-                        DeleteScope::ForEveryone => {
-                            let parties = [before_msg.sender_id.0, before_msg.recipient_id.0];
-                            lock_members(conn, &[conversation], &parties).await?;
-                        }
+                    // The conversation and the parties never change: read unlocked, then take both
+                    // parties' thread rows before the message (the lock order).
+                    let unlocked = load_message(conn, id).await?;
+                    let parties = [unlocked.sender_id, unlocked.recipient_id];
+                    lock_members(conn, &[unlocked.conversation_id], &parties).await?;
+                    // The domain decides on the message as it stands under the lock, so a delete
+                    // by the other party committed meanwhile is built upon, never undone.
+                    let current = Message::from(lock_message(conn, id).await?);
+                    let deleted = deletion
+                        .apply(&current)
+                        .ok_or(DbError::Domain(StoreError::NotFound))?;
+                    if !deleted.changed() {
+                        return Ok(Recorded::quiet(deleted.after));
                     }
-                    let target = messages::table.find(id.0);
-                    // Each flag is set by one statement that only matches when it is not set yet,
-                    // so concurrent deletes by both parties cannot lose an update.
-                    let changed: Option<MessageRow> = match (scope, party) {
-                        (DeleteScope::ForMe, Party::Sender) => {
-                            diesel::update(target.filter(messages::deleted_by_sender.eq(false)))
-                                .set(messages::deleted_by_sender.eq(true))
-                                .returning(MessageRow::as_returning())
-                                .get_result(conn)
-                                .await
-                                .optional()?
-                        }
-                        (DeleteScope::ForMe, Party::Recipient) => {
-                            diesel::update(target.filter(messages::deleted_by_recipient.eq(false)))
-                                .set(messages::deleted_by_recipient.eq(true))
-                                .returning(MessageRow::as_returning())
-                                .get_result(conn)
-                                .await
-                                .optional()?
-                        }
-                        (DeleteScope::ForEveryone, Party::Sender) => diesel::update(
-                            target.filter(messages::deleted_for_everyone_at.is_null()),
-                        )
-                        .set(messages::deleted_for_everyone_at.eq(Some(at)))
-                        .returning(MessageRow::as_returning())
-                        .get_result(conn)
-                        .await
-                        .optional()?,
-                        (DeleteScope::ForEveryone, Party::Recipient) => {
-                            return Err(DbError::Domain(StoreError::NotFound));
-                        }
-                    };
-                    if let Some(row) = &changed {
-                        // The recipient's unread count only counts what they can see.
-                        let was_unread_for_recipient = row.read_at.is_none()
-                            && match (scope, party) {
-                                (DeleteScope::ForMe, Party::Recipient) => {
-                                    row.deleted_for_everyone_at.is_none()
-                                }
-                                (DeleteScope::ForEveryone, _) => !row.deleted_by_recipient,
-                                _ => false,
-                            };
-                        if was_unread_for_recipient {
-                            decrement_unread(conn, row.conversation_id, row.recipient_id).await?;
-                        }
+                    let after = &deleted.after;
+                    diesel::update(messages::table.find(id))
+                        .set((
+                            messages::deleted_by_sender.eq(after.deleted_by_sender),
+                            messages::deleted_by_recipient.eq(after.deleted_by_recipient),
+                            messages::deleted_for_everyone_at.eq(after.deleted_for_everyone_at),
+                            messages::deleted_at.eq(after.deleted_at),
+                        ))
+                        .execute(conn)
+                        .await?;
+                    let conversation = after.conversation_id.0;
+                    // The recipient's unread count only counts what they can see.
+                    if deleted.unread_lost() {
+                        decrement_unread(conn, conversation, after.recipient_id.0).await?;
                     }
-                    diesel::update(
-                        messages::table
-                            .find(id.0)
-                            .filter(messages::deleted_at.is_null())
-                            .filter(
-                                messages::deleted_for_everyone_at.is_not_null().or(
-                                    messages::deleted_by_sender
-                                        .eq(true)
-                                        .and(messages::deleted_by_recipient.eq(true)),
-                                ),
-                            ),
-                    )
-                    .set(messages::deleted_at.eq(Some(at)))
-                    .execute(conn)
-                    .await?;
-                    match scope {
-                        DeleteScope::ForMe => refresh_last_message(conn, conversation, user.0).await?,
-                        DeleteScope::ForEveryone => {
-                            refresh_last_message(conn, conversation, before_msg.sender_id.0).await?;
-                            refresh_last_message(conn, conversation, before_msg.recipient_id.0)
-                                .await?;
-                        }
+                    for party in deleted.hidden_from() {
+                        refresh_last_message(conn, conversation, party.0).await?;
                     }
-                    let message = Message::from(load_message(conn, id.0).await?);
-                    if changed.is_none() {
-                        return Ok(Recorded::quiet(message));
-                    }
-                    if scope == DeleteScope::ForEveryone {
-                        redact_stream_entries(conn, id.0).await?;
+                    if deleted.redacts() {
+                        redact_stream_entries(conn, id).await?;
                     }
                     insert_audit(conn, &audit).await?;
+                    let message = deleted.after;
                     let events = append_events(conn, &origin, plan(&message), at).await?;
                     Ok(Recorded { value: message, events })
                 })

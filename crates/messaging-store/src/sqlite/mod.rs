@@ -35,6 +35,12 @@ async fn lock_members(
     Ok(())
 }
 
+/// Reads a message for the caller's transaction to change. No lock is needed: the store's one
+/// connection runs its transactions one at a time, so the row cannot change before this one ends.
+async fn lock_message(conn: &mut Conn, id: i64) -> Result<MessageRow, DbError> {
+    load_message(conn, id).await
+}
+
 /// Deletes stream entries older than `before`; returns how many went. (SQLite's one writer never
 /// meets another transaction's row locks.)
 async fn delete_events_before(conn: &mut Conn, before: DateTime<Utc>) -> Result<usize, DbError> {

@@ -7,7 +7,8 @@ use chrono::{SubsecRound, TimeDelta, Utc};
 use messaging_domain::accounts::{SessionKey, TicketRecord};
 use messaging_domain::audit::AuditAction;
 use messaging_domain::ports::{
-    AccountStatuses, Accounts, Administration, RefreshOutcome, RefreshTokenRecord, SessionRecord,
+    AccountStatuses, Administration, Credentials, RefreshOutcome, RefreshTokenRecord,
+    SessionRecord, Sessions, Tickets,
 };
 use messaging_domain::user::{Role, UserId};
 use messaging_store::Store;

@@ -1,6 +1,7 @@
 //! The attachment part of the store's contract (run on both backends through `contract`).
 
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
+use messaging_domain::Change;
 use messaging_domain::StoreError;
 use messaging_domain::attachment::{
     Attachment, AttachmentId, FileInspector, FileKind, NewAttachment, PendingUpload, ScanStatus,
@@ -8,7 +9,7 @@ use messaging_domain::attachment::{
 };
 use messaging_domain::audit::AuditAction;
 use messaging_domain::message::{Message, NewMessage};
-use messaging_domain::ports::{AttachmentRepository, MessageRepository};
+use messaging_domain::ports::{AttachmentRepository, MessageQueries, Messages};
 use messaging_domain::text::{LimitSpec, Page, PageNumber, PageSize};
 use messaging_domain::user::{Role, User};
 use messaging_store::Store;
@@ -68,9 +69,8 @@ async fn commit(
         .insert_message_with_attachment(
             new_message(from, to),
             new_png(key.clone()),
-            audit(AuditAction::MessageSent, Some(from.id)),
+            Change::new(audit(AuditAction::MessageSent, Some(from.id)), no_events()),
             audit(AuditAction::AttachmentUploaded, Some(from.id)),
-            no_events(),
         )
         .await
         .map(|r| r.value)
@@ -179,8 +179,7 @@ pub async fn a_message_whose_upload_was_abandoned_is_not_stored(store: &Store) {
     store
         .insert_message(
             new_message(&alice, &bob),
-            audit(AuditAction::MessageSent, Some(alice.id)),
-            no_events(),
+            Change::new(audit(AuditAction::MessageSent, Some(alice.id)), no_events()),
         )
         .await
         .unwrap();
@@ -203,7 +202,10 @@ pub async fn uploads_are_abandoned_oldest_first_once_old_enough_until_forgotten(
         })
         .await;
     assert!(
-        matches!(duplicate, Err(StoreError::Duplicate(_))),
+        matches!(
+            duplicate,
+            Err(StoreError::Duplicate(messaging_domain::Unique::StorageKey))
+        ),
         "{duplicate:?}"
     );
     let cutoff = now - TimeDelta::seconds(90);
@@ -235,8 +237,7 @@ pub async fn scan_decisions_are_stored_and_leave_the_queue(store: &Store) {
             ids[0],
             ScanStatus::Infected,
             at,
-            record.clone(),
-            no_events(),
+            Change::new(record.clone(), no_events()),
         )
         .await
         .unwrap()
@@ -244,7 +245,12 @@ pub async fn scan_decisions_are_stored_and_leave_the_queue(store: &Store) {
     assert_eq!(infected.scan_status, ScanStatus::Infected);
     assert_eq!(infected.scanned_at, Some(at));
     store
-        .set_scan_status(ids[1], ScanStatus::Clean, at, record.clone(), no_events())
+        .set_scan_status(
+            ids[1],
+            ScanStatus::Clean,
+            at,
+            Change::new(record.clone(), no_events()),
+        )
         .await
         .unwrap();
     let queue = queued(store, Utc::now(), 10).await;
@@ -254,8 +260,7 @@ pub async fn scan_decisions_are_stored_and_leave_the_queue(store: &Store) {
             AttachmentId(999_999),
             ScanStatus::Clean,
             at,
-            record,
-            no_events(),
+            Change::new(record, no_events()),
         )
         .await;
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");

@@ -6,10 +6,12 @@ use messaging_domain::accounts::{EmailAddress, NewAccount, Username};
 use messaging_domain::audit::AuditAction;
 use messaging_domain::message::{DeleteScope, HistoryRequest, MessageId};
 use messaging_domain::ports::{
-    Accounts, Administration, Directory, MessageRepository, RefreshOutcome, RefreshTokenRecord,
+    Administration, Blocks, Credentials, MessageQueries, Messages, People, RefreshOutcome,
+    RefreshTokenRecord, Sessions,
 };
 use messaging_domain::text::{LimitSpec, Page, PageNumber, PageSize, SearchQuery};
 use messaging_domain::user::{BookingState, CareAssignment, Role, UserId};
+use messaging_domain::{Change, Deletion};
 use messaging_store::Store;
 
 use crate::support::{audit, no_events, send, user};
@@ -73,7 +75,10 @@ pub async fn usernames_are_unique_whatever_their_case(store: &Store) {
         )
         .await;
     assert!(
-        matches!(again, Err(StoreError::Duplicate("username"))),
+        matches!(
+            again,
+            Err(StoreError::Duplicate(messaging_domain::Unique::Username))
+        ),
         "{again:?}"
     );
     let found = store.user_by_username("ALICE").await.unwrap().unwrap();
@@ -134,12 +139,16 @@ pub async fn thread_list_shows_each_members_latest_visible_message_and_unread_co
     // while Bea still sees it.
     store
         .delete_message(
-            last_to_bea.id,
-            a.id,
-            DeleteScope::ForMe,
-            Utc::now(),
-            audit(AuditAction::MessageDeletedForMe, Some(a.id)),
-            no_events(),
+            Deletion {
+                message: last_to_bea.id,
+                by: a.id,
+                scope: DeleteScope::ForMe,
+                at: Utc::now(),
+            },
+            Change::new(
+                audit(AuditAction::MessageDeletedForMe, Some(a.id)),
+                no_events(),
+            ),
         )
         .await
         .unwrap();
@@ -252,12 +261,16 @@ pub async fn delete_for_me_hides_the_message_from_the_deleter_only_everywhere(st
     let gone = send(store, &a, &b, None, "budget secret").await;
     store
         .delete_message(
-            gone.id,
-            b.id,
-            DeleteScope::ForMe,
-            Utc::now(),
-            audit(AuditAction::MessageDeletedForMe, Some(b.id)),
-            no_events(),
+            Deletion {
+                message: gone.id,
+                by: b.id,
+                scope: DeleteScope::ForMe,
+                at: Utc::now(),
+            },
+            Change::new(
+                audit(AuditAction::MessageDeletedForMe, Some(b.id)),
+                no_events(),
+            ),
         )
         .await
         .unwrap();
@@ -287,12 +300,16 @@ pub async fn delete_for_me_hides_the_message_from_the_deleter_only_everywhere(st
     // The sender deletes the other one for themselves: gone from their sent list only.
     store
         .delete_message(
-            keep.id,
-            a.id,
-            DeleteScope::ForMe,
-            Utc::now(),
-            audit(AuditAction::MessageDeletedForMe, Some(a.id)),
-            no_events(),
+            Deletion {
+                message: keep.id,
+                by: a.id,
+                scope: DeleteScope::ForMe,
+                at: Utc::now(),
+            },
+            Change::new(
+                audit(AuditAction::MessageDeletedForMe, Some(a.id)),
+                no_events(),
+            ),
         )
         .await
         .unwrap();
@@ -313,12 +330,16 @@ pub async fn deleted_at_is_set_once_both_parties_deleted(store: &Store) {
     let m = send(store, &a, &b, None, "both delete").await;
     let first = store
         .delete_message(
-            m.id,
-            a.id,
-            DeleteScope::ForMe,
-            Utc::now(),
-            audit(AuditAction::MessageDeletedForMe, Some(a.id)),
-            no_events(),
+            Deletion {
+                message: m.id,
+                by: a.id,
+                scope: DeleteScope::ForMe,
+                at: Utc::now(),
+            },
+            Change::new(
+                audit(AuditAction::MessageDeletedForMe, Some(a.id)),
+                no_events(),
+            ),
         )
         .await
         .unwrap()
@@ -326,12 +347,16 @@ pub async fn deleted_at_is_set_once_both_parties_deleted(store: &Store) {
     assert_eq!(first.deleted_at, None);
     let second = store
         .delete_message(
-            m.id,
-            b.id,
-            DeleteScope::ForMe,
-            Utc::now(),
-            audit(AuditAction::MessageDeletedForMe, Some(b.id)),
-            no_events(),
+            Deletion {
+                message: m.id,
+                by: b.id,
+                scope: DeleteScope::ForMe,
+                at: Utc::now(),
+            },
+            Change::new(
+                audit(AuditAction::MessageDeletedForMe, Some(b.id)),
+                no_events(),
+            ),
         )
         .await
         .unwrap()
@@ -367,12 +392,16 @@ pub async fn delete_for_everyone_hides_the_message_from_both_and_fixes_unread_co
     assert_eq!(store.unread_counts(b.id).await.unwrap().total, 2);
     let deleted = store
         .delete_message(
-            oops.id,
-            a.id,
-            DeleteScope::ForEveryone,
-            Utc::now(),
-            audit(AuditAction::MessageDeletedForEveryone, Some(a.id)),
-            no_events(),
+            Deletion {
+                message: oops.id,
+                by: a.id,
+                scope: DeleteScope::ForEveryone,
+                at: Utc::now(),
+            },
+            Change::new(
+                audit(AuditAction::MessageDeletedForEveryone, Some(a.id)),
+                no_events(),
+            ),
         )
         .await
         .unwrap()
@@ -397,8 +426,7 @@ pub async fn mark_read_sets_read_at_once_and_lowers_the_unread_count(store: &Sto
         .mark_read(
             m.id,
             t1,
-            audit(AuditAction::MessageRead, Some(b.id)),
-            no_events(),
+            Change::new(audit(AuditAction::MessageRead, Some(b.id)), no_events()),
         )
         .await
         .unwrap()
@@ -408,8 +436,7 @@ pub async fn mark_read_sets_read_at_once_and_lowers_the_unread_count(store: &Sto
         .mark_read(
             m.id,
             t1 + TimeDelta::minutes(5),
-            audit(AuditAction::MessageRead, Some(b.id)),
-            no_events(),
+            Change::new(audit(AuditAction::MessageRead, Some(b.id)), no_events()),
         )
         .await
         .unwrap()
@@ -432,12 +459,16 @@ pub async fn mark_thread_read_reads_only_what_the_reader_can_see(store: &Store) 
     send(store, &c, &b, None, "other thread").await;
     store
         .delete_message(
-            hidden.id,
-            b.id,
-            DeleteScope::ForMe,
-            Utc::now(),
-            audit(AuditAction::MessageDeletedForMe, Some(b.id)),
-            no_events(),
+            Deletion {
+                message: hidden.id,
+                by: b.id,
+                scope: DeleteScope::ForMe,
+                at: Utc::now(),
+            },
+            Change::new(
+                audit(AuditAction::MessageDeletedForMe, Some(b.id)),
+                no_events(),
+            ),
         )
         .await
         .unwrap();
@@ -447,8 +478,7 @@ pub async fn mark_thread_read_reads_only_what_the_reader_can_see(store: &Store) 
             a.id,
             None,
             Utc::now(),
-            audit(AuditAction::ThreadRead, Some(b.id)),
-            no_events(),
+            Change::new(audit(AuditAction::ThreadRead, Some(b.id)), no_events()),
         )
         .await
         .unwrap()
@@ -585,11 +615,13 @@ pub async fn search_finds_a_words_beginning_and_digits_inside_tokens_alike(store
                 client_message_id: None,
                 created_at: chrono::Utc::now(),
             },
-            crate::support::audit(
-                messaging_domain::audit::AuditAction::MessageSent,
-                Some(a.id),
+            Change::new(
+                crate::support::audit(
+                    messaging_domain::audit::AuditAction::MessageSent,
+                    Some(a.id),
+                ),
+                crate::support::no_events(),
             ),
-            crate::support::no_events(),
         )
         .await
         .unwrap();
@@ -789,8 +821,7 @@ pub async fn editing_replaces_the_body_and_marks_it_edited(store: &Store) {
             m.id,
             "typo fixed".into(),
             at,
-            audit(AuditAction::MessageEdited, Some(a.id)),
-            no_events(),
+            Change::new(audit(AuditAction::MessageEdited, Some(a.id)), no_events()),
         )
         .await
         .unwrap()
@@ -809,8 +840,7 @@ pub async fn editing_replaces_the_body_and_marks_it_edited(store: &Store) {
             MessageId(999_999),
             "x".into(),
             at,
-            audit(AuditAction::MessageEdited, Some(a.id)),
-            no_events(),
+            Change::new(audit(AuditAction::MessageEdited, Some(a.id)), no_events()),
         )
         .await;
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
@@ -837,11 +867,13 @@ async fn audited_actions(store: &Store) -> messaging_domain::message::Message {
         .mark_read(
             first.id,
             Utc::now(),
-            AuditRecord {
-                object_id: Some(first.id.0),
-                ..audit(AuditAction::MessageRead, Some(b.id))
-            },
-            no_events(),
+            Change::new(
+                AuditRecord {
+                    object_id: Some(first.id.0),
+                    ..audit(AuditAction::MessageRead, Some(b.id))
+                },
+                no_events(),
+            ),
         )
         .await
         .unwrap();
@@ -850,19 +882,22 @@ async fn audited_actions(store: &Store) -> messaging_domain::message::Message {
             second.id,
             "hi there".into(),
             Utc::now(),
-            audit(AuditAction::MessageEdited, Some(b.id)),
-            no_events(),
+            Change::new(audit(AuditAction::MessageEdited, Some(b.id)), no_events()),
         )
         .await
         .unwrap();
     store
         .delete_message(
-            first.id,
-            a.id,
-            DeleteScope::ForMe,
-            Utc::now(),
-            audit(AuditAction::MessageDeletedForMe, Some(a.id)),
-            no_events(),
+            Deletion {
+                message: first.id,
+                by: a.id,
+                scope: DeleteScope::ForMe,
+                at: Utc::now(),
+            },
+            Change::new(
+                audit(AuditAction::MessageDeletedForMe, Some(a.id)),
+                no_events(),
+            ),
         )
         .await
         .unwrap();
@@ -882,8 +917,7 @@ pub async fn audit_chain_verifies_after_several_actions(store: &Store) {
             MessageId(999_999),
             "x".into(),
             Utc::now(),
-            audit(AuditAction::MessageEdited, None),
-            no_events(),
+            Change::new(audit(AuditAction::MessageEdited, None), no_events()),
         )
         .await;
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");

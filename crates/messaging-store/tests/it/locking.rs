@@ -3,10 +3,12 @@
 //! a deadlock error; SQLite has one writer and checks the same final state.
 
 use chrono::Utc;
+use messaging_domain::Deletion;
 use messaging_domain::audit::AuditAction;
+use messaging_domain::event::Change as Audited;
 use messaging_domain::event::{DomainEvent, EventPlan, Replay};
 use messaging_domain::message::{DeleteScope, HistoryRequest, Message, MessageView, NewMessage};
-use messaging_domain::ports::{EventLog, MessageRepository};
+use messaging_domain::ports::{EventLog, MessageQueries, Messages};
 use messaging_domain::text::{LimitSpec, Page, PageNumber, PageSize};
 use messaging_domain::user::{Role, User, UserId};
 use messaging_store::Store;
@@ -102,8 +104,10 @@ async fn send(store: &Store, from: &User, to: &User, body: String) -> Result<Mes
                 client_message_id: None,
                 created_at: Utc::now(),
             },
-            audit(AuditAction::MessageSent, Some(from.id)),
-            sent_plan(from, to),
+            Audited::new(
+                audit(AuditAction::MessageSent, Some(from.id)),
+                sent_plan(from, to),
+            ),
         )
         .await
         .map(|r| r.value)
@@ -129,12 +133,16 @@ async fn apply(
             let m = &seeded[i];
             store
                 .delete_message(
-                    m.id,
-                    m.sender_id,
-                    DeleteScope::ForEveryone,
-                    now,
-                    audit(AuditAction::MessageDeletedForEveryone, Some(m.sender_id)),
-                    deleted_plan(m.sender_id, DeleteScope::ForEveryone, both(a, b)),
+                    Deletion {
+                        message: m.id,
+                        by: m.sender_id,
+                        scope: DeleteScope::ForEveryone,
+                        at: now,
+                    },
+                    Audited::new(
+                        audit(AuditAction::MessageDeletedForEveryone, Some(m.sender_id)),
+                        deleted_plan(m.sender_id, DeleteScope::ForEveryone, both(a, b)),
+                    ),
                 )
                 .await
                 .map(|_| ())
@@ -148,12 +156,16 @@ async fn apply(
             };
             store
                 .delete_message(
-                    m.id,
-                    by,
-                    DeleteScope::ForMe,
-                    now,
-                    audit(AuditAction::MessageDeletedForMe, Some(by)),
-                    deleted_plan(by, DeleteScope::ForMe, vec![by]),
+                    Deletion {
+                        message: m.id,
+                        by,
+                        scope: DeleteScope::ForMe,
+                        at: now,
+                    },
+                    Audited::new(
+                        audit(AuditAction::MessageDeletedForMe, Some(by)),
+                        deleted_plan(by, DeleteScope::ForMe, vec![by]),
+                    ),
                 )
                 .await
                 .map(|_| ())
@@ -164,8 +176,10 @@ async fn apply(
                 .mark_read(
                     m.id,
                     now,
-                    audit(AuditAction::MessageRead, Some(m.recipient_id)),
-                    read_plan(m.recipient_id),
+                    Audited::new(
+                        audit(AuditAction::MessageRead, Some(m.recipient_id)),
+                        read_plan(m.recipient_id),
+                    ),
                 )
                 .await
                 .map(|_| ())
@@ -178,8 +192,10 @@ async fn apply(
                     other.id,
                     None,
                     now,
-                    audit(AuditAction::ThreadRead, Some(reader.id)),
-                    thread_read_plan(reader.id, other.id),
+                    Audited::new(
+                        audit(AuditAction::ThreadRead, Some(reader.id)),
+                        thread_read_plan(reader.id, other.id),
+                    ),
                 )
                 .await
                 .map(|_| ())

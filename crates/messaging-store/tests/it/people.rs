@@ -2,8 +2,9 @@
 
 use chrono::Utc;
 use messaging_domain::audit::AuditAction;
-use messaging_domain::people::{DirectoryScope, NameQuery, People, UserFilter};
+use messaging_domain::people::{DirectoryScope, NameQuery, UserFilter};
 use messaging_domain::ports::Administration;
+use messaging_domain::ports::PeopleSearch;
 use messaging_domain::text::{LimitSpec, Page, PageNumber, PageSize};
 use messaging_domain::user::{BookingState, Role, UserId};
 use messaging_store::Store;

@@ -8,8 +8,9 @@ use messaging_domain::accounts::{SessionKey, TicketRecord};
 use messaging_domain::audit::AuditAction;
 use messaging_domain::event::{DomainEvent, EventPlan, Replay, StreamEvent};
 use messaging_domain::message::{Message, MessageView, NewMessage};
-use messaging_domain::ports::{Accounts, EventLog, MessageRepository};
+use messaging_domain::ports::{EventLog, Messages, Tickets};
 use messaging_domain::user::{Role, User, UserId};
+use messaging_domain::{Change, Deletion};
 use messaging_store::Store;
 use messaging_store::listen::Notice;
 
@@ -56,8 +57,10 @@ async fn send_with_events(
     store
         .insert_message(
             new_message(from, to, body, client_id),
-            audit(AuditAction::MessageSent, Some(from.id)),
-            sent_plan(from, to),
+            Change::new(
+                audit(AuditAction::MessageSent, Some(from.id)),
+                sent_plan(from, to),
+            ),
         )
         .await
         .map(|r| r.events)
@@ -98,7 +101,9 @@ pub async fn streams_number_entries_per_user_without_gaps_and_replay_exactly(sto
     let refused = send_with_events(store, &a, &b, "five", Some("dup")).await;
     assert!(matches!(
         refused,
-        Err(StoreError::Duplicate("client_message_id"))
+        Err(StoreError::Duplicate(
+            messaging_domain::Unique::ClientMessageId
+        ))
     ));
     send_with_events(store, &a, &b, "six", None).await.unwrap();
 
@@ -311,12 +316,16 @@ pub async fn a_delete_for_everyone_redacts_the_body_kept_in_the_streams(store: &
     };
     store
         .delete_message(
-            gone_id,
-            a.id,
-            DeleteScope::ForEveryone,
-            Utc::now(),
-            audit(AuditAction::MessageDeletedForEveryone, Some(a.id)),
-            crate::support::no_events(),
+            Deletion {
+                message: gone_id,
+                by: a.id,
+                scope: DeleteScope::ForEveryone,
+                at: Utc::now(),
+            },
+            Change::new(
+                audit(AuditAction::MessageDeletedForEveryone, Some(a.id)),
+                crate::support::no_events(),
+            ),
         )
         .await
         .unwrap();
@@ -406,12 +415,16 @@ pub async fn streams_written_before_the_format_was_versioned_replay_and_continue
     .unwrap();
     store
         .delete_message(
-            today,
-            a.id,
-            DeleteScope::ForEveryone,
-            Utc::now(),
-            audit(AuditAction::MessageDeletedForEveryone, Some(a.id)),
-            crate::support::no_events(),
+            Deletion {
+                message: today,
+                by: a.id,
+                scope: DeleteScope::ForEveryone,
+                at: Utc::now(),
+            },
+            Change::new(
+                audit(AuditAction::MessageDeletedForEveryone, Some(a.id)),
+                crate::support::no_events(),
+            ),
         )
         .await
         .unwrap();

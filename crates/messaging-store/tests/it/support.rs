@@ -2,11 +2,12 @@
 
 use chrono::{TimeDelta, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use messaging_domain::Change;
 use messaging_domain::accounts::{EmailAddress, NewAccount, Username};
 use messaging_domain::audit::{AuditAction, AuditRecord};
 use messaging_domain::event::EventPlan;
 use messaging_domain::message::{Message, NewMessage};
-use messaging_domain::ports::{Accounts, MessageRepository};
+use messaging_domain::ports::{Credentials, Messages};
 use messaging_domain::user::{BookingId, Role, User, UserId};
 use messaging_store::Store;
 
@@ -97,8 +98,7 @@ pub async fn send(
                 client_message_id: None,
                 created_at: Utc::now() - TimeDelta::minutes(1),
             },
-            audit(AuditAction::MessageSent, Some(from.id)),
-            no_events(),
+            Change::new(audit(AuditAction::MessageSent, Some(from.id)), no_events()),
         )
         .await
         .unwrap()

@@ -1,6 +1,6 @@
 //! Admin screens: changing a role, and deactivating a user whose open browser is then logged out.
 
-use messaging_domain::ports::Directory;
+use messaging_domain::ports::People;
 use messaging_domain::user::{Role, UserId};
 
 use crate::harness::Driver;

@@ -1,7 +1,7 @@
 //! Chatting: registration, live delivery with typing and receipts, the echo to another window of
 //! the sender, catching up after a dropped connection, edits and deletes, search.
 
-use messaging_domain::ports::Directory;
+use messaging_domain::ports::People;
 use serde_json::{Value, json};
 
 use crate::harness::{Browser, Driver};

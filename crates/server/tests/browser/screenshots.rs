@@ -5,7 +5,7 @@ use std::path::Path;
 use chrono::Utc;
 use messaging_domain::accounts::{EmailAddress, NewAccount, Username};
 use messaging_domain::audit::{AuditAction, AuditRecord};
-use messaging_domain::ports::Accounts;
+use messaging_domain::ports::Credentials;
 use messaging_domain::user::{BookingState, Role, UserId};
 use serde_json::json;
 

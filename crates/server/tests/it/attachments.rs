@@ -1207,6 +1207,7 @@ async fn other_requests_are_served_while_an_upload_is_in_flight(backend: Backend
 /// Stores a message with a file whose object is missing from the storage, as a file the scanner
 /// can never read: every scan of it fails.
 async fn unreadable_file(files: &FileApp, n: u8) {
+    use messaging_domain::Change;
     use messaging_domain::attachment::{
         FileInspector, NewAttachment, PendingUpload, ScanStatus, StorageKey,
     };
@@ -1255,9 +1256,8 @@ async fn unreadable_file(files: &FileApp, n: u8) {
                 scan_status: ScanStatus::Pending,
                 created_at: now,
             },
-            record(AuditAction::MessageSent),
+            Change::new(record(AuditAction::MessageSent), Box::new(|_| Vec::new())),
             record(AuditAction::AttachmentUploaded),
-            Box::new(|_| Vec::new()),
         )
         .await
         .unwrap();

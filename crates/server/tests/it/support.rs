@@ -3,7 +3,7 @@
 use chrono::Utc;
 use messaging_domain::accounts::{EmailAddress, NewAccount, Username};
 use messaging_domain::audit::{AuditAction, AuditRecord};
-use messaging_domain::ports::Accounts;
+use messaging_domain::ports::Credentials;
 use messaging_domain::user::Role;
 use messaging_store::Store;
 use serde_json::Value;

@@ -4,7 +4,7 @@ use chrono::{TimeZone, Utc};
 use futures_executor::block_on;
 
 use super::*;
-use crate::ports::{MockAdministration, MockClock, MockPeople, MockEventPublisher};
+use crate::ports::{MockAdministration, MockClock, MockEventPublisher, MockPeople};
 
 const ADMIN: UserId = UserId(1);
 const STUDENT: UserId = UserId(2);

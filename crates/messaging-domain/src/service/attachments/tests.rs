@@ -210,7 +210,13 @@ fn repo_recording(calls: &Calls, commit_fails: bool) -> MockAttachmentRepository
     });
     let log = Arc::clone(calls);
     repo.expect_insert_message_with_attachment().returning(
-        move |_message, attachment, Change { audit: message_audit, plan }, attachment_audit| {
+        move |_message,
+              attachment,
+              Change {
+                  audit: message_audit,
+                  plan,
+              },
+              attachment_audit| {
             assert_eq!(message_audit.action, AuditAction::MessageSent);
             assert_eq!(attachment_audit.action, AuditAction::AttachmentUploaded);
             note(&log, "commit", &attachment.storage_key);

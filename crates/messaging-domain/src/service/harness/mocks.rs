@@ -390,8 +390,8 @@ fn messages(repo: &mut MockStore, world: &Arc<World>, writes: &Arc<Mutex<Vec<Wri
     });
 
     let (w, log) = (Arc::clone(world), Arc::clone(writes));
-    repo.expect_mark_thread_read()
-        .returning(move |reader, other, booking, at, Change { audit, plan }| {
+    repo.expect_mark_thread_read().returning(
+        move |reader, other, booking, at, Change { audit, plan }| {
             log.lock().unwrap().push(Write::MarkThreadRead {
                 reader,
                 other,
@@ -411,7 +411,8 @@ fn messages(repo: &mut MockStore, world: &Arc<World>, writes: &Arc<Mutex<Vec<Wri
                 return Ok(Recorded::quiet(0));
             }
             Ok(record(count, plan))
-        });
+        },
+    );
 
     let (w, log) = (Arc::clone(world), Arc::clone(writes));
     repo.expect_delete_message()

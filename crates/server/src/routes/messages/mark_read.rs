@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, patch, web};
 use messaging_domain::message::{MessageId, MessageView};
-use messaging_domain::ports::Directory;
+use messaging_domain::ports::People;
 
 use crate::auth::AuthUser;
 use crate::dto::MessageResponse;

@@ -12,7 +12,6 @@ use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::error::PayloadError;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, post, web};
 use futures_util::StreamExt;
-use messaging_domain::StoreError;
 use messaging_domain::ValidationError;
 use messaging_domain::attachment::{FileInspector, InspectedFile};
 use messaging_domain::message::MessageView;
@@ -20,6 +19,7 @@ use messaging_domain::service::attachments::SpooledUpload;
 use messaging_domain::text::{ClientMessageId, MessageText};
 use messaging_domain::user::{BookingId, UserId};
 use messaging_domain::{PreparedSend, RecipientRef, SendCommand, SendError, SendRoute};
+use messaging_domain::{StoreError, Unique};
 use serde::Serialize;
 
 use crate::attachments::Spool;
@@ -177,7 +177,7 @@ pub async fn send_with_attachment(
     let (view, attachment) = match sent {
         Ok(sent) => sent,
         // The same request, sent twice at once, stored its message first.
-        Err(StoreError::Duplicate("client_message_id")) => {
+        Err(StoreError::Duplicate(Unique::ClientMessageId)) => {
             match state
                 .messaging
                 .prepare_send(&actor, command, file_name)
@@ -185,7 +185,7 @@ pub async fn send_with_attachment(
             {
                 PreparedSend::Sent(view) => return already_sent(&state, view).await,
                 PreparedSend::New(_) => {
-                    return Err(StoreError::Duplicate("client_message_id").into());
+                    return Err(StoreError::Duplicate(Unique::ClientMessageId).into());
                 }
             }
         }

@@ -18,7 +18,7 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use messaging_domain::accounts::{Credential, Principal};
 use messaging_domain::event::StreamSeq;
-use messaging_domain::ports::Directory;
+use messaging_domain::ports::People;
 use messaging_domain::service::accounts::AuthError;
 use messaging_domain::user::{User, UserId};
 
