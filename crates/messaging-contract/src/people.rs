@@ -1,7 +1,6 @@
 //! People: the directory, the patient list and the user list, blocks, bookings and care
 //! assignments.
 
-use chrono::Utc;
 use messaging_domain::audit::AuditAction;
 use messaging_domain::people::{DirectoryScope, NameQuery, UserFilter};
 use messaging_domain::ports::Administration;
@@ -29,7 +28,6 @@ pub async fn each_directory_scope_finds_only_its_people<S: Backend>(store: &S) {
     let clinician = user(store, "doc", Role::Clinician).await;
     let patient = user(store, "pat", Role::Patient).await;
     user(store, "pat_other", Role::Patient).await;
-    let _now = Utc::now();
     store
         .create_booking(
             student.id,
