@@ -46,6 +46,12 @@ pub fn run() -> Result<(), String> {
     let tested = run_step("tests", &mut test);
     drop(components);
     tested?;
+    // Another service embedding the domain over the in-memory store, its rules checked by the
+    // example itself (it exits non-zero when one breaks); built by the tests already, so quick.
+    run_step(
+        "embedding example",
+        Command::new("cargo").args(["run", "-p", "messaging-memory", "--example", "embedding"]),
+    )?;
     // A short run of the fault drill: the debug server (its dependencies are built by the tests
     // already) on a private PostgreSQL cluster, so restarting that harms nothing else.
     let xtask = std::env::current_exe().map_err(|e| format!("chaos: {e}"))?;

@@ -41,8 +41,8 @@ pub use ports::{
     PresenceStatus, Reports, Sessions, Tickets, VirusScanner,
 };
 pub use service::accounts::{
-    AccountService, AccountStore, AuthError, CredentialPolicy, LoginError, PasswordChangeError,
-    RefreshError, RegisterError,
+    AccountService, AccountStore, AuthError, CredentialPolicy, Grant, LoginError,
+    PasswordChangeError, RefreshError, RegisterError, Registration,
 };
 pub use service::actor::Actor;
 pub use service::admin::{AdminError, AdminService, AuditReadError};

@@ -1,15 +1,10 @@
 //! Fresh stores for each test.
 
-use chrono::{TimeDelta, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-use messaging_domain::Change;
-use messaging_domain::accounts::{EmailAddress, NewAccount, Username};
-use messaging_domain::audit::{AuditAction, AuditRecord};
-use messaging_domain::event::EventPlan;
-use messaging_domain::message::{Message, NewMessage};
-use messaging_domain::ports::{Credentials, Messages};
-use messaging_domain::user::{BookingId, Role, User, UserId};
 use messaging_store::Store;
+
+// The contract's helpers (users, audit records, sends, pages) serve the store's own tests too.
+pub use messaging_contract::support::{audit, no_events, page, send, user};
 
 /// A SQLite store in a temporary directory that lives as long as the process.
 pub async fn sqlite_store() -> Store {
@@ -19,6 +14,11 @@ pub async fn sqlite_store() -> Store {
     let store = Store::connect(&url, 1).unwrap();
     store.migrate().await.unwrap();
     store
+}
+
+/// A fresh SQLite store, in the shape the contract suite asks for.
+pub async fn fresh_sqlite_store() -> Option<Store> {
+    Some(sqlite_store().await)
 }
 
 /// A PostgreSQL store on a new database named `msgtest_<uuid>`, or `None` when PostgreSQL is not
@@ -46,63 +46,6 @@ pub async fn postgres_store() -> Option<Store> {
     let store = Store::connect(&format!("{base}/{name}"), 4).unwrap();
     store.migrate().await.unwrap();
     Some(store)
-}
-
-/// Creates an active user with the given name and role.
-pub async fn user(store: &Store, name: &str, role: Role) -> User {
-    store
-        .create_account(
-            NewAccount {
-                username: Username::parse(name).unwrap(),
-                email: EmailAddress::parse(&format!("{name}@example.com")).unwrap(),
-                password_hash: "not-a-real-hash".into(),
-                first_name: name.to_uppercase(),
-                last_name: String::new(),
-                role,
-            },
-            audit(AuditAction::UserRegistered, None),
-        )
-        .await
-        .unwrap()
-}
-
-/// An audit record for `actor`.
-pub fn audit(action: AuditAction, actor: Option<UserId>) -> AuditRecord {
-    AuditRecord {
-        actor,
-        action,
-        object_type: "message",
-        object_id: None,
-        at: Utc::now(),
-        client_addr: Some("127.0.0.1".into()),
-    }
-}
-
-/// Stores a message from `from` to `to` with `body`, `seconds` after a fixed instant.
-pub async fn send(
-    store: &Store,
-    from: &User,
-    to: &User,
-    booking: Option<BookingId>,
-    body: &str,
-) -> Message {
-    store
-        .insert_message(
-            NewMessage {
-                sender_id: from.id,
-                recipient_id: to.id,
-                booking_id: booking,
-                subject: None,
-                body: body.into(),
-                parent_id: None,
-                client_message_id: None,
-                created_at: Utc::now() - TimeDelta::minutes(1),
-            },
-            Change::new(audit(AuditAction::MessageSent, Some(from.id)), no_events()),
-        )
-        .await
-        .unwrap()
-        .value
 }
 
 /// A direct connection to a store's database that goes around the store, for tests that play
@@ -188,9 +131,4 @@ pub async fn store_with_raw_db(kind: messaging_store::DatabaseKind) -> (Store, R
             (store, RawDb::Postgres(Box::new(raw)))
         }
     }
-}
-
-/// A plan that appends nothing, for tests about other things than event streams.
-pub fn no_events<T>() -> EventPlan<T> {
-    Box::new(|_| Vec::new())
 }

@@ -1,22 +1,20 @@
-//! Credentials: what deactivation and a password change revoke, and refresh tokens used twice at
-//! once, on both backends (see `main.rs`).
+//! Accounts and credentials: unique login names, refresh-token families, and what deactivation
+//! and a password change revoke.
 
 use std::sync::Arc;
 
 use chrono::{SubsecRound, TimeDelta, Utc};
-use messaging_domain::accounts::{SessionKey, TicketRecord};
+use messaging_domain::StoreError;
+use messaging_domain::accounts::{EmailAddress, NewAccount, SessionKey, TicketRecord, Username};
 use messaging_domain::audit::AuditAction;
-use messaging_domain::ports::{
-    AccountStatuses, Administration, Credentials, RefreshOutcome, RefreshTokenRecord,
-    SessionRecord, Sessions, Tickets,
-};
+use messaging_domain::ports::{Administration, RefreshOutcome, RefreshTokenRecord, SessionRecord};
 use messaging_domain::user::{Role, UserId};
-use messaging_store::Store;
 
+use crate::Backend;
 use crate::support::{audit, user};
 
 /// Gives `user` two sessions, a refresh token and a ticket, all live at `now`.
-async fn credentials(store: &Store, user: UserId, tag: &str, now: chrono::DateTime<Utc>) {
+async fn credentials<S: Backend>(store: &S, user: UserId, tag: &str, now: chrono::DateTime<Utc>) {
     for session in ["a", "b"] {
         store
             .insert_session(SessionRecord {
@@ -51,7 +49,7 @@ async fn credentials(store: &Store, user: UserId, tag: &str, now: chrono::DateTi
         .unwrap();
 }
 
-async fn session_open(store: &Store, hash: &str) -> bool {
+async fn session_open<S: Backend>(store: &S, hash: &str) -> bool {
     store
         .session(hash.into())
         .await
@@ -59,7 +57,7 @@ async fn session_open(store: &Store, hash: &str) -> bool {
         .is_some_and(|s| s.revoked_at.is_none())
 }
 
-pub async fn deactivation_raises_the_version_and_revokes_every_credential(store: &Store) {
+pub async fn deactivation_raises_the_version_and_revokes_every_credential<S: Backend>(store: &S) {
     let u = user(store, "dee", Role::Student).await;
     let other = user(store, "dum", Role::Student).await;
     let now = Utc::now().trunc_subsecs(6);
@@ -121,7 +119,7 @@ pub async fn deactivation_raises_the_version_and_revokes_every_credential(store:
     ));
 }
 
-pub async fn a_password_change_keeps_one_session_and_revokes_the_rest(store: &Store) {
+pub async fn a_password_change_keeps_one_session_and_revokes_the_rest<S: Backend>(store: &S) {
     let u = user(store, "pat", Role::Student).await;
     let now = Utc::now().trunc_subsecs(6);
     credentials(store, u.id, "pat", now).await;
@@ -170,11 +168,11 @@ pub async fn a_password_change_keeps_one_session_and_revokes_the_rest(store: &St
     ));
 }
 
-pub async fn an_unknown_user_has_no_account_status(store: &Store) {
+pub async fn an_unknown_user_has_no_account_status<S: Backend>(store: &S) {
     assert_eq!(store.account_status(UserId(987_654)).await.unwrap(), None);
 }
 
-pub async fn one_refresh_token_used_twice_at_once_is_a_reuse(store: &Store) {
+pub async fn one_refresh_token_used_twice_at_once_is_a_reuse<S: Backend>(store: &S) {
     let u = user(store, "twice", Role::Student).await;
     let now = Utc::now().trunc_subsecs(6);
     for round in 0..5 {
@@ -232,54 +230,77 @@ pub async fn one_refresh_token_used_twice_at_once_is_a_reuse(store: &Store) {
     }
 }
 
-/// Shared rate limits (PostgreSQL only): a burst, then a refusal naming the wait; several quotas
-/// are taken all or nothing, and concurrent takers never get more than the burst.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn shared_rate_limits_allow_the_burst_then_name_the_wait() {
-    use std::time::Duration;
-
-    use messaging_store::RateQuota;
-
-    let Some(store) = crate::support::postgres_store().await else {
-        return;
+pub async fn a_reused_refresh_token_revokes_its_whole_family<S: Backend>(store: &S) {
+    let u = user(store, "lee", Role::Student).await;
+    let now = Utc::now();
+    let record = |hash: &str| RefreshTokenRecord {
+        token_hash: hash.into(),
+        user_id: u.id,
+        family: "fam-1".into(),
+        issued_at: now,
+        expires_at: now + TimeDelta::days(1),
     };
-    let quota = |key: &str, burst: u32| RateQuota {
-        key: key.into(),
-        interval: Duration::from_secs(3600),
-        burst,
-    };
-    for _ in 0..3 {
-        assert_eq!(store.take_rate(vec![quota("a", 3)]).await.unwrap(), None);
-    }
-    let wait = store.take_rate(vec![quota("a", 3)]).await.unwrap().unwrap();
-    assert!(
-        wait > Duration::from_secs(3590) && wait <= Duration::from_secs(3600),
-        "{wait:?}"
-    );
-    // "b" has room, "a" has none: nothing is taken from "b".
-    assert!(
-        store
-            .take_rate(vec![quota("b", 1), quota("a", 3)])
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert_eq!(store.take_rate(vec![quota("b", 1)]).await.unwrap(), None);
-
-    let store = Arc::new(store);
-    let takers: Vec<_> = (0..20)
-        .map(|_| {
-            let store = Arc::clone(&store);
-            tokio::spawn(async move { store.take_rate(vec![quota("c", 5)]).await.unwrap() })
-        })
-        .collect();
-    let mut allowed = 0;
-    for taker in takers {
-        if taker.await.unwrap().is_none() {
-            allowed += 1;
+    store.insert_refresh_token(record("h1")).await.unwrap();
+    assert_eq!(
+        store.consume_refresh_token("h1".into(), now).await.unwrap(),
+        RefreshOutcome::Valid {
+            user_id: u.id,
+            family: "fam-1".into()
         }
-    }
-    assert_eq!(allowed, 5);
-    // Nothing refilled yet, so sweeping keeps every key.
-    assert_eq!(store.sweep_rate_limits().await.unwrap(), 0);
+    );
+    store.insert_refresh_token(record("h2")).await.unwrap();
+    // The old token comes back: someone copied it.
+    assert_eq!(
+        store.consume_refresh_token("h1".into(), now).await.unwrap(),
+        RefreshOutcome::Reused { user_id: u.id }
+    );
+    assert_eq!(
+        store.consume_refresh_token("h2".into(), now).await.unwrap(),
+        RefreshOutcome::Invalid
+    );
+    assert_eq!(
+        store
+            .consume_refresh_token("nope".into(), now)
+            .await
+            .unwrap(),
+        RefreshOutcome::Invalid
+    );
+    store
+        .insert_refresh_token(RefreshTokenRecord {
+            expires_at: now - TimeDelta::seconds(1),
+            family: "fam-2".into(),
+            ..record("h3")
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.consume_refresh_token("h3".into(), now).await.unwrap(),
+        RefreshOutcome::Invalid
+    );
+}
+
+pub async fn usernames_are_unique_whatever_their_case<S: Backend>(store: &S) {
+    user(store, "Alice", Role::Student).await;
+    let again = store
+        .create_account(
+            NewAccount {
+                username: Username::parse("alice").unwrap(),
+                email: EmailAddress::parse("other@example.com").unwrap(),
+                password_hash: "x".into(),
+                first_name: String::new(),
+                last_name: String::new(),
+                role: Role::Student,
+            },
+            audit(AuditAction::UserRegistered, None),
+        )
+        .await;
+    assert!(
+        matches!(
+            again,
+            Err(StoreError::Duplicate(messaging_domain::Unique::Username))
+        ),
+        "{again:?}"
+    );
+    let found = store.user_by_username("ALICE").await.unwrap().unwrap();
+    assert_eq!(found.username, "Alice");
 }

@@ -2,16 +2,15 @@
 //! changes really overlap, so a transaction that locks rows in another order than the rest ends in
 //! a deadlock error; SQLite has one writer and checks the same final state.
 
+use crate::Backend;
 use chrono::Utc;
 use messaging_domain::Deletion;
 use messaging_domain::audit::AuditAction;
 use messaging_domain::event::Change as Audited;
 use messaging_domain::event::{DomainEvent, EventPlan, Replay};
 use messaging_domain::message::{DeleteScope, HistoryRequest, Message, MessageView, NewMessage};
-use messaging_domain::ports::{EventLog, MessageQueries, Messages};
 use messaging_domain::text::{LimitSpec, Page, PageNumber, PageSize};
 use messaging_domain::user::{Role, User, UserId};
-use messaging_store::Store;
 
 use crate::support::{audit, user};
 
@@ -91,7 +90,12 @@ fn thread_read_plan(reader: UserId, other: UserId) -> EventPlan<u64> {
     })
 }
 
-async fn send(store: &Store, from: &User, to: &User, body: String) -> Result<Message, String> {
+async fn send<S: Backend>(
+    store: &S,
+    from: &User,
+    to: &User,
+    body: String,
+) -> Result<Message, String> {
     store
         .insert_message(
             NewMessage {
@@ -115,8 +119,8 @@ async fn send(store: &Store, from: &User, to: &User, body: String) -> Result<Mes
 }
 
 /// Makes one change; the error names the change and what the store said.
-async fn apply(
-    store: &Store,
+async fn apply<S: Backend>(
+    store: &S,
     (a, b): (&User, &User),
     seeded: &[Message],
     change: Change,
@@ -242,7 +246,7 @@ fn history_page() -> HistoryRequest {
 }
 
 /// All of `user`'s visible messages with `other`, oldest first.
-async fn visible(store: &Store, user: UserId, other: UserId) -> Vec<Message> {
+async fn visible<S: Backend>(store: &S, user: UserId, other: UserId) -> Vec<Message> {
     let mut all = Vec::new();
     let mut request = history_page();
     loop {
@@ -267,7 +271,7 @@ async fn visible(store: &Store, user: UserId, other: UserId) -> Vec<Message> {
 /// What `user` sees agrees with itself: the unread count is the number of visible unread
 /// messages to them, the thread shows the newest visible message, and the stream is numbered
 /// 1..=latest with nothing missing.
-async fn assert_consistent(store: &Store, user: UserId, other: UserId) {
+async fn assert_consistent<S: Backend>(store: &S, user: UserId, other: UserId) {
     let seen = visible(store, user, other).await;
     let unread = seen
         .iter()
@@ -301,7 +305,9 @@ async fn assert_consistent(store: &Store, user: UserId, other: UserId) {
     );
 }
 
-pub async fn crossing_sends_deletes_and_reads_of_one_conversation_all_succeed(store: &Store) {
+pub async fn crossing_sends_deletes_and_reads_of_one_conversation_all_succeed<S: Backend>(
+    store: &S,
+) {
     const SEEDED: usize = 16;
     const ROUNDS: usize = 4;
     let a = user(store, "lock_a", Role::Student).await;
