@@ -19,7 +19,6 @@ use messaging_domain::user::{Booking, BookingId, BookingState, UserId};
 #[macro_use]
 mod dispatch;
 
-mod admin_ports;
 pub mod audit;
 pub mod bulk;
 mod dialect;

@@ -1,5 +1,5 @@
 // An admin's change to an account (role and active flag together), shared by both backends.
-// Included after `queries.rs`, whose imports, schema, `Db`, `UserRow`, `revoke_credentials` and
+// Included after `db.rs`, whose imports, schema, `Db`, `UserRow`, `revoke_credentials` and
 // `insert_audit` it uses.
 
 impl Db {
@@ -67,4 +67,17 @@ impl Db {
             .await?;
         Ok(row.into_user()?.0)
     }
+}
+
+port! {
+impl AccountChanges for Db {
+    async fn change_account(
+        &self,
+        user: UserId,
+        change: messaging_domain::ports::AccountChange,
+        audit: Vec<AuditRecord>,
+    ) -> Result<User, StoreError> {
+        Db::change_account(self, user, change, audit).await
+    }
+}
 }

@@ -100,3 +100,19 @@ impl Db {
         }
     }
 }
+
+port! {
+impl AuditTrail for Db {
+    async fn audit_entries(
+        &self,
+        filter: crate::audit::AuditFilter,
+        page: Page,
+    ) -> Result<Vec<crate::audit::AuditEntry>, StoreError> {
+        Db::audit_entries(self, filter, page).await
+    }
+
+    async fn verify_audit_chain(&self) -> Result<crate::audit::AuditVerification, StoreError> {
+        Db::verify_audit_chain(self).await
+    }
+}
+}

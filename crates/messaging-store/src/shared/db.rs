@@ -44,9 +44,9 @@ use messaging_domain::message::{
     NewMessage, NewReport, Report, SearchResults, ThreadSummary, UnreadCounts,
 };
 use messaging_domain::ports::{
-    AccountStatuses, Administration, AuditLog, Blocks, Credentials, EventLog, MessageQueries,
-    Messages, People, PresenceSettings, RefreshOutcome, RefreshTokenRecord, Reports,
-    SessionRecord, Sessions, Tickets,
+    AccountChanges, AccountStatuses, Administration, AuditLog, AuditTrail, Blocks, Credentials,
+    EventLog, MessageQueries, Messages, People, PresenceSettings, PresenceStatus, RefreshOutcome,
+    RefreshTokenRecord, Reports, SessionRecord, Sessions, Tickets,
 };
 use messaging_domain::text::{Page, PageSize, SearchQuery, message_words};
 use messaging_domain::user::{

@@ -99,3 +99,11 @@ impl Db {
         Ok(found.is_some())
     }
 }
+
+port! {
+impl PresenceStatus for Db {
+    async fn online_since(&self, user: UserId, since: DateTime<Utc>) -> Result<bool, StoreError> {
+        Db::presence_online(self, user, since).await
+    }
+}
+}
