@@ -12,6 +12,7 @@
 // The crate is assertions: a failed unwrap is a failed rule, reported where it happened.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account_changes;
 mod accounts;
 mod attachments;
 mod locking;
@@ -22,6 +23,7 @@ mod search;
 mod streams;
 pub mod support;
 
+pub use account_changes::*;
 pub use accounts::*;
 pub use attachments::*;
 pub use locking::*;
@@ -32,8 +34,9 @@ pub use search::*;
 pub use streams::*;
 
 use messaging_domain::ports::{
-    AccountStatuses, Administration, AttachmentRepository, AuditLog, Blocks, Credentials, EventLog,
-    MessageQueries, Messages, People, PeopleSearch, PresenceSettings, Reports, Sessions, Tickets,
+    AccountChanges, AccountStatuses, Administration, AttachmentRepository, AuditLog, AuditTrail,
+    Blocks, Credentials, EventLog, MessageQueries, Messages, People, PeopleSearch,
+    PresenceSettings, Reports, Sessions, Tickets,
 };
 
 /// Every storage port at once: what one adapter of the store provides. Clones share the data,
@@ -52,6 +55,8 @@ pub trait Backend:
     + Tickets
     + AccountStatuses
     + AuditLog
+    + AuditTrail
+    + AccountChanges
     + EventLog
     + AttachmentRepository
     + Clone
@@ -72,6 +77,8 @@ impl<T> Backend for T where
         + Tickets
         + AccountStatuses
         + AuditLog
+        + AuditTrail
+        + AccountChanges
         + EventLog
         + AttachmentRepository
         + Clone
@@ -124,6 +131,8 @@ macro_rules! contract_suite {
             ws_tickets_are_single_use_and_expire,
             a_delete_for_everyone_redacts_the_body_kept_in_the_streams,
             a_plan_runs_once_when_the_write_changes_something_and_never_otherwise,
+            a_role_and_a_deactivation_are_stored_and_audited_together,
+            a_change_to_an_unknown_user_stores_and_audits_nothing,
         );
     };
     (@rules $fresh:path; $($rule:ident),* $(,)?) => {

@@ -1,6 +1,6 @@
 //! In-memory adapters of every port of `messaging-domain`: a [`MemoryStore`] that implements the
-//! storage ports (messages, people, accounts, sessions, tickets, streams, attachments, audit) the
-//! way the SQL store does, and small adapters of the others ([`ManualClock`],
+//! storage ports (messages, people, accounts, sessions, tickets, streams, attachments, audit,
+//! presence) the way the SQL store does, and small adapters of the others ([`ManualClock`],
 //! [`RecordingPublisher`], [`MemoryStorage`], [`EicarScanner`]).
 //!
 //! It is for tests and for services that embed the domain without a database. Every store call
@@ -11,6 +11,7 @@
 
 mod accounts;
 mod adapters;
+mod admin;
 mod attachments;
 mod listings;
 mod messages;

@@ -25,6 +25,8 @@ pub(crate) struct State {
     /// Blocks as (blocker, blocked).
     pub(crate) blocks: BTreeSet<(UserId, UserId)>,
     pub(crate) presence_hidden: HashMap<UserId, bool>,
+    /// When some instance last saw each user connected, by (user, instance).
+    pub(crate) presence_connections: HashMap<(UserId, String), DateTime<Utc>>,
     pub(crate) conversations: BTreeMap<ConversationId, ConversationRow>,
     /// Conversations by their ordered pair of members.
     pub(crate) by_pair: HashMap<(UserId, UserId), Vec<ConversationId>>,

@@ -5,6 +5,9 @@
 
 use messaging_memory::MemoryStore;
 
+mod audit_trail;
+mod presence;
+
 /// A fresh, empty store for each test.
 async fn fresh() -> Option<MemoryStore> {
     Some(MemoryStore::new())
