@@ -11,7 +11,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod account_changes;
 mod attachments;
 mod audit;
 mod query_counts;
@@ -61,11 +60,6 @@ mod store_only {
         attachments:
         a_message_with_a_file_records_the_upload_in_the_audit_log,
         an_abandoned_upload_leaves_no_message_row,
-    );
-    store_tests!(
-        account_changes:
-        a_role_and_a_deactivation_are_stored_and_audited_together,
-        a_change_to_an_unknown_user_stores_and_audits_nothing,
     );
     store_tests!(
         audit:
