@@ -64,7 +64,7 @@ impl Credentials for Db {
     }
 
     /// Replaces a password hash; every other credential of the user stops working (see
-    /// [`messaging_domain::ports::Accounts::set_password`]).
+    /// [`messaging_domain::ports::Credentials::set_password`]).
     async fn set_password(
         &self,
         user: UserId,
