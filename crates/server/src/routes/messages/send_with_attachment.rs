@@ -55,8 +55,9 @@ pub struct SendWithAttachmentForm {
     /// with the same id answers with the message stored the first time and stores nothing.
     #[schema(pattern = r"^[A-Za-z0-9._:-]{1,128}$")]
     client_message_id: Option<String>,
-    /// The file: JPEG, PNG, GIF or WebP up to 5 MB; PDF, DOC, DOCX, TXT or CSV up to 10 MB.
-    #[schema(value_type = String, format = Binary)]
+    /// The file: JPEG, PNG, GIF or WebP up to 5 MB; PDF, DOC, DOCX, TXT or CSV up to 10 MB; not
+    /// empty (422 `EMPTY_FILE`).
+    #[schema(value_type = String, format = Binary, min_length = 1)]
     file: Vec<u8>,
 }
 
