@@ -15,7 +15,7 @@ use messaging_domain::{Change, Deletion};
 use crate::support::{audit, user};
 
 /// The plan the domain makes for a send: both parties' streams get the message.
-fn sent_plan(from: &User, to: &User) -> EventPlan<Message> {
+pub fn sent_plan(from: &User, to: &User) -> EventPlan<Message> {
     let (sender, recipient) = (from.summary(), to.summary());
     Box::new(move |m: &Message| {
         vec![
@@ -32,7 +32,8 @@ fn sent_plan(from: &User, to: &User) -> EventPlan<Message> {
     })
 }
 
-fn new_message(from: &User, to: &User, body: &str, client_id: Option<&str>) -> NewMessage {
+/// A message from `from` to `to`, sent now, with an optional client id.
+pub fn new_message(from: &User, to: &User, body: &str, client_id: Option<&str>) -> NewMessage {
     NewMessage {
         sender_id: from.id,
         recipient_id: to.id,
@@ -45,7 +46,11 @@ fn new_message(from: &User, to: &User, body: &str, client_id: Option<&str>) -> N
     }
 }
 
-async fn send_with_events<S: Backend>(
+/// Sends as the domain does and returns the stream entries the send appended.
+///
+/// # Errors
+/// What the store's `insert_message` answers.
+pub async fn send_with_events<S: Backend>(
     store: &S,
     from: &User,
     to: &User,
@@ -64,7 +69,8 @@ async fn send_with_events<S: Backend>(
         .map(|r| r.events)
 }
 
-fn bodies(events: &[StreamEvent]) -> Vec<(u64, String)> {
+/// Each entry's number with the body it carries (or the event's debug form).
+pub fn bodies(events: &[StreamEvent]) -> Vec<(u64, String)> {
     events
         .iter()
         .map(|e| match &*e.event {
@@ -74,7 +80,11 @@ fn bodies(events: &[StreamEvent]) -> Vec<(u64, String)> {
         .collect()
 }
 
-async fn replay<S: Backend>(store: &S, user: UserId, after: u64) -> Replay {
+/// The stream of `user` after `after` (up to 100 entries).
+///
+/// # Panics
+/// When the store fails.
+pub async fn replay<S: Backend>(store: &S, user: UserId, after: u64) -> Replay {
     store.events_after(user, after, 100).await.unwrap()
 }
 

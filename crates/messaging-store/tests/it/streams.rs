@@ -3,81 +3,17 @@
 //! streams written before the stored format was versioned.
 
 use chrono::{SubsecRound, TimeDelta, Utc};
-use messaging_domain::StoreError;
 use messaging_domain::audit::AuditAction;
-use messaging_domain::event::{DomainEvent, EventPlan, Replay, StreamEvent};
-use messaging_domain::message::{Message, MessageView, NewMessage};
-use messaging_domain::ports::{EventLog, Messages};
-use messaging_domain::user::{Role, User, UserId};
+use messaging_domain::event::{DomainEvent, Replay};
+use messaging_domain::ports::Messages;
+use messaging_domain::user::{Role, UserId};
 use messaging_domain::{Change, Deletion};
 use messaging_store::Store;
 use messaging_store::listen::Notice;
 
 use crate::support::{audit, user};
 
-/// The plan the domain makes for a send: both parties' streams get the message.
-fn sent_plan(from: &User, to: &User) -> EventPlan<Message> {
-    let (sender, recipient) = (from.summary(), to.summary());
-    Box::new(move |m: &Message| {
-        vec![
-            DomainEvent::MessageSent {
-                view: MessageView {
-                    message: m.clone(),
-                    sender,
-                    recipient,
-                },
-                client_message_id: None,
-            }
-            .addressed(None),
-        ]
-    })
-}
-
-fn new_message(from: &User, to: &User, body: &str, client_id: Option<&str>) -> NewMessage {
-    NewMessage {
-        sender_id: from.id,
-        recipient_id: to.id,
-        booking_id: None,
-        subject: None,
-        body: body.into(),
-        parent_id: None,
-        client_message_id: client_id.map(str::to_owned),
-        created_at: Utc::now(),
-    }
-}
-
-async fn send_with_events(
-    store: &Store,
-    from: &User,
-    to: &User,
-    body: &str,
-    client_id: Option<&str>,
-) -> Result<Vec<StreamEvent>, StoreError> {
-    store
-        .insert_message(
-            new_message(from, to, body, client_id),
-            Change::new(
-                audit(AuditAction::MessageSent, Some(from.id)),
-                sent_plan(from, to),
-            ),
-        )
-        .await
-        .map(|r| r.events)
-}
-
-fn bodies(events: &[StreamEvent]) -> Vec<(u64, String)> {
-    events
-        .iter()
-        .map(|e| match &*e.event {
-            DomainEvent::MessageSent { view, .. } => (e.seq, view.message.body.clone()),
-            other => (e.seq, format!("{other:?}")),
-        })
-        .collect()
-}
-
-async fn replay(store: &Store, user: UserId, after: u64) -> Replay {
-    store.events_after(user, after, 100).await.unwrap()
-}
+use messaging_contract::{bodies, replay, send_with_events};
 
 pub async fn the_heads_of_several_streams_are_read_at_once(store: &Store) {
     let a = user(store, "heads_a", Role::Student).await;
