@@ -9,6 +9,7 @@ mod audit;
 mod bench;
 mod bench_abuse;
 mod bench_http;
+mod bench_layers;
 mod bench_mask;
 mod bench_ws;
 mod bench_ws_load;
@@ -78,9 +79,13 @@ enum Command {
 enum BenchCommand {
     /// Store-level latency of the thread list, search and history at scale (PostgreSQL).
     Db(bench::DbArgs),
-    /// Sends per second and latency through HTTP, next to the same writes issued straight to the
-    /// store and through the domain service (PostgreSQL).
+    /// An A/B of the send path: this checkout's release server against a baseline commit's, each
+    /// its own process on a fresh PostgreSQL database, at 16 and 64 connections: sends/s,
+    /// latency, server and PostgreSQL CPU per send, statements per send.
     Http(bench_http::HttpArgs),
+    /// Sends per second through HTTP in this process, next to the same writes issued straight
+    /// to the store and through the domain service, and with the shared rate limits checked.
+    Layers(bench_layers::LayersArgs),
     /// WebSockets: 10 000 held connections on one server process, memory per idle connection,
     /// and delivery latency (HTTP send to the recipient's frame) at fixed rates (PostgreSQL).
     /// The server and the load generator run as separate processes.
@@ -144,6 +149,9 @@ async fn async_main(command: Command) -> Result<(), String> {
         Command::Bench {
             which: BenchCommand::Http(args),
         } => bench_http::http(args).await,
+        Command::Bench {
+            which: BenchCommand::Layers(args),
+        } => bench_layers::layers(args).await,
         Command::Bench {
             which: BenchCommand::Ws(args),
         } => bench_ws::ws(args).await,

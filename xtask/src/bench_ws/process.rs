@@ -74,7 +74,7 @@ pub(crate) fn build_server(workspace: &Path, release: bool) -> Result<(), String
 
 /// `program` started through `sh` with its soft open-files limit raised to the hard limit (each
 /// process holds one socket per connection; this needs no unsafe `setrlimit` here).
-pub(super) fn raised_open_files(program: &Path) -> Command {
+pub(crate) fn raised_open_files(program: &Path) -> Command {
     let mut command = Command::new("sh");
     command
         .arg("-c")

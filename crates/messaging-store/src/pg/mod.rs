@@ -2,7 +2,7 @@
 
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::AsyncPgConnection;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use futures_util::FutureExt;
 
 use crate::QueryCounter;
@@ -42,6 +42,9 @@ include!("../shared/stream_queries.rs");
 include!("../shared/presence_queries.rs");
 include!("../shared/attachment_queries.rs");
 include!("../shared/audit_queries.rs");
+
+mod group_commit;
+use group_commit::SendQueue;
 
 /// The base of the advisory locks that serialize appends to each actor's audit chain; an actor's
 /// key is this XOR its id (a one-to-one mapping, so two actors never share a lock). Any value works
@@ -267,6 +270,11 @@ pub(crate) fn connect(
 ) -> Result<Db, StoreError> {
     let mut config = ManagerConfig::default();
     config.custom_setup = Box::new(move |url| establish(url, counter.clone()).boxed());
+    // A pooled connection is handed out as it is, without a `SELECT 1` first (the default costs
+    // a round trip per checkout: four per send). One PostgreSQL closed (a restart, a crash, a
+    // terminated backend) is still never handed out: its client notices the closed socket and
+    // the pool drops it (`is_broken`); a query already running on it fails as unavailable.
+    config.recycling_method = RecyclingMethod::Fast;
     let manager = AsyncDieselConnectionManager::<Conn>::new_with_config(url, config);
     let pool = Pool::builder(manager)
         .max_size(max_size)

@@ -202,6 +202,10 @@ pub struct Db {
     pool: Pool<Conn>,
     /// This process's store instance, named in its change announcements (see `notify_appended`).
     origin: std::sync::Arc<str>,
+    /// New messages waiting to be committed together (the backend's `SendQueue`; SQLite, which
+    /// commits each on its own, never reads it).
+    #[allow(dead_code)]
+    sends: std::sync::Arc<SendQueue>,
 }
 
 impl std::fmt::Debug for Db {
@@ -284,7 +288,11 @@ async fn last_audit_hash(conn: &mut Conn, actor: Option<i64>) -> Result<String, 
 
 impl Db {
     pub fn new(pool: Pool<Conn>, origin: std::sync::Arc<str>) -> Self {
-        Self { pool, origin }
+        Self {
+            pool,
+            origin,
+            sends: std::sync::Arc::default(),
+        }
     }
 
     async fn conn(&self) -> Result<Object<Conn>, StoreError> {

@@ -184,9 +184,10 @@ async fn insert_message_in(
     Ok(row)
 }
 
-port! {
-impl Messages for Db {
-    async fn insert_message(
+impl Db {
+    /// One new message in a transaction of its own: SQLite's way, and PostgreSQL's for what its
+    /// group commit does not take (a conversation's first message, a batch that failed).
+    async fn insert_one(
         &self,
         new: NewMessage,
         change: Change<Message>,
@@ -203,6 +204,18 @@ impl Messages for Db {
                 })
             .await?;
         Ok(row)
+    }
+}
+
+port! {
+impl Messages for Db {
+    async fn insert_message(
+        &self,
+        new: NewMessage,
+        change: Change<Message>,
+    ) -> Result<Recorded<Message>, StoreError> {
+        // The backend decides: one transaction per message, or several committed together.
+        self.store_new_message(new, change).await
     }
 
     async fn update_body(

@@ -42,6 +42,20 @@ include!("../shared/presence_queries.rs");
 include!("../shared/attachment_queries.rs");
 include!("../shared/audit_queries.rs");
 
+/// SQLite has one writer and one connection: each new message is its own transaction.
+#[derive(Debug, Default)]
+struct SendQueue;
+
+impl Db {
+    async fn store_new_message(
+        &self,
+        new: NewMessage,
+        change: Change<Message>,
+    ) -> Result<Recorded<Message>, StoreError> {
+        self.insert_one(new, change).await
+    }
+}
+
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
 // WAL lets readers run beside the writer; the busy timeout makes a second process wait instead of

@@ -1,0 +1,604 @@
+//! Group commit of new messages on PostgreSQL.
+//!
+//! A send used to be one transaction of fourteen statements (the conversation, its thread rows,
+//! the message, the audit chain, two stream heads and entries, the announcement) and a commit.
+//! Here the messages waiting at the same moment are written together: one transaction of about
+//! ten statements whatever their number, each statement writing every message's rows at once
+//! (`unnest` of arrays), and one commit (one WAL flush) for all. Nothing waits on a timer: while a
+//! transaction runs, the next messages queue, and the next transaction takes them all (at most
+//! [`MAX_BATCH`]); a lone message is a transaction of one.
+//!
+//! Every guarantee of a send stays: each message's audit entry is chained after its sender's
+//! previous one (the chain lock of each sender, taken in sender order), each party's stream gets
+//! its entries numbered without a gap, the other instances hear of them (NOTIFY, in the same
+//! transaction), and a caller's send is acknowledged only once its transaction committed. The
+//! locks are taken in the order `shared/db.rs` writes down, every kind sorted, so a group and any
+//! other change wait for each other but never in a circle.
+//!
+//! What a group does not take goes through the one-message transaction (`Db::insert_one`): a
+//! conversation's first message (its thread rows do not exist yet). A group that fails before
+//! any event was planned (a duplicate client id, a conversation deleted meanwhile) is rolled back
+//! and each of its messages is tried on its own, so one bad message fails alone. A group that
+//! fails later (the connection lost at commit) fails all its messages, and leaves none behind.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, SubsecRound, Utc};
+use diesel::QueryableByName;
+use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamptz};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use futures_util::FutureExt;
+use messaging_domain::StoreError;
+use messaging_domain::audit::AuditRecord;
+use messaging_domain::event::{Change, DomainEvent, EventPlan, Recorded, StreamEvent};
+use messaging_domain::message::{Message, NewMessage};
+use messaging_domain::user::UserId;
+use tokio::sync::oneshot;
+
+use super::{AUDIT_CHAIN_LOCK, Conn, Db, DbError, MessageRow, notify_appended, ordered};
+
+/// The most messages one transaction commits.
+const MAX_BATCH: usize = 64;
+/// Group transactions in flight at once, each on a connection of its own: while one waits for
+/// its commit to reach the disk, the next one is written.
+const MAX_RUNNING: usize = 2;
+/// Stream positions per announcement (PostgreSQL refuses a NOTIFY payload of 8 000 bytes).
+const POSITIONS_PER_NOTIFY: usize = 128;
+
+type Reply = oneshot::Sender<Result<Recorded<Message>, StoreError>>;
+
+struct Pending {
+    new: NewMessage,
+    change: Change<Message>,
+    reply: Reply,
+}
+
+/// The new messages waiting for a group transaction, and how many of those run.
+#[derive(Default)]
+pub(super) struct SendQueue {
+    state: Mutex<QueueState>,
+}
+
+#[derive(Default)]
+struct QueueState {
+    waiting: Vec<Pending>,
+    running: usize,
+}
+
+impl std::fmt::Debug for SendQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        f.debug_struct("SendQueue")
+            .field("waiting", &state.waiting.len())
+            .field("running", &state.running)
+            .finish()
+    }
+}
+
+impl Db {
+    /// Queues a new message for the next group transaction and waits for its outcome.
+    pub(super) async fn store_new_message(
+        &self,
+        new: NewMessage,
+        change: Change<Message>,
+    ) -> Result<Recorded<Message>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let start = {
+            let mut state = self
+                .sends
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            state.waiting.push(Pending { new, change, reply });
+            let start = state.running < MAX_RUNNING;
+            if start {
+                state.running += 1;
+            }
+            start
+        };
+        if start {
+            // A task of its own: the group outlives any one caller's request being dropped.
+            let db = self.clone();
+            tokio::spawn(async move { db.drain_sends().await });
+        }
+        answer
+            .await
+            .map_err(|_| StoreError::backend(GroupFailed("the group transaction was abandoned".into())))?
+    }
+
+    /// Commits groups until nothing waits.
+    async fn drain_sends(self) {
+        loop {
+            let group: Vec<Pending> = {
+                let mut state = self
+                    .sends
+                    .state
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if state.waiting.is_empty() {
+                    // Under the same lock as the check: a message queued after it starts a task.
+                    state.running -= 1;
+                    return;
+                }
+                let n = state.waiting.len().min(MAX_BATCH);
+                state.waiting.drain(..n).collect()
+            };
+            // A panic fails this group's callers (their replies are dropped), not the queue.
+            let _ = std::panic::AssertUnwindSafe(self.commit_group(group))
+                .catch_unwind()
+                .await;
+        }
+    }
+
+    async fn commit_group(&self, group: Vec<Pending>) {
+        let mut news = Vec::with_capacity(group.len());
+        let mut audits = Vec::with_capacity(group.len());
+        let mut plans: Vec<Option<EventPlan<Message>>> = Vec::with_capacity(group.len());
+        let mut replies = Vec::with_capacity(group.len());
+        for pending in group {
+            news.push(pending.new);
+            audits.push(pending.change.audit);
+            plans.push(Some(pending.change.plan));
+            replies.push(Some(pending.reply));
+        }
+        // Indexes of the messages the group leaves to the one-message path.
+        let mut alone: Vec<usize> = Vec::new();
+        let outcome = match self.conn().await {
+            Ok(mut conn) => {
+                let origin = Arc::clone(&self.origin);
+                let (news, audits, plans, alone) = (&news, &audits, &mut plans, &mut alone);
+                conn.transaction::<_, DbError, _>(async move |conn| {
+                    write_group(conn, &origin, news, audits, plans, alone).await
+                })
+                .await
+                .map_err(StoreError::from)
+            }
+            Err(err) => Err(err),
+        };
+        match outcome {
+            Ok(recorded) => {
+                for (index, value) in recorded {
+                    if let Some(reply) = replies[index].take() {
+                        let _ = reply.send(Ok(value));
+                    }
+                }
+            }
+            Err(err) if plans.iter().all(Option::is_some) => {
+                // Nothing was planned, so nothing is lost by trying each message on its own.
+                tracing::debug!(
+                    error = %crate::error_chain(&err),
+                    "group of new messages rolled back; sending them one by one"
+                );
+                alone = (0..news.len()).collect();
+            }
+            Err(err) => {
+                let text = crate::error_chain(&err);
+                tracing::warn!(error = %text, "group of new messages failed");
+                let unavailable = matches!(err, StoreError::Unavailable(_));
+                let mut first = Some(err);
+                for (index, reply) in replies.iter_mut().enumerate() {
+                    if alone.contains(&index) {
+                        continue;
+                    }
+                    if let Some(reply) = reply.take() {
+                        let err = first.take().unwrap_or_else(|| {
+                            let cause = GroupFailed(text.clone());
+                            if unavailable {
+                                StoreError::unavailable(cause)
+                            } else {
+                                StoreError::backend(cause)
+                            }
+                        });
+                        let _ = reply.send(Err(err));
+                    }
+                }
+            }
+        }
+        // The rest, in queue order, each in a transaction of its own.
+        let mut plans = plans;
+        for index in alone {
+            let (Some(reply), Some(plan)) = (replies[index].take(), plans[index].take()) else {
+                continue;
+            };
+            let change = Change::new(audits[index].clone(), plan);
+            let result = self.insert_one(news[index].clone(), change).await;
+            let _ = reply.send(result);
+        }
+    }
+}
+
+/// Why a message of a failed group failed (the first one carries the database's own error).
+#[derive(Debug, thiserror::Error)]
+#[error("group commit failed: {0}")]
+struct GroupFailed(String);
+
+#[derive(QueryableByName)]
+struct FoundThread {
+    #[diesel(sql_type = BigInt)]
+    conversation_id: i64,
+    #[diesel(sql_type = BigInt)]
+    user_low: i64,
+    #[diesel(sql_type = BigInt)]
+    user_high: i64,
+    #[diesel(sql_type = BigInt)]
+    booking: i64,
+}
+
+#[derive(QueryableByName)]
+struct ChainHead {
+    #[diesel(sql_type = BigInt)]
+    actor: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    hash: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct StreamHead {
+    #[diesel(sql_type = BigInt)]
+    user_id: i64,
+    #[diesel(sql_type = BigInt)]
+    last_seq: i64,
+}
+
+/// Every thread row of the named conversations, locked in (user id, conversation id) order
+/// before anything is written (the first rule of the lock order); conversations without rows
+/// yet are not returned.
+const LOCK_THREADS: &str = "\
+SELECT m.conversation_id, c.user_low, c.user_high, COALESCE(c.booking_id, 0) AS booking
+FROM conversation_members m
+JOIN conversations c ON c.id = m.conversation_id
+JOIN unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS p(low, high, booking)
+  ON c.user_low = p.low AND c.user_high = p.high AND COALESCE(c.booking_id, 0) = p.booking
+ORDER BY m.user_id, m.conversation_id
+FOR UPDATE OF m";
+
+/// The messages, in the order given: the ids grow in that order.
+const INSERT_MESSAGES: &str = "\
+INSERT INTO messages (conversation_id, sender_id, recipient_id, booking_id, subject, body,
+                      search_words, parent_id, client_message_id, created_at,
+                      deleted_by_sender, deleted_by_recipient)
+SELECT c, s, r, b, subj, body, words, parent, client, at, FALSE, FALSE
+FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],
+            $7::text[], $8::bigint[], $9::text[], $10::timestamptz[])
+     AS v(c, s, r, b, subj, body, words, parent, client, at)
+RETURNING id, conversation_id, sender_id, recipient_id, booking_id, subject, body, parent_id,
+          created_at, read_at, edited_at, deleted_by_sender, deleted_by_recipient,
+          deleted_for_everyone_at, deleted_at";
+
+/// Each thread row's newest message and new unread messages.
+const UPDATE_THREADS: &str = "\
+UPDATE conversation_members m
+SET last_message_id = v.id, last_message_at = v.at, unread_count = m.unread_count + v.unread
+FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::int[])
+     AS v(c, u, id, at, unread)
+WHERE m.conversation_id = v.c AND m.user_id = v.u";
+
+/// The chain locks, in the order given (sorted by actor).
+const LOCK_CHAINS: &str = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k";
+
+/// Each actor's newest hash, read after its lock was taken (a statement of its own: READ
+/// COMMITTED's snapshot is taken when a statement starts).
+const CHAIN_HEADS: &str = "\
+SELECT a.actor,
+       (SELECT l.hash FROM audit_log l WHERE l.actor_id = a.actor ORDER BY l.id DESC LIMIT 1) AS hash
+FROM unnest($1::bigint[]) AS a(actor)";
+
+/// The audit entries, in chain order (the ids grow in it).
+const INSERT_AUDIT: &str = "\
+INSERT INTO audit_log (actor_id, action, object_type, object_id, client_addr, at, prev_hash, hash)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[],
+                     $6::timestamptz[], $7::text[], $8::text[])";
+
+/// Advances each stream head by its number of new entries, in user order (the last rule of the
+/// lock order); the new last number of each.
+const ADVANCE_HEADS: &str = "\
+INSERT INTO event_heads (user_id, last_seq)
+SELECT * FROM unnest($1::bigint[], $2::bigint[])
+ON CONFLICT (user_id) DO UPDATE SET last_seq = event_heads.last_seq + excluded.last_seq
+RETURNING user_id, last_seq";
+
+const INSERT_EVENTS: &str = "\
+INSERT INTO user_events (user_id, seq, at, payload, message_id)
+SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::text[], $5::bigint[])";
+
+/// Writes the group's messages with one statement per kind of row. Returns each written
+/// message's index in the group with its record; the indexes of the messages left to the
+/// one-message path go to `alone`. `plans` are called (taken) only once every message is stored.
+async fn write_group(
+    conn: &mut Conn,
+    origin: &str,
+    news: &[NewMessage],
+    audits: &[AuditRecord],
+    plans: &mut [Option<EventPlan<Message>>],
+    alone: &mut Vec<usize>,
+) -> Result<Vec<(usize, Recorded<Message>)>, DbError> {
+    // 1. The thread rows of every conversation, locked.
+    let key = |new: &NewMessage| {
+        let (low, high) = ordered(new.sender_id, new.recipient_id);
+        (low, high, new.booking_id.map_or(0, |b| b.0))
+    };
+    let mut pairs: Vec<(i64, i64, i64)> = news.iter().map(key).collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let found: Vec<FoundThread> = diesel::sql_query(LOCK_THREADS)
+        .bind::<Array<BigInt>, _>(pairs.iter().map(|p| p.0).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(pairs.iter().map(|p| p.1).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(pairs.iter().map(|p| p.2).collect::<Vec<_>>())
+        .load(conn)
+        .await?;
+    let threads: HashMap<(i64, i64, i64), i64> = found
+        .iter()
+        .map(|t| ((t.user_low, t.user_high, t.booking), t.conversation_id))
+        .collect();
+    let mut members: HashMap<i64, usize> = HashMap::new();
+    for t in &found {
+        *members.entry(t.conversation_id).or_default() += 1;
+    }
+    // A conversation's first message creates its rows; a message without an actor has its own
+    // chain rules. Both go alone.
+    let mut written: Vec<(usize, i64)> = Vec::with_capacity(news.len());
+    for (index, new) in news.iter().enumerate() {
+        match threads.get(&key(new)) {
+            Some(&conversation)
+                if members.get(&conversation) == Some(&2) && audits[index].actor.is_some() =>
+            {
+                written.push((index, conversation));
+            }
+            _ => alone.push(index),
+        }
+    }
+    if written.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    // 2. The messages.
+    let pick = |f: &dyn Fn(&NewMessage) -> Option<String>| -> Vec<Option<String>> {
+        written.iter().map(|&(i, _)| f(&news[i])).collect()
+    };
+    let mut rows: Vec<MessageRow> = diesel::sql_query(INSERT_MESSAGES)
+        .bind::<Array<BigInt>, _>(written.iter().map(|&(_, c)| c).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(written.iter().map(|&(i, _)| news[i].sender_id.0).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(
+            written.iter().map(|&(i, _)| news[i].recipient_id.0).collect::<Vec<_>>(),
+        )
+        .bind::<Array<Nullable<BigInt>>, _>(
+            written
+                .iter()
+                .map(|&(i, _)| news[i].booking_id.map(|b| b.0))
+                .collect::<Vec<_>>(),
+        )
+        .bind::<Array<Nullable<Text>>, _>(pick(&|n| n.subject.clone()))
+        .bind::<Array<Text>, _>(written.iter().map(|&(i, _)| news[i].body.clone()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(
+            written
+                .iter()
+                .map(|&(i, _)| {
+                    messaging_domain::text::message_words(news[i].subject.as_deref(), &news[i].body)
+                })
+                .collect::<Vec<_>>(),
+        )
+        .bind::<Array<Nullable<BigInt>>, _>(
+            written
+                .iter()
+                .map(|&(i, _)| news[i].parent_id.map(|p| p.0))
+                .collect::<Vec<_>>(),
+        )
+        .bind::<Array<Nullable<Text>>, _>(pick(&|n| n.client_message_id.clone()))
+        .bind::<Array<Timestamptz>, _>(
+            written.iter().map(|&(i, _)| news[i].created_at).collect::<Vec<_>>(),
+        )
+        .load(conn)
+        .await?;
+    rows.sort_by_key(|r| r.id);
+    let in_order = rows.len() == written.len()
+        && rows.iter().zip(&written).all(|(row, &(i, _))| {
+            row.sender_id == news[i].sender_id.0
+                && row.recipient_id == news[i].recipient_id.0
+                && row.body == news[i].body
+        });
+    if !in_order {
+        return Err(DbError::Corrupt("messages"));
+    }
+
+    // 3. The thread rows: each conversation's newest message, and the recipients' unread counts.
+    let mut newest: BTreeMap<i64, (i64, DateTime<Utc>, i64, i64)> = BTreeMap::new();
+    let mut unread: HashMap<(i64, i64), i32> = HashMap::new();
+    for row in &rows {
+        newest.insert(
+            row.conversation_id,
+            (row.id, row.created_at, row.sender_id, row.recipient_id),
+        );
+        *unread.entry((row.conversation_id, row.recipient_id)).or_default() += 1;
+    }
+    let mut thread_updates: Vec<(i64, i64, i64, DateTime<Utc>, i32)> = Vec::new();
+    for (&conversation, &(id, at, a, b)) in &newest {
+        for user in [a, b] {
+            let added = unread.get(&(conversation, user)).copied().unwrap_or(0);
+            thread_updates.push((conversation, user, id, at, added));
+        }
+    }
+    diesel::sql_query(UPDATE_THREADS)
+        .bind::<Array<BigInt>, _>(thread_updates.iter().map(|u| u.0).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(thread_updates.iter().map(|u| u.1).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(thread_updates.iter().map(|u| u.2).collect::<Vec<_>>())
+        .bind::<Array<Timestamptz>, _>(thread_updates.iter().map(|u| u.3).collect::<Vec<_>>())
+        .bind::<Array<Integer>, _>(thread_updates.iter().map(|u| u.4).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
+
+    // 4. The audit entries: each actor's chain locked (actor order), its head read, then the new
+    //    entries chained in message order.
+    let mut actors: Vec<i64> = written
+        .iter()
+        .filter_map(|&(i, _)| audits[i].actor.map(|a| a.0))
+        .collect();
+    actors.sort_unstable();
+    actors.dedup();
+    diesel::sql_query(LOCK_CHAINS)
+        .bind::<Array<BigInt>, _>(actors.iter().map(|a| AUDIT_CHAIN_LOCK ^ a).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
+    let heads: Vec<ChainHead> = diesel::sql_query(CHAIN_HEADS)
+        .bind::<Array<BigInt>, _>(actors.clone())
+        .load(conn)
+        .await?;
+    let mut chain: HashMap<i64, String> = heads
+        .into_iter()
+        .map(|h| {
+            (
+                h.actor,
+                h.hash
+                    .unwrap_or_else(|| crate::audit::GENESIS_HASH.to_owned()),
+            )
+        })
+        .collect();
+    let mut entries = AuditColumns::default();
+    for (row, &(i, _)) in rows.iter().zip(&written) {
+        let record = &audits[i];
+        let actor = record.actor.map(|a| a.0);
+        let at = record.at.trunc_subsecs(6);
+        let action = record.action.as_str();
+        let prev = actor
+            .and_then(|a| chain.get(&a).cloned())
+            .unwrap_or_else(|| crate::audit::GENESIS_HASH.to_owned());
+        let hash = crate::audit::ChainedFields {
+            actor_id: actor,
+            action,
+            object_type: record.object_type,
+            object_id: Some(row.id),
+            client_addr: record.client_addr.as_deref(),
+            at,
+        }
+        .hash(&prev);
+        if let Some(a) = actor {
+            chain.insert(a, hash.clone());
+        }
+        entries.actor.push(actor);
+        entries.action.push(action.to_owned());
+        entries.object_type.push(record.object_type.to_owned());
+        entries.object_id.push(Some(row.id));
+        entries.client_addr.push(record.client_addr.clone());
+        entries.at.push(at);
+        entries.prev_hash.push(prev);
+        entries.hash.push(hash);
+    }
+    diesel::sql_query(INSERT_AUDIT)
+        .bind::<Array<Nullable<BigInt>>, _>(entries.actor)
+        .bind::<Array<Text>, _>(entries.action)
+        .bind::<Array<Text>, _>(entries.object_type)
+        .bind::<Array<Nullable<BigInt>>, _>(entries.object_id)
+        .bind::<Array<Nullable<Text>>, _>(entries.client_addr)
+        .bind::<Array<Timestamptz>, _>(entries.at)
+        .bind::<Array<Text>, _>(entries.prev_hash)
+        .bind::<Array<Text>, _>(entries.hash)
+        .execute(conn)
+        .await?;
+
+    // 5. The stream entries: every message stored, so its events can be planned now.
+    let messages: Vec<(usize, Message)> = rows
+        .into_iter()
+        .zip(&written)
+        .map(|(row, &(i, _))| (i, Message::from(row)))
+        .collect();
+    let mut planned: Vec<(usize, UserId, Arc<DomainEvent>, String, DateTime<Utc>)> = Vec::new();
+    for (i, message) in &messages {
+        let Some(plan) = plans[*i].take() else {
+            continue;
+        };
+        let at = news[*i].created_at.trunc_subsecs(6);
+        let mut own = Vec::new();
+        for outgoing in plan(message) {
+            let payload = crate::stored_event::encode(&outgoing.event)?;
+            let event = Arc::new(outgoing.event);
+            for user in outgoing.audience {
+                own.push((*i, user, Arc::clone(&event), payload.clone(), at));
+            }
+        }
+        own.sort_by_key(|entry| entry.1);
+        planned.extend(own);
+    }
+    let mut counts: BTreeMap<i64, i64> = BTreeMap::new();
+    for entry in &planned {
+        *counts.entry(entry.1.0).or_default() += 1;
+    }
+    let mut next_seq: HashMap<i64, i64> = HashMap::new();
+    if !counts.is_empty() {
+        let advanced: Vec<StreamHead> = diesel::sql_query(ADVANCE_HEADS)
+            .bind::<Array<BigInt>, _>(counts.keys().copied().collect::<Vec<_>>())
+            .bind::<Array<BigInt>, _>(counts.values().copied().collect::<Vec<_>>())
+            .load(conn)
+            .await?;
+        for head in advanced {
+            let count = counts.get(&head.user_id).copied().unwrap_or(0);
+            next_seq.insert(head.user_id, head.last_seq - count + 1);
+        }
+    }
+    let mut events = EventColumns::default();
+    let mut owners: Vec<usize> = Vec::with_capacity(planned.len());
+    let mut appended: Vec<StreamEvent> = Vec::with_capacity(planned.len());
+    for (i, user, event, payload, at) in planned {
+        let seq = next_seq
+            .get_mut(&user.0)
+            .ok_or(DbError::Corrupt("event_heads"))?;
+        events.user.push(user.0);
+        events.seq.push(*seq);
+        events.at.push(at);
+        events.payload.push(payload);
+        events.message.push(event.message_id().map(|m| m.0));
+        owners.push(i);
+        appended.push(StreamEvent {
+            user_id: user,
+            seq: u64::try_from(*seq).map_err(|_| DbError::Corrupt("event_heads"))?,
+            at,
+            event,
+        });
+        *seq += 1;
+    }
+    if !events.user.is_empty() {
+        diesel::sql_query(INSERT_EVENTS)
+            .bind::<Array<BigInt>, _>(events.user)
+            .bind::<Array<BigInt>, _>(events.seq)
+            .bind::<Array<Timestamptz>, _>(events.at)
+            .bind::<Array<Text>, _>(events.payload)
+            .bind::<Array<Nullable<BigInt>>, _>(events.message)
+            .execute(conn)
+            .await?;
+        for chunk in appended.chunks(POSITIONS_PER_NOTIFY) {
+            notify_appended(conn, origin, chunk).await?;
+        }
+    }
+
+    let mut by_message: HashMap<usize, Vec<StreamEvent>> = HashMap::new();
+    for (i, event) in owners.into_iter().zip(appended) {
+        by_message.entry(i).or_default().push(event);
+    }
+    Ok(messages
+        .into_iter()
+        .map(|(i, value)| {
+            let events = by_message.remove(&i).unwrap_or_default();
+            (i, Recorded { value, events })
+        })
+        .collect())
+}
+
+#[derive(Default)]
+struct AuditColumns {
+    actor: Vec<Option<i64>>,
+    action: Vec<String>,
+    object_type: Vec<String>,
+    object_id: Vec<Option<i64>>,
+    client_addr: Vec<Option<String>>,
+    at: Vec<DateTime<Utc>>,
+    prev_hash: Vec<String>,
+    hash: Vec<String>,
+}
+
+#[derive(Default)]
+struct EventColumns {
+    user: Vec<i64>,
+    seq: Vec<i64>,
+    at: Vec<DateTime<Utc>>,
+    payload: Vec<String>,
+    message: Vec<Option<i64>>,
+}
