@@ -133,6 +133,7 @@ macro_rules! contract_suite {
             a_plan_runs_once_when_the_write_changes_something_and_never_otherwise,
             a_role_and_a_deactivation_are_stored_and_audited_together,
             a_change_to_an_unknown_user_stores_and_audits_nothing,
+            sends_at_the_same_moment_each_keep_every_guarantee,
         );
     };
     (@rules $fresh:path; $($rule:ident),* $(,)?) => {

@@ -102,13 +102,19 @@ impl Db {
             let db = self.clone();
             tokio::spawn(async move { db.drain_sends().await });
         }
-        answer
-            .await
-            .map_err(|_| StoreError::backend(GroupFailed("the group transaction was abandoned".into())))?
+        // Dropped unanswered only when the task committing it was (its runtime shut down):
+        // nothing is known to be stored, and the same request may succeed on a retry.
+        answer.await.map_err(|_| {
+            StoreError::unavailable(GroupFailed("the group transaction was abandoned".into()))
+        })?
     }
 
     /// Commits groups until nothing waits.
     async fn drain_sends(self) {
+        let mut running = Running {
+            queue: Arc::clone(&self.sends),
+            finished: false,
+        };
         loop {
             let group: Vec<Pending> = {
                 let mut state = self
@@ -119,6 +125,7 @@ impl Db {
                 if state.waiting.is_empty() {
                     // Under the same lock as the check: a message queued after it starts a task.
                     state.running -= 1;
+                    running.finished = true;
                     return;
                 }
                 let n = state.waiting.len().min(MAX_BATCH);
@@ -205,6 +212,37 @@ impl Db {
             let result = self.insert_one(news[index].clone(), change).await;
             let _ = reply.send(result);
         }
+    }
+}
+
+/// A committing task's place among the running ones. A task dropped before it finished (its
+/// runtime shut down) gives its place back; when it was the last, the messages still waiting are
+/// answered (unavailable) rather than left waiting for a task that will not come.
+struct Running {
+    queue: Arc<SendQueue>,
+    finished: bool,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        let abandoned: Vec<Pending> = {
+            let mut state = self
+                .queue
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            state.running -= 1;
+            if state.running == 0 {
+                std::mem::take(&mut state.waiting)
+            } else {
+                Vec::new()
+            }
+        };
+        // Dropping the replies answers their callers.
+        drop(abandoned);
     }
 }
 

@@ -74,6 +74,7 @@ mod store_only {
         query_counts:
         thread_list_costs_the_same_queries_for_one_or_forty_conversations,
         the_patient_list_is_one_query_however_many_patients,
+        sends_at_the_same_moment_share_their_statements,
     );
     store_tests!(
         search:

@@ -70,3 +70,40 @@ pub async fn the_patient_list_is_one_query_however_many_patients(store: &Store) 
         "one query for the whole list (plus at most a connection check), got {spent}"
     );
 }
+
+/// Sends made at the same moment share their transaction on PostgreSQL (group commit): thirty of
+/// them cost a fraction of thirty lone sends' statements. SQLite commits each on its own.
+pub async fn sends_at_the_same_moment_share_their_statements(store: &Store) {
+    use messaging_contract::send_with_events;
+    let mut people = Vec::new();
+    for i in 0..31 {
+        people.push(user(store, &format!("group{i}"), Role::Student).await);
+    }
+    // Every conversation exists first: a conversation's first message is sent on its own.
+    for pair in people.windows(2) {
+        send_with_events(store, &pair[0], &pair[1], "first", None)
+            .await
+            .unwrap();
+    }
+    let before = store.queries_executed();
+    send_with_events(store, &people[0], &people[1], "alone", None)
+        .await
+        .unwrap();
+    let alone = store.queries_executed() - before;
+
+    let before = store.queries_executed();
+    let sent = futures_util::future::join_all(people.windows(2).map(|pair| {
+        send_with_events(store, &pair[0], &pair[1], "together", None)
+    }))
+    .await;
+    let together = store.queries_executed() - before;
+    assert!(sent.iter().all(Result::is_ok), "{sent:?}");
+    if store.kind() == messaging_store::DatabaseKind::Sqlite {
+        assert_eq!(together, 30 * alone, "SQLite commits each send on its own");
+        return;
+    }
+    assert!(
+        together * 3 <= 30 * alone,
+        "30 sends at once took {together} statements; one alone takes {alone}"
+    );
+}
