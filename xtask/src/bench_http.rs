@@ -59,6 +59,9 @@ pub struct HttpArgs {
     /// Use the binaries of an earlier invocation instead of building.
     #[arg(long)]
     no_build: bool,
+    /// Seconds to wait after the load before reading the server's memory once more (0: skip).
+    #[arg(long, default_value_t = 30)]
+    settle: u64,
 }
 
 const SECRET: &str = "bench-http-secret-bench-http-secret";
@@ -79,6 +82,9 @@ struct Run {
     server_cpu: Duration,
     postgres_cpu: Duration,
     statements: Option<u64>,
+    /// The server's resident memory (KiB): idle before the load, right after it, and after
+    /// `--settle` seconds.
+    rss: [u64; 3],
 }
 
 impl Run {
@@ -128,9 +134,9 @@ pub async fn http(args: HttpArgs) -> Result<(), String> {
     }
     println!();
     println!(
-        "| round | build | connections | sends/s | p50 ms | p99 ms | max ms | server CPU ms/send | PostgreSQL CPU ms/send | statements/send |"
+        "| round | build | connections | sends/s | p50 ms | p99 ms | max ms | server CPU ms/send | PostgreSQL CPU ms/send | statements/send | RSS MiB idle / loaded / settled |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut runs = Vec::new();
     for round in 0..args.rounds {
         let order: Vec<usize> = if round % 2 == 0 {
@@ -142,7 +148,7 @@ pub async fn http(args: HttpArgs) -> Result<(), String> {
             for &connections in &args.connections {
                 let run = run_once(&args, &builds[build], build, connections).await?;
                 println!(
-                    "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.1} | {:.3} | {:.3} | {} |",
+                    "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.1} | {:.3} | {:.3} | {} | {:.0} / {:.0} / {:.0} |",
                     round + 1,
                     builds[build].label,
                     connections,
@@ -156,6 +162,9 @@ pub async fn http(args: HttpArgs) -> Result<(), String> {
                         || "–".to_owned(),
                         |s| format!("{:.1}", s as f64 / run.sends.max(1) as f64)
                     ),
+                    run.rss[0] as f64 / 1024.0,
+                    run.rss[1] as f64 / 1024.0,
+                    run.rss[2] as f64 / 1024.0,
                 );
                 runs.push(run);
             }
@@ -372,6 +381,7 @@ async fn run_once(
     let ids = Arc::new(ids);
     let tokens = Arc::new(tokens);
 
+    let idle_rss = rss_kib(pid);
     let warmup = send_for(port, &ids, &tokens, connections, Duration::from_secs(args.warmup), 0)
         .await?;
     let before = (
@@ -391,6 +401,13 @@ async fn run_once(
     .await?;
     let elapsed = before.3.elapsed();
     let after = (process_cpu(pid), postgres_cpu(), statements(port).await);
+    let loaded_rss = rss_kib(pid);
+    let settled_rss = if args.settle > 0 {
+        tokio::time::sleep(Duration::from_secs(args.settle)).await;
+        rss_kib(pid)
+    } else {
+        loaded_rss
+    };
     drop(server);
     let _ = std::fs::remove_dir_all(&data_dir);
     Ok(Run {
@@ -405,7 +422,22 @@ async fn run_once(
             .2
             .zip(before.2)
             .map(|(after, before)| after.saturating_sub(before)),
+        rss: [idle_rss, loaded_rss, settled_rss],
     })
+}
+
+/// A process's resident set size in KiB (`VmRSS` of `/proc/<pid>/status`).
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// Sends for `duration` on `connections` keep-alive connections; the latency of each send.
