@@ -2,9 +2,11 @@
 //!
 //! A send used to be one transaction of fourteen statements (the conversation, its thread rows,
 //! the message, the audit chain, two stream heads and entries, the announcement) and a commit.
-//! Here the messages waiting at the same moment are written together: one transaction of about
-//! ten statements whatever their number, each statement writing every message's rows at once
-//! (`unnest` of arrays), and one commit (one WAL flush) for all. Nothing waits on a timer: while a
+//! Here the messages waiting at the same moment are written together: one transaction of six
+//! statements whatever their number (the thread rows locked; the messages with their thread rows
+//! and the chain locks; the chain and stream heads; the audit and stream entries with their
+//! announcement; and BEGIN and COMMIT), each writing every message's rows at once (`unnest` of
+//! arrays), and one commit (one WAL flush) for all. Nothing waits on a timer: while a
 //! transaction runs, the next messages queue, and the next transaction takes them all (at most
 //! [`MAX_BATCH`]); a lone message is a transaction of one.
 //!
@@ -26,7 +28,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::QueryableByName;
-use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use futures_util::FutureExt;
 use messaging_domain::StoreError;
@@ -36,7 +38,7 @@ use messaging_domain::message::{Message, NewMessage};
 use messaging_domain::user::UserId;
 use tokio::sync::oneshot;
 
-use super::{AUDIT_CHAIN_LOCK, Conn, Db, DbError, MessageRow, notify_appended, ordered};
+use super::{AUDIT_CHAIN_LOCK, Conn, Db, DbError, EVENTS_CHANNEL, MessageRow, ordered};
 
 /// The most messages one transaction commits.
 const MAX_BATCH: usize = 64;
@@ -263,18 +265,15 @@ struct FoundThread {
     booking: i64,
 }
 
+/// A row of [`ADVANCE_HEADS`]: an audit chain's head or a stream's.
 #[derive(QueryableByName)]
-struct ChainHead {
+struct Head {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    chain: bool,
     #[diesel(sql_type = BigInt)]
-    actor: i64,
+    id: i64,
     #[diesel(sql_type = Nullable<Text>)]
     hash: Option<String>,
-}
-
-#[derive(QueryableByName)]
-struct StreamHead {
-    #[diesel(sql_type = BigInt)]
-    user_id: i64,
     #[diesel(sql_type = BigInt)]
     last_seq: i64,
 }
@@ -291,54 +290,68 @@ JOIN unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS p(low, high, booking)
 ORDER BY m.user_id, m.conversation_id
 FOR UPDATE OF m";
 
-/// The messages, in the order given: the ids grow in that order.
-const INSERT_MESSAGES: &str = "\
-INSERT INTO messages (conversation_id, sender_id, recipient_id, booking_id, subject, body,
-                      search_words, parent_id, client_message_id, created_at,
-                      deleted_by_sender, deleted_by_recipient)
-SELECT c, s, r, b, subj, body, words, parent, client, at, FALSE, FALSE
-FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],
-            $7::text[], $8::bigint[], $9::text[], $10::timestamptz[])
-     AS v(c, s, r, b, subj, body, words, parent, client, at)
-RETURNING id, conversation_id, sender_id, recipient_id, booking_id, subject, body, parent_id,
-          created_at, read_at, edited_at, deleted_by_sender, deleted_by_recipient,
-          deleted_for_everyone_at, deleted_at";
+/// The messages (in the order given: the ids grow in that order), each conversation's thread
+/// rows pointed at its newest message with the recipients' unread counts raised, and the audit
+/// chain of every sender locked (in the order given, sorted by actor: the fourth rule of the lock
+/// order; the thread rows are held already, and the new message rows no one else can see).
+const STORE_MESSAGES: &str = "\
+WITH ins AS (
+    INSERT INTO messages (conversation_id, sender_id, recipient_id, booking_id, subject, body,
+                          search_words, parent_id, client_message_id, created_at,
+                          deleted_by_sender, deleted_by_recipient)
+    SELECT c, s, r, b, subj, body, words, parent, client, at, FALSE, FALSE
+    FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],
+                $7::text[], $8::bigint[], $9::text[], $10::timestamptz[])
+         AS v(c, s, r, b, subj, body, words, parent, client, at)
+    RETURNING id, conversation_id, sender_id, recipient_id, booking_id, subject, body, parent_id,
+              created_at, read_at, edited_at, deleted_by_sender, deleted_by_recipient,
+              deleted_for_everyone_at, deleted_at),
+newest AS (
+    SELECT DISTINCT ON (conversation_id) conversation_id, id, created_at
+    FROM ins ORDER BY conversation_id, id DESC),
+received AS (
+    SELECT conversation_id, recipient_id, count(*)::int AS n
+    FROM ins GROUP BY conversation_id, recipient_id),
+threads AS (
+    UPDATE conversation_members m
+    SET last_message_id = newest.id, last_message_at = newest.created_at,
+        unread_count = m.unread_count + COALESCE((
+            SELECT r.n FROM received r
+            WHERE r.conversation_id = m.conversation_id AND r.recipient_id = m.user_id), 0)
+    FROM newest WHERE m.conversation_id = newest.conversation_id),
+chains AS (SELECT pg_advisory_xact_lock(k) FROM unnest($11::bigint[]) AS k)
+SELECT ins.* FROM ins WHERE (SELECT count(*) FROM chains) = cardinality($11::bigint[])";
 
-/// Each thread row's newest message and new unread messages.
-const UPDATE_THREADS: &str = "\
-UPDATE conversation_members m
-SET last_message_id = v.id, last_message_at = v.at, unread_count = m.unread_count + v.unread
-FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::int[])
-     AS v(c, u, id, at, unread)
-WHERE m.conversation_id = v.c AND m.user_id = v.u";
-
-/// The chain locks, in the order given (sorted by actor).
-const LOCK_CHAINS: &str = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k";
-
-/// Each actor's newest hash, read after its lock was taken (a statement of its own: READ
-/// COMMITTED's snapshot is taken when a statement starts).
-const CHAIN_HEADS: &str = "\
-SELECT a.actor,
-       (SELECT l.hash FROM audit_log l WHERE l.actor_id = a.actor ORDER BY l.id DESC LIMIT 1) AS hash
-FROM unnest($1::bigint[]) AS a(actor)";
-
-/// The audit entries, in chain order (the ids grow in it).
-const INSERT_AUDIT: &str = "\
-INSERT INTO audit_log (actor_id, action, object_type, object_id, client_addr, at, prev_hash, hash)
-SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[],
-                     $6::timestamptz[], $7::text[], $8::text[])";
-
-/// Advances each stream head by its number of new entries, in user order (the last rule of the
-/// lock order); the new last number of each.
+/// Each sender's newest audit hash (a statement after the one that locked the chains: READ
+/// COMMITTED's snapshot is taken when a statement starts), and each stream head advanced by its
+/// number of new entries, in user order (the last rule of the lock order), with its new last
+/// number.
 const ADVANCE_HEADS: &str = "\
-INSERT INTO event_heads (user_id, last_seq)
-SELECT * FROM unnest($1::bigint[], $2::bigint[])
-ON CONFLICT (user_id) DO UPDATE SET last_seq = event_heads.last_seq + excluded.last_seq
-RETURNING user_id, last_seq";
+WITH advanced AS (
+    INSERT INTO event_heads (user_id, last_seq)
+    SELECT * FROM unnest($2::bigint[], $3::bigint[])
+    ON CONFLICT (user_id) DO UPDATE SET last_seq = event_heads.last_seq + excluded.last_seq
+    RETURNING user_id, last_seq)
+SELECT TRUE AS chain, a.actor AS id,
+       (SELECT l.hash FROM audit_log l WHERE l.actor_id = a.actor ORDER BY l.id DESC LIMIT 1) AS hash,
+       0::bigint AS last_seq
+FROM unnest($1::bigint[]) AS a(actor)
+UNION ALL
+SELECT FALSE, user_id, NULL, last_seq FROM advanced";
 
-const INSERT_EVENTS: &str = "\
-INSERT INTO user_events (user_id, seq, at, payload, message_id)
-SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::text[], $5::bigint[])";
+/// The audit entries (in chain order: the ids grow in it), the stream entries, and their
+/// announcements to the other instances (sent at commit).
+const RECORD: &str = "\
+WITH audit AS (
+    INSERT INTO audit_log (actor_id, action, object_type, object_id, client_addr, at, prev_hash,
+                           hash)
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[],
+                         $6::timestamptz[], $7::text[], $8::text[])),
+events AS (
+    INSERT INTO user_events (user_id, seq, at, payload, message_id)
+    SELECT * FROM unnest($9::bigint[], $10::bigint[], $11::timestamptz[], $12::text[],
+                         $13::bigint[]))
+SELECT pg_notify($14, p) FROM unnest($15::text[]) AS p";
 
 /// Writes the group's messages with one statement per kind of row. Returns each written
 /// message's index in the group with its record; the indexes of the messages left to the
@@ -390,13 +403,21 @@ async fn write_group(
         return Ok(Vec::new());
     }
 
-    // 2. The messages.
-    let pick = |f: &dyn Fn(&NewMessage) -> Option<String>| -> Vec<Option<String>> {
+    // 2. The messages, their thread rows, and the senders' audit chains locked.
+    let mut actors: Vec<i64> = written
+        .iter()
+        .filter_map(|&(i, _)| audits[i].actor.map(|a| a.0))
+        .collect();
+    actors.sort_unstable();
+    actors.dedup();
+    let column = |f: &dyn Fn(&NewMessage) -> Option<String>| -> Vec<Option<String>> {
         written.iter().map(|&(i, _)| f(&news[i])).collect()
     };
-    let mut rows: Vec<MessageRow> = diesel::sql_query(INSERT_MESSAGES)
+    let mut rows: Vec<MessageRow> = diesel::sql_query(STORE_MESSAGES)
         .bind::<Array<BigInt>, _>(written.iter().map(|&(_, c)| c).collect::<Vec<_>>())
-        .bind::<Array<BigInt>, _>(written.iter().map(|&(i, _)| news[i].sender_id.0).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(
+            written.iter().map(|&(i, _)| news[i].sender_id.0).collect::<Vec<_>>(),
+        )
         .bind::<Array<BigInt>, _>(
             written.iter().map(|&(i, _)| news[i].recipient_id.0).collect::<Vec<_>>(),
         )
@@ -406,8 +427,10 @@ async fn write_group(
                 .map(|&(i, _)| news[i].booking_id.map(|b| b.0))
                 .collect::<Vec<_>>(),
         )
-        .bind::<Array<Nullable<Text>>, _>(pick(&|n| n.subject.clone()))
-        .bind::<Array<Text>, _>(written.iter().map(|&(i, _)| news[i].body.clone()).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(column(&|n| n.subject.clone()))
+        .bind::<Array<Text>, _>(
+            written.iter().map(|&(i, _)| news[i].body.clone()).collect::<Vec<_>>(),
+        )
         .bind::<Array<Text>, _>(
             written
                 .iter()
@@ -422,10 +445,11 @@ async fn write_group(
                 .map(|&(i, _)| news[i].parent_id.map(|p| p.0))
                 .collect::<Vec<_>>(),
         )
-        .bind::<Array<Nullable<Text>>, _>(pick(&|n| n.client_message_id.clone()))
+        .bind::<Array<Nullable<Text>>, _>(column(&|n| n.client_message_id.clone()))
         .bind::<Array<Timestamptz>, _>(
             written.iter().map(|&(i, _)| news[i].created_at).collect::<Vec<_>>(),
         )
+        .bind::<Array<BigInt>, _>(actors.iter().map(|a| AUDIT_CHAIN_LOCK ^ a).collect::<Vec<_>>())
         .load(conn)
         .await?;
     rows.sort_by_key(|r| r.id);
@@ -439,101 +463,8 @@ async fn write_group(
         return Err(DbError::Corrupt("messages"));
     }
 
-    // 3. The thread rows: each conversation's newest message, and the recipients' unread counts.
-    let mut newest: BTreeMap<i64, (i64, DateTime<Utc>, i64, i64)> = BTreeMap::new();
-    let mut unread: HashMap<(i64, i64), i32> = HashMap::new();
-    for row in &rows {
-        newest.insert(
-            row.conversation_id,
-            (row.id, row.created_at, row.sender_id, row.recipient_id),
-        );
-        *unread.entry((row.conversation_id, row.recipient_id)).or_default() += 1;
-    }
-    let mut thread_updates: Vec<(i64, i64, i64, DateTime<Utc>, i32)> = Vec::new();
-    for (&conversation, &(id, at, a, b)) in &newest {
-        for user in [a, b] {
-            let added = unread.get(&(conversation, user)).copied().unwrap_or(0);
-            thread_updates.push((conversation, user, id, at, added));
-        }
-    }
-    diesel::sql_query(UPDATE_THREADS)
-        .bind::<Array<BigInt>, _>(thread_updates.iter().map(|u| u.0).collect::<Vec<_>>())
-        .bind::<Array<BigInt>, _>(thread_updates.iter().map(|u| u.1).collect::<Vec<_>>())
-        .bind::<Array<BigInt>, _>(thread_updates.iter().map(|u| u.2).collect::<Vec<_>>())
-        .bind::<Array<Timestamptz>, _>(thread_updates.iter().map(|u| u.3).collect::<Vec<_>>())
-        .bind::<Array<Integer>, _>(thread_updates.iter().map(|u| u.4).collect::<Vec<_>>())
-        .execute(conn)
-        .await?;
-
-    // 4. The audit entries: each actor's chain locked (actor order), its head read, then the new
-    //    entries chained in message order.
-    let mut actors: Vec<i64> = written
-        .iter()
-        .filter_map(|&(i, _)| audits[i].actor.map(|a| a.0))
-        .collect();
-    actors.sort_unstable();
-    actors.dedup();
-    diesel::sql_query(LOCK_CHAINS)
-        .bind::<Array<BigInt>, _>(actors.iter().map(|a| AUDIT_CHAIN_LOCK ^ a).collect::<Vec<_>>())
-        .execute(conn)
-        .await?;
-    let heads: Vec<ChainHead> = diesel::sql_query(CHAIN_HEADS)
-        .bind::<Array<BigInt>, _>(actors.clone())
-        .load(conn)
-        .await?;
-    let mut chain: HashMap<i64, String> = heads
-        .into_iter()
-        .map(|h| {
-            (
-                h.actor,
-                h.hash
-                    .unwrap_or_else(|| crate::audit::GENESIS_HASH.to_owned()),
-            )
-        })
-        .collect();
-    let mut entries = AuditColumns::default();
-    for (row, &(i, _)) in rows.iter().zip(&written) {
-        let record = &audits[i];
-        let actor = record.actor.map(|a| a.0);
-        let at = record.at.trunc_subsecs(6);
-        let action = record.action.as_str();
-        let prev = actor
-            .and_then(|a| chain.get(&a).cloned())
-            .unwrap_or_else(|| crate::audit::GENESIS_HASH.to_owned());
-        let hash = crate::audit::ChainedFields {
-            actor_id: actor,
-            action,
-            object_type: record.object_type,
-            object_id: Some(row.id),
-            client_addr: record.client_addr.as_deref(),
-            at,
-        }
-        .hash(&prev);
-        if let Some(a) = actor {
-            chain.insert(a, hash.clone());
-        }
-        entries.actor.push(actor);
-        entries.action.push(action.to_owned());
-        entries.object_type.push(record.object_type.to_owned());
-        entries.object_id.push(Some(row.id));
-        entries.client_addr.push(record.client_addr.clone());
-        entries.at.push(at);
-        entries.prev_hash.push(prev);
-        entries.hash.push(hash);
-    }
-    diesel::sql_query(INSERT_AUDIT)
-        .bind::<Array<Nullable<BigInt>>, _>(entries.actor)
-        .bind::<Array<Text>, _>(entries.action)
-        .bind::<Array<Text>, _>(entries.object_type)
-        .bind::<Array<Nullable<BigInt>>, _>(entries.object_id)
-        .bind::<Array<Nullable<Text>>, _>(entries.client_addr)
-        .bind::<Array<Timestamptz>, _>(entries.at)
-        .bind::<Array<Text>, _>(entries.prev_hash)
-        .bind::<Array<Text>, _>(entries.hash)
-        .execute(conn)
-        .await?;
-
-    // 5. The stream entries: every message stored, so its events can be planned now.
+    // 3. Every message is stored: its events can be planned (the plans are taken from here on,
+    //    so a failure from here fails the whole group).
     let messages: Vec<(usize, Message)> = rows
         .into_iter()
         .zip(&written)
@@ -553,6 +484,7 @@ async fn write_group(
                 own.push((*i, user, Arc::clone(&event), payload.clone(), at));
             }
         }
+        // Within one change, entries go to the streams in user order (as `append_events`).
         own.sort_by_key(|entry| entry.1);
         planned.extend(own);
     }
@@ -560,17 +492,58 @@ async fn write_group(
     for entry in &planned {
         *counts.entry(entry.1.0).or_default() += 1;
     }
+
+    // 4. The chains' heads, and the streams' heads advanced.
+    let heads: Vec<Head> = diesel::sql_query(ADVANCE_HEADS)
+        .bind::<Array<BigInt>, _>(actors.clone())
+        .bind::<Array<BigInt>, _>(counts.keys().copied().collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(counts.values().copied().collect::<Vec<_>>())
+        .load(conn)
+        .await?;
+    let mut chain: HashMap<i64, String> = HashMap::new();
     let mut next_seq: HashMap<i64, i64> = HashMap::new();
-    if !counts.is_empty() {
-        let advanced: Vec<StreamHead> = diesel::sql_query(ADVANCE_HEADS)
-            .bind::<Array<BigInt>, _>(counts.keys().copied().collect::<Vec<_>>())
-            .bind::<Array<BigInt>, _>(counts.values().copied().collect::<Vec<_>>())
-            .load(conn)
-            .await?;
-        for head in advanced {
-            let count = counts.get(&head.user_id).copied().unwrap_or(0);
-            next_seq.insert(head.user_id, head.last_seq - count + 1);
+    for head in heads {
+        if head.chain {
+            let hash = head
+                .hash
+                .unwrap_or_else(|| crate::audit::GENESIS_HASH.to_owned());
+            chain.insert(head.id, hash);
+        } else {
+            let count = counts.get(&head.id).copied().unwrap_or(0);
+            next_seq.insert(head.id, head.last_seq - count + 1);
         }
+    }
+
+    // 5. The audit entries, chained in message order, and the stream entries, numbered.
+    let mut entries = AuditColumns::default();
+    for (i, message) in &messages {
+        let record = &audits[*i];
+        let actor = record.actor.map(|a| a.0);
+        let at = record.at.trunc_subsecs(6);
+        let action = record.action.as_str();
+        let prev = actor
+            .and_then(|a| chain.get(&a).cloned())
+            .unwrap_or_else(|| crate::audit::GENESIS_HASH.to_owned());
+        let hash = crate::audit::ChainedFields {
+            actor_id: actor,
+            action,
+            object_type: record.object_type,
+            object_id: Some(message.id.0),
+            client_addr: record.client_addr.as_deref(),
+            at,
+        }
+        .hash(&prev);
+        if let Some(a) = actor {
+            chain.insert(a, hash.clone());
+        }
+        entries.actor.push(actor);
+        entries.action.push(action.to_owned());
+        entries.object_type.push(record.object_type.to_owned());
+        entries.object_id.push(Some(message.id.0));
+        entries.client_addr.push(record.client_addr.clone());
+        entries.at.push(at);
+        entries.prev_hash.push(prev);
+        entries.hash.push(hash);
     }
     let mut events = EventColumns::default();
     let mut owners: Vec<usize> = Vec::with_capacity(planned.len());
@@ -593,19 +566,28 @@ async fn write_group(
         });
         *seq += 1;
     }
-    if !events.user.is_empty() {
-        diesel::sql_query(INSERT_EVENTS)
-            .bind::<Array<BigInt>, _>(events.user)
-            .bind::<Array<BigInt>, _>(events.seq)
-            .bind::<Array<Timestamptz>, _>(events.at)
-            .bind::<Array<Text>, _>(events.payload)
-            .bind::<Array<Nullable<BigInt>>, _>(events.message)
-            .execute(conn)
-            .await?;
-        for chunk in appended.chunks(POSITIONS_PER_NOTIFY) {
-            notify_appended(conn, origin, chunk).await?;
-        }
-    }
+    let announcements: Vec<String> = appended
+        .chunks(POSITIONS_PER_NOTIFY)
+        .map(|chunk| crate::listen::encode_appended(origin, chunk))
+        .collect();
+    diesel::sql_query(RECORD)
+        .bind::<Array<Nullable<BigInt>>, _>(entries.actor)
+        .bind::<Array<Text>, _>(entries.action)
+        .bind::<Array<Text>, _>(entries.object_type)
+        .bind::<Array<Nullable<BigInt>>, _>(entries.object_id)
+        .bind::<Array<Nullable<Text>>, _>(entries.client_addr)
+        .bind::<Array<Timestamptz>, _>(entries.at)
+        .bind::<Array<Text>, _>(entries.prev_hash)
+        .bind::<Array<Text>, _>(entries.hash)
+        .bind::<Array<BigInt>, _>(events.user)
+        .bind::<Array<BigInt>, _>(events.seq)
+        .bind::<Array<Timestamptz>, _>(events.at)
+        .bind::<Array<Text>, _>(events.payload)
+        .bind::<Array<Nullable<BigInt>>, _>(events.message)
+        .bind::<Text, _>(EVENTS_CHANNEL)
+        .bind::<Array<Text>, _>(announcements)
+        .execute(conn)
+        .await?;
 
     let mut by_message: HashMap<usize, Vec<StreamEvent>> = HashMap::new();
     for (i, event) in owners.into_iter().zip(appended) {
