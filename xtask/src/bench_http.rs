@@ -427,7 +427,7 @@ async fn run_once(
 }
 
 /// A process's resident set size in KiB (`VmRSS` of `/proc/<pid>/status`).
-fn rss_kib(pid: u32) -> u64 {
+pub(crate) fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|status| {

@@ -69,6 +69,10 @@ pub struct WsArgs {
     /// Server HTTP workers (`MESSAGING_WORKERS`); default: one per core.
     #[arg(long)]
     workers: Option<usize>,
+    /// Seconds to wait after the load (every socket closed) before reading the server's memory
+    /// once more (0: skip).
+    #[arg(long, default_value_t = 30)]
+    settle: u64,
 }
 
 const SECRET: &str = "bench-ws-secret-bench-ws-secret-bench-ws";
@@ -217,9 +221,19 @@ pub async fn ws(args: WsArgs) -> Result<(), String> {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    let lines = tokio::task::spawn_blocking(move || run_generator(generator))
+    let mut lines = tokio::task::spawn_blocking(move || run_generator(generator))
         .await
         .map_err(|e| e.to_string())??;
+    // The generator has closed every socket: what the server gives back, and how fast.
+    if args.settle > 0 {
+        eprintln!("bench ws: waiting {} s for the server to settle", args.settle);
+        tokio::time::sleep(Duration::from_secs(args.settle)).await;
+        lines.push(serde_json::json!({
+            "kind": "settled",
+            "seconds": args.settle,
+            "rss_kib": crate::bench_http::rss_kib(server_pid),
+        }));
+    }
     drop(server);
 
     report(&args, &lines);

@@ -90,6 +90,16 @@ pub(super) fn report(args: &WsArgs, lines: &[Value]) {
         mib(final_rss),
         after / 1024.0
     );
+    if let Some(settled) = find("settled") {
+        let rss = u(&settled["rss_kib"]);
+        println!(
+            "| server RSS {} s after every socket closed | {:.1} MiB ({:+.1} MiB from idle) | within 100 MiB of idle: {} |",
+            settled["seconds"],
+            mib(rss),
+            mib(rss) - mib(base_rss),
+            if rss <= base_rss + 100 * 1024 { "met" } else { "not met" }
+        );
+    }
     println!(
         "| WebSockets still open at the end | {} ({} ended{}) | {} |",
         done["connections_open"],

@@ -38,6 +38,7 @@ use messaging_domain::message::{Message, NewMessage};
 use messaging_domain::user::UserId;
 use tokio::sync::oneshot;
 
+use super::prepared::prepared;
 use super::{AUDIT_CHAIN_LOCK, Conn, Db, DbError, EVENTS_CHANNEL, MessageRow, ordered};
 
 /// The most messages one transaction commits.
@@ -320,7 +321,7 @@ threads AS (
             WHERE r.conversation_id = m.conversation_id AND r.recipient_id = m.user_id), 0)
     FROM newest WHERE m.conversation_id = newest.conversation_id),
 chains AS (SELECT pg_advisory_xact_lock(k) FROM unnest($11::bigint[]) AS k)
-SELECT ins.* FROM ins WHERE (SELECT count(*) FROM chains) = cardinality($11::bigint[])";
+SELECT ins.* FROM ins WHERE (SELECT count(*) FROM chains) = $12";
 
 /// Each sender's newest audit hash (a statement after the one that locked the chains: READ
 /// COMMITTED's snapshot is taken when a statement starts), and each stream head advanced by its
@@ -329,13 +330,13 @@ SELECT ins.* FROM ins WHERE (SELECT count(*) FROM chains) = cardinality($11::big
 const ADVANCE_HEADS: &str = "\
 WITH advanced AS (
     INSERT INTO event_heads (user_id, last_seq)
-    SELECT * FROM unnest($2::bigint[], $3::bigint[])
+    SELECT * FROM unnest($1::bigint[], $2::bigint[])
     ON CONFLICT (user_id) DO UPDATE SET last_seq = event_heads.last_seq + excluded.last_seq
     RETURNING user_id, last_seq)
 SELECT TRUE AS chain, a.actor AS id,
        (SELECT l.hash FROM audit_log l WHERE l.actor_id = a.actor ORDER BY l.id DESC LIMIT 1) AS hash,
        0::bigint AS last_seq
-FROM unnest($1::bigint[]) AS a(actor)
+FROM unnest($3::bigint[]) AS a(actor)
 UNION ALL
 SELECT FALSE, user_id, NULL, last_seq FROM advanced";
 
@@ -372,7 +373,7 @@ async fn write_group(
     let mut pairs: Vec<(i64, i64, i64)> = news.iter().map(key).collect();
     pairs.sort_unstable();
     pairs.dedup();
-    let found: Vec<FoundThread> = diesel::sql_query(LOCK_THREADS)
+    let found: Vec<FoundThread> = prepared(LOCK_THREADS)
         .bind::<Array<BigInt>, _>(pairs.iter().map(|p| p.0).collect::<Vec<_>>())
         .bind::<Array<BigInt>, _>(pairs.iter().map(|p| p.1).collect::<Vec<_>>())
         .bind::<Array<BigInt>, _>(pairs.iter().map(|p| p.2).collect::<Vec<_>>())
@@ -413,7 +414,7 @@ async fn write_group(
     let column = |f: &dyn Fn(&NewMessage) -> Option<String>| -> Vec<Option<String>> {
         written.iter().map(|&(i, _)| f(&news[i])).collect()
     };
-    let mut rows: Vec<MessageRow> = diesel::sql_query(STORE_MESSAGES)
+    let mut rows: Vec<MessageRow> = prepared(STORE_MESSAGES)
         .bind::<Array<BigInt>, _>(written.iter().map(|&(_, c)| c).collect::<Vec<_>>())
         .bind::<Array<BigInt>, _>(
             written.iter().map(|&(i, _)| news[i].sender_id.0).collect::<Vec<_>>(),
@@ -450,6 +451,7 @@ async fn write_group(
             written.iter().map(|&(i, _)| news[i].created_at).collect::<Vec<_>>(),
         )
         .bind::<Array<BigInt>, _>(actors.iter().map(|a| AUDIT_CHAIN_LOCK ^ a).collect::<Vec<_>>())
+        .bind::<BigInt, _>(i64::try_from(actors.len()).unwrap_or(i64::MAX))
         .load(conn)
         .await?;
     rows.sort_by_key(|r| r.id);
@@ -494,10 +496,10 @@ async fn write_group(
     }
 
     // 4. The chains' heads, and the streams' heads advanced.
-    let heads: Vec<Head> = diesel::sql_query(ADVANCE_HEADS)
-        .bind::<Array<BigInt>, _>(actors.clone())
+    let heads: Vec<Head> = prepared(ADVANCE_HEADS)
         .bind::<Array<BigInt>, _>(counts.keys().copied().collect::<Vec<_>>())
         .bind::<Array<BigInt>, _>(counts.values().copied().collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(actors.clone())
         .load(conn)
         .await?;
     let mut chain: HashMap<i64, String> = HashMap::new();
@@ -570,7 +572,7 @@ async fn write_group(
         .chunks(POSITIONS_PER_NOTIFY)
         .map(|chunk| crate::listen::encode_appended(origin, chunk))
         .collect();
-    diesel::sql_query(RECORD)
+    prepared(RECORD)
         .bind::<Array<Nullable<BigInt>>, _>(entries.actor)
         .bind::<Array<Text>, _>(entries.action)
         .bind::<Array<Text>, _>(entries.object_type)

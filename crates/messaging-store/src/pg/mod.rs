@@ -44,6 +44,7 @@ include!("../shared/attachment_queries.rs");
 include!("../shared/audit_queries.rs");
 
 mod group_commit;
+mod prepared;
 use group_commit::SendQueue;
 
 /// The base of the advisory locks that serialize appends to each actor's audit chain; an actor's
@@ -61,7 +62,7 @@ impl Dialect for Postgres {
     /// statement), and the ids drawn after it grow in chain order. Outside a transaction it would
     /// be released at once, which is why every entry is written inside one.
     async fn lock_audit_chain(conn: &mut Self::Conn, actor: Option<i64>) -> Result<(), DbError> {
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        prepared::prepared("SELECT pg_advisory_xact_lock($1)")
             .bind::<BigInt, _>(AUDIT_CHAIN_LOCK ^ actor.unwrap_or(0))
             .execute(conn)
             .await?;
@@ -146,7 +147,7 @@ impl Dialect for Postgres {
             return Ok(());
         }
         let payload = crate::listen::encode_appended(origin, appended);
-        diesel::sql_query("SELECT pg_notify($1, $2)")
+        prepared::prepared("SELECT pg_notify($1, $2)")
             .bind::<Text, _>(EVENTS_CHANNEL)
             .bind::<Text, _>(payload)
             .execute(conn)
@@ -174,9 +175,9 @@ impl Dialect for Postgres {
         // plan: it finds the caller's matches through their search keys, ranks bare (id, rank)
         // pairs, and reads only the page's rows in full.
         let rows: Vec<SearchRow> =
-            diesel::sql_query("SELECT * FROM messaging_search($1, $2, $3, $4)")
+            prepared::prepared("SELECT * FROM messaging_search($1, $2, $3, $4)")
                 .bind::<BigInt, _>(user.0)
-                .bind::<Text, _>(&terms)
+                .bind::<Text, _>(terms.clone())
                 .bind::<BigInt, _>(page.limit())
                 .bind::<BigInt, _>(page.offset())
                 .load(&mut *conn)
@@ -187,9 +188,9 @@ impl Dialect for Postgres {
             // A page past the end still reports how many matches there are.
             None if page.offset() > 0 => {
                 let counted: Vec<CountRow> =
-                    diesel::sql_query("SELECT messaging_search_count($1, $2) AS total")
+                    prepared::prepared("SELECT messaging_search_count($1, $2) AS total")
                         .bind::<BigInt, _>(user.0)
-                        .bind::<Text, _>(&terms)
+                        .bind::<Text, _>(terms.clone())
                         .load(&mut *conn)
                         .await
                         .map_err(DbError::from)?;
@@ -213,9 +214,9 @@ impl Db {
     /// Sends a fleeting event's payload to every listening instance (including this one).
     pub async fn notify_live(&self, payload: &str) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        diesel::sql_query("SELECT pg_notify($1, $2)")
+        prepared::prepared("SELECT pg_notify($1, $2)")
             .bind::<Text, _>(LIVE_CHANNEL)
-            .bind::<Text, _>(payload)
+            .bind::<Text, _>(payload.to_owned())
             .execute(&mut *conn)
             .await
             .map_err(DbError::from)?;
@@ -321,7 +322,7 @@ impl Db {
             .map(|q| i32::try_from(q.burst.max(1)).unwrap_or(i32::MAX))
             .collect();
         let mut conn = self.conn().await?;
-        let row: WaitRow = diesel::sql_query("SELECT messaging_rate_take($1, $2, $3) AS wait_us")
+        let row: WaitRow = prepared::prepared("SELECT messaging_rate_take($1, $2, $3) AS wait_us")
             .bind::<diesel::sql_types::Array<Text>, _>(keys)
             .bind::<diesel::sql_types::Array<BigInt>, _>(intervals)
             .bind::<diesel::sql_types::Array<diesel::sql_types::Integer>, _>(bursts)
