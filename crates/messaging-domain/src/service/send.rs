@@ -15,7 +15,7 @@ use crate::event::{Change, DomainEvent, EventPlan};
 use crate::message::{Message, MessageId, MessageView, NewMessage};
 use crate::ports::{Clock, EventPublisher};
 use crate::text::{ClientMessageId, MessageText, Subject};
-use crate::user::{BookingId, CareAssignment, Role, User, UserId, UserSummary};
+use crate::user::{BlockState, BookingId, CareAssignment, Role, User, UserId, UserSummary};
 
 #[cfg(test)]
 mod tests;
@@ -64,7 +64,7 @@ where
         actor: &Actor,
         command: SendCommand,
     ) -> Result<MessageView, SendError> {
-        let (sender, recipient) = self.send_parties(actor, &command).await?;
+        let (sender, recipient, blocks) = self.send_parties(actor, &command).await?;
         if let Some(replayed) = self
             .replay(
                 &sender,
@@ -91,6 +91,7 @@ where
                 parent_id: None,
                 client_message_id: command.client_message_id,
                 file_name: None,
+                blocks,
             },
             action,
         )
@@ -110,7 +111,7 @@ where
         command: SendCommand,
         file_name: FileName,
     ) -> Result<PreparedSend, SendError> {
-        let (sender, recipient) = self.send_parties(actor, &command).await?;
+        let (sender, recipient, blocks) = self.send_parties(actor, &command).await?;
         if let Some(sent) = self
             .replay(
                 &sender,
@@ -134,6 +135,7 @@ where
                     parent_id: None,
                     client_message_id: command.client_message_id,
                     file_name: Some(file_name),
+                    blocks,
                 },
             )
             .await?;
@@ -146,17 +148,24 @@ where
     }
 
     /// The active sender and the recipient a send command names, checked for the route used and
-    /// against the contact rules that make an unknown recipient and a refused one look alike.
+    /// against the contact rules that make an unknown recipient and a refused one look alike;
+    /// with the blocks between the two when they were read together.
     async fn send_parties(
         &self,
         actor: &Actor,
         command: &SendCommand,
-    ) -> Result<(User, User), SendError> {
-        // By id, sender and recipient come back from one query: every round trip counts on the
-        // busiest path of the service.
-        let (sender, recipient) = match &command.recipient {
+    ) -> Result<(User, User, Option<BlockState>), SendError> {
+        // By id, sender and recipient come back from one query, and the blocks between them are
+        // read at the same time (the contact rules need them for every send that gets that far):
+        // every round trip's wait counts on the busiest path of the service.
+        let (sender, recipient, blocks) = match &command.recipient {
             RecipientRef::Id(id) => {
-                let found = self.store.users(vec![actor.user_id, *id]).await?;
+                let (found, blocks) = futures_util::future::join(
+                    self.store.users(vec![actor.user_id, *id]),
+                    self.store.blocks_between(actor.user_id, *id),
+                )
+                .await;
+                let found = found?;
                 let sender = found
                     .iter()
                     .find(|u| u.id == actor.user_id && u.is_active)
@@ -165,11 +174,12 @@ where
                 let recipient = found
                     .into_iter()
                     .find(|u| u.id == *id && u.id != actor.user_id);
-                (sender, recipient)
+                (sender, recipient, Some(blocks?))
             }
             RecipientRef::Username(name) => (
                 self.active_sender(actor).await?,
                 self.user_named(name).await?,
+                None,
             ),
         };
         if command.via == SendRoute::Clinician
@@ -178,7 +188,7 @@ where
             return Err(SendError::NotClinician);
         }
         let recipient = contact::resolve_recipient(&sender, recipient)?;
-        Ok((sender, recipient))
+        Ok((sender, recipient, blocks))
     }
 
     /// Replies to a message the actor can see (System B): the reply goes to the other party, in the
@@ -227,6 +237,7 @@ where
                 parent_id: Some(parent.id),
                 client_message_id,
                 file_name: None,
+                blocks: None,
             },
             AuditAction::MessageReplied,
         )
@@ -298,7 +309,7 @@ where
         };
         // Contact rules first: a recipient who blocked the sender must look like an unknown one,
         // whatever else is wrong with the request.
-        let facts = self.contact_facts(sender, recipient).await?;
+        let facts = self.contact_facts(sender, recipient, draft.blocks).await?;
         contact::check_contact(sender, recipient, &facts)?;
         self.config
             .body_policy
@@ -376,9 +387,13 @@ where
         &self,
         sender: &User,
         recipient: &User,
+        known_blocks: Option<BlockState>,
     ) -> Result<ContactFacts, StoreError> {
         let needed = contact::facts_needed(sender, recipient);
-        let blocks = self.store.blocks_between(sender.id, recipient.id).await?;
+        let blocks = match known_blocks {
+            Some(blocks) => blocks,
+            None => self.store.blocks_between(sender.id, recipient.id).await?,
+        };
         let care = match needed.care {
             Some((clinician, patient)) => self.store.care_assignment(clinician, patient).await?,
             None => CareAssignment::Never,
@@ -412,6 +427,8 @@ struct Draft {
     parent_id: Option<MessageId>,
     client_message_id: Option<ClientMessageId>,
     file_name: Option<FileName>,
+    /// The blocks between sender and recipient, when already read with them.
+    blocks: Option<BlockState>,
 }
 
 /// The events of a new message: `new_message` for the recipient's devices, `message_sent` (with

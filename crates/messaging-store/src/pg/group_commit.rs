@@ -13,7 +13,8 @@
 //! Every guarantee of a send stays: each message's audit entry is chained after its sender's
 //! previous one (the chain lock of each sender, taken in sender order), each party's stream gets
 //! its entries numbered without a gap, the other instances hear of them (NOTIFY, in the same
-//! transaction), and a caller's send is acknowledged only once its transaction committed. The
+//! transaction), and a caller's send is acknowledged only once its transaction committed. One
+//! group commits at a time per process ([`MAX_RUNNING`]). The
 //! locks are taken in the order `shared/db.rs` writes down, every kind sorted, so a group and any
 //! other change wait for each other but never in a circle.
 //!
@@ -43,9 +44,11 @@ use super::{AUDIT_CHAIN_LOCK, Conn, Db, DbError, EVENTS_CHANNEL, MessageRow, ord
 
 /// The most messages one transaction commits.
 const MAX_BATCH: usize = 64;
-/// Group transactions in flight at once, each on a connection of its own: while one waits for
-/// its commit to reach the disk, the next one is written.
-const MAX_RUNNING: usize = 2;
+/// Group transactions in flight at once. One: the messages that arrive while a group commits
+/// wait for the next, which makes groups large. Two or three in flight made smaller groups that
+/// cost more CPU per message and met on the same stream heads anyway (`bench http`, 16
+/// connections: 1 983 and 1 854 sends/s against 2 103 to 2 108 with one; docs/benchmarks.md).
+const MAX_RUNNING: usize = 1;
 /// Stream positions per announcement (PostgreSQL refuses a NOTIFY payload of 8 000 bytes).
 const POSITIONS_PER_NOTIFY: usize = 128;
 
