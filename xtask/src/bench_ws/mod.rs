@@ -232,6 +232,7 @@ pub async fn ws(args: WsArgs) -> Result<(), String> {
             "kind": "settled",
             "seconds": args.settle,
             "rss_kib": crate::bench_http::rss_kib(server_pid),
+            "open_files": std::fs::read_dir(format!("/proc/{server_pid}/fd")).map_or(0, Iterator::count),
         }));
     }
     drop(server);

@@ -93,8 +93,9 @@ pub(super) fn report(args: &WsArgs, lines: &[Value]) {
     if let Some(settled) = find("settled") {
         let rss = u(&settled["rss_kib"]);
         println!(
-            "| server RSS {} s after every socket closed | {:.1} MiB ({:+.1} MiB from idle) | within 100 MiB of idle: {} |",
+            "| server RSS {} s after every socket closed ({} files still open in the server) | {:.1} MiB ({:+.1} MiB from idle) | within 100 MiB of idle: {} |",
             settled["seconds"],
+            settled["open_files"],
             mib(rss),
             mib(rss) - mib(base_rss),
             if rss <= base_rss + 100 * 1024 { "met" } else { "not met" }
