@@ -22,7 +22,9 @@ use messaging_store::Store;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::bench_ws::{Killed, build_server, create_users, free_port, machine, raised_open_files, wait_ready};
+use crate::bench_ws::{
+    Killed, build_server, create_users, free_port, machine, raised_open_files, wait_ready,
+};
 use crate::http1::read_response;
 use crate::seed::describe;
 
@@ -238,7 +240,11 @@ fn prepare_builds(workspace: &Path, args: &HttpArgs) -> Result<Vec<Build>, Strin
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| workspace.join("target"), PathBuf::from);
     let bench_dir = target.join("bench-http");
-    let baseline_sha = git(&["rev-parse", "--verify", &format!("{}^{{commit}}", args.baseline)])?;
+    let baseline_sha = git(&[
+        "rev-parse",
+        "--verify",
+        &format!("{}^{{commit}}", args.baseline),
+    ])?;
     let short = &baseline_sha[..baseline_sha.len().min(10)];
     let baseline_bin = bench_dir.join(short).join("messaging-server");
     let current_bin = bench_dir.join("current").join("messaging-server");
@@ -295,7 +301,14 @@ fn build_in(tree: &Path, target: &Path) -> Result<(), String> {
     );
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "--release", "-p", "server", "--bin", "messaging-server"])
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "server",
+            "--bin",
+            "messaging-server",
+        ])
         .env("CARGO_TARGET_DIR", target)
         .current_dir(tree)
         .status()
@@ -382,8 +395,15 @@ async fn run_once(
     let tokens = Arc::new(tokens);
 
     let idle_rss = rss_kib(pid);
-    let warmup = send_for(port, &ids, &tokens, connections, Duration::from_secs(args.warmup), 0)
-        .await?;
+    let warmup = send_for(
+        port,
+        &ids,
+        &tokens,
+        connections,
+        Duration::from_secs(args.warmup),
+        0,
+    )
+    .await?;
     let before = (
         process_cpu(pid),
         postgres_cpu(),
@@ -526,7 +546,12 @@ fn postgres_cpu() -> Duration {
         return Duration::ZERO;
     };
     dir.filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
         .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
         .filter(|stat| stat.contains("(postgres)"))
         .filter_map(|stat| cpu_of_stat(&stat))

@@ -279,6 +279,9 @@ pub async fn a_delete_for_everyone_redacts_the_body_kept_in_the_streams<S: Backe
     }
 }
 
+/// A send of a burst: from, to, body and client id.
+type BurstSend = (Arc<User>, Arc<User>, String, Option<&'static str>);
+
 /// Many sends at the same moment (on PostgreSQL, committed together in groups): each is stored
 /// once, a reused client id fails alone, a conversation's first message among them is stored too,
 /// and every side effect of each send is there as if it had been sent alone: both parties'
@@ -295,18 +298,30 @@ pub async fn sends_at_the_same_moment_each_keep_every_guarantee<S: Backend>(stor
     let [a, b, c, d] = [0, 1, 2, 3].map(|i| Arc::clone(&people[i]));
     // Conversations a-b, c-d and a-c exist; b-d gets its first message in the burst.
     for (from, to) in [(&a, &b), (&c, &d), (&a, &c)] {
-        send_with_events(store, from, to, "hello", None).await.unwrap();
+        send_with_events(store, from, to, "hello", None)
+            .await
+            .unwrap();
     }
-    let pairs = [(&a, &b), (&b, &a), (&c, &d), (&d, &c), (&a, &c), (&c, &a), (&b, &d)];
+    let pairs = [
+        (&a, &b),
+        (&b, &a),
+        (&c, &d),
+        (&d, &c),
+        (&a, &c),
+        (&c, &a),
+        (&b, &d),
+    ];
     let mut sends = Vec::new();
     for i in 0..28 {
         let (from, to) = pairs[i % pairs.len()];
         sends.push((Arc::clone(from), Arc::clone(to), format!("burst {i}"), None));
     }
-    let burst = |sends: Vec<(Arc<User>, Arc<User>, String, Option<&'static str>)>| async move {
-        futures_util::future::join_all(sends.iter().map(|(from, to, body, id)| {
-            send_with_events(store, from, to, body, *id)
-        }))
+    let burst = |sends: Vec<BurstSend>| async move {
+        futures_util::future::join_all(
+            sends
+                .iter()
+                .map(|(from, to, body, id)| send_with_events(store, from, to, body, *id)),
+        )
         .await
     };
     let mut results = burst(sends.clone()).await;
@@ -314,8 +329,18 @@ pub async fn sends_at_the_same_moment_each_keep_every_guarantee<S: Backend>(stor
     // Then the same client id twice among other sends: one is stored, the other is a duplicate,
     // and the others are stored all the same.
     let mut retries = vec![
-        (Arc::clone(&a), Arc::clone(&b), "retry one".to_owned(), Some("burst-id")),
-        (Arc::clone(&a), Arc::clone(&b), "retry two".to_owned(), Some("burst-id")),
+        (
+            Arc::clone(&a),
+            Arc::clone(&b),
+            "retry one".to_owned(),
+            Some("burst-id"),
+        ),
+        (
+            Arc::clone(&a),
+            Arc::clone(&b),
+            "retry two".to_owned(),
+            Some("burst-id"),
+        ),
     ];
     retries.extend(sends.iter().take(4).cloned());
     sends.extend(retries.iter().cloned());
@@ -324,9 +349,16 @@ pub async fn sends_at_the_same_moment_each_keep_every_guarantee<S: Backend>(stor
         .iter()
         .filter(|r| matches!(r, Err(StoreError::Duplicate(Unique::ClientMessageId))))
         .count();
-    assert_eq!(duplicates, 1, "exactly one of the two sends with one client id fails");
+    assert_eq!(
+        duplicates, 1,
+        "exactly one of the two sends with one client id fails"
+    );
     let stored: Vec<&Vec<StreamEvent>> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
-    assert_eq!(stored.len(), sends.len() - 1, "every other send succeeded: {results:?}");
+    assert_eq!(
+        stored.len(),
+        sends.len() - 1,
+        "every other send succeeded: {results:?}"
+    );
 
     // Each party's stream: one entry per message they sent or received, numbered 1, 2, 3, ...
     for person in &people {
@@ -335,14 +367,21 @@ pub async fn sends_at_the_same_moment_each_keep_every_guarantee<S: Backend>(stor
             panic!("no resync expected")
         };
         let seqs: Vec<u64> = all.iter().map(|e| e.seq).collect();
-        assert_eq!(seqs, (1..=all.len() as u64).collect::<Vec<_>>(), "{}", person.username);
-        let mut ids: Vec<_> = all
-            .iter()
-            .filter_map(|e| e.event.message_id())
-            .collect();
+        assert_eq!(
+            seqs,
+            (1..=all.len() as u64).collect::<Vec<_>>(),
+            "{}",
+            person.username
+        );
+        let mut ids: Vec<_> = all.iter().filter_map(|e| e.event.message_id()).collect();
         ids.sort_unstable();
         ids.dedup();
-        assert_eq!(ids.len(), all.len(), "one entry per message for {}", person.username);
+        assert_eq!(
+            ids.len(),
+            all.len(),
+            "one entry per message for {}",
+            person.username
+        );
         assert!(all.len() <= involved);
     }
     // The entries each send returned are the ones stored.
@@ -357,7 +396,10 @@ pub async fn sends_at_the_same_moment_each_keep_every_guarantee<S: Backend>(stor
     // Thread rows: the newest message of each conversation, and what each member has unread.
     for person in &people {
         let threads = store
-            .threads(person.id, PageSize::parse(None, LimitSpec::THREADS).unwrap())
+            .threads(
+                person.id,
+                PageSize::parse(None, LimitSpec::THREADS).unwrap(),
+            )
             .await
             .unwrap();
         for thread in threads {
@@ -374,9 +416,20 @@ pub async fn sends_at_the_same_moment_each_keep_every_guarantee<S: Backend>(stor
                 .filter(|m| m.sender_id == other || m.recipient_id == other)
                 .collect();
             let newest = between.iter().map(|m| m.id).max().unwrap();
-            assert_eq!(thread.last_message_id, newest, "{} with {other:?}", person.username);
-            let received = between.iter().filter(|m| m.recipient_id == person.id).count();
-            assert_eq!(thread.unread_count, received as i64, "{} with {other:?}", person.username);
+            assert_eq!(
+                thread.last_message_id, newest,
+                "{} with {other:?}",
+                person.username
+            );
+            let received = between
+                .iter()
+                .filter(|m| m.recipient_id == person.id)
+                .count();
+            assert_eq!(
+                thread.unread_count, received as i64,
+                "{} with {other:?}",
+                person.username
+            );
         }
     }
     let verification = store.verify_audit_chain().await.unwrap();

@@ -226,7 +226,10 @@ pub async fn ws(args: WsArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())??;
     // The generator has closed every socket: what the server gives back, and how fast.
     if args.settle > 0 {
-        eprintln!("bench ws: waiting {} s for the server to settle", args.settle);
+        eprintln!(
+            "bench ws: waiting {} s for the server to settle",
+            args.settle
+        );
         tokio::time::sleep(Duration::from_secs(args.settle)).await;
         lines.push(serde_json::json!({
             "kind": "settled",

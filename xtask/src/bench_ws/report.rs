@@ -98,7 +98,11 @@ pub(super) fn report(args: &WsArgs, lines: &[Value]) {
             settled["open_files"],
             mib(rss),
             mib(rss) - mib(base_rss),
-            if rss <= base_rss + 100 * 1024 { "met" } else { "not met" }
+            if rss <= base_rss + 100 * 1024 {
+                "met"
+            } else {
+                "not met"
+            }
         );
     }
     println!(

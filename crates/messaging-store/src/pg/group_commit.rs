@@ -420,10 +420,16 @@ async fn write_group(
     let mut rows: Vec<MessageRow> = prepared(STORE_MESSAGES)
         .bind::<Array<BigInt>, _>(written.iter().map(|&(_, c)| c).collect::<Vec<_>>())
         .bind::<Array<BigInt>, _>(
-            written.iter().map(|&(i, _)| news[i].sender_id.0).collect::<Vec<_>>(),
+            written
+                .iter()
+                .map(|&(i, _)| news[i].sender_id.0)
+                .collect::<Vec<_>>(),
         )
         .bind::<Array<BigInt>, _>(
-            written.iter().map(|&(i, _)| news[i].recipient_id.0).collect::<Vec<_>>(),
+            written
+                .iter()
+                .map(|&(i, _)| news[i].recipient_id.0)
+                .collect::<Vec<_>>(),
         )
         .bind::<Array<Nullable<BigInt>>, _>(
             written
@@ -433,7 +439,10 @@ async fn write_group(
         )
         .bind::<Array<Nullable<Text>>, _>(column(&|n| n.subject.clone()))
         .bind::<Array<Text>, _>(
-            written.iter().map(|&(i, _)| news[i].body.clone()).collect::<Vec<_>>(),
+            written
+                .iter()
+                .map(|&(i, _)| news[i].body.clone())
+                .collect::<Vec<_>>(),
         )
         .bind::<Array<Text>, _>(
             written
@@ -451,9 +460,17 @@ async fn write_group(
         )
         .bind::<Array<Nullable<Text>>, _>(column(&|n| n.client_message_id.clone()))
         .bind::<Array<Timestamptz>, _>(
-            written.iter().map(|&(i, _)| news[i].created_at).collect::<Vec<_>>(),
+            written
+                .iter()
+                .map(|&(i, _)| news[i].created_at)
+                .collect::<Vec<_>>(),
         )
-        .bind::<Array<BigInt>, _>(actors.iter().map(|a| AUDIT_CHAIN_LOCK ^ a).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(
+            actors
+                .iter()
+                .map(|a| AUDIT_CHAIN_LOCK ^ a)
+                .collect::<Vec<_>>(),
+        )
         .bind::<BigInt, _>(i64::try_from(actors.len()).unwrap_or(i64::MAX))
         .load(conn)
         .await?;
@@ -475,7 +492,7 @@ async fn write_group(
         .zip(&written)
         .map(|(row, &(i, _))| (i, Message::from(row)))
         .collect();
-    let mut planned: Vec<(usize, UserId, Arc<DomainEvent>, String, DateTime<Utc>)> = Vec::new();
+    let mut planned: Vec<PlannedEntry> = Vec::new();
     for (i, message) in &messages {
         let Some(plan) = plans[*i].take() else {
             continue;
@@ -606,6 +623,10 @@ async fn write_group(
         })
         .collect())
 }
+
+/// One stream entry a group appends: its message's index in the group, whose stream, the event,
+/// its stored form, and when.
+type PlannedEntry = (usize, UserId, Arc<DomainEvent>, String, DateTime<Utc>);
 
 #[derive(Default)]
 struct AuditColumns {

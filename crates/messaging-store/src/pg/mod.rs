@@ -2,7 +2,9 @@
 
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::AsyncPgConnection;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use futures_util::FutureExt;
 
 use crate::QueryCounter;

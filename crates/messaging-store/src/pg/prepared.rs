@@ -35,7 +35,8 @@ impl Prepared {
         T: AsExpression<ST>,
         T::Expression: QueryFragment<Pg> + Send + Sync + 'static,
     {
-        self.binds.push(Box::new(AsExpression::<ST>::as_expression(value)));
+        self.binds
+            .push(Box::new(AsExpression::<ST>::as_expression(value)));
         self
     }
 }
@@ -82,4 +83,3 @@ impl QueryId for Prepared {
 impl Query for Prepared {
     type SqlType = Untyped;
 }
-

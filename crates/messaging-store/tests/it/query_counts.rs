@@ -92,9 +92,11 @@ pub async fn sends_at_the_same_moment_share_their_statements(store: &Store) {
     let alone = store.queries_executed() - before;
 
     let before = store.queries_executed();
-    let sent = futures_util::future::join_all(people.windows(2).map(|pair| {
-        send_with_events(store, &pair[0], &pair[1], "together", None)
-    }))
+    let sent = futures_util::future::join_all(
+        people
+            .windows(2)
+            .map(|pair| send_with_events(store, &pair[0], &pair[1], "together", None)),
+    )
     .await;
     let together = store.queries_executed() - before;
     assert!(sent.iter().all(Result::is_ok), "{sent:?}");
