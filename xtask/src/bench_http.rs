@@ -11,7 +11,7 @@
 //! baseline close the report.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,7 +23,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use crate::bench_ws::{
-    Killed, build_server, create_users, free_port, machine, raised_open_files, wait_ready,
+    Killed, bench_server, build_server, create_users, free_port, machine, wait_ready,
 };
 use crate::http1::read_response;
 use crate::seed::describe;
@@ -355,22 +355,14 @@ async fn run_once(
     std::fs::create_dir_all(&data_dir).map_err(|e| e.to_string())?;
     let port = free_port()?;
     let log_path = data_dir.join("server.log");
-    let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
-    let mut command = raised_open_files(&build.binary);
-    command
-        .env("MESSAGING_LISTEN", format!("127.0.0.1:{port}"))
-        .env("DATABASE_URL", &args.database_url)
-        .env("MESSAGING_DATA_DIR", &data_dir)
-        .env("MESSAGING_JWT_SECRET", SECRET)
-        .env("MESSAGING_LOG_FORMAT", "json")
-        .env("RUST_LOG", "warn")
-        // Throughput, not the abuse limits, is measured.
-        .env("MESSAGING_SEND_PER_SECOND", "0")
-        .env("MESSAGING_SEND_BURST", "0")
-        .env("MESSAGING_SEND_PER_DAY", "0")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().map_err(|e| e.to_string())?)
-        .stderr(log);
+    let mut command = bench_server(
+        &build.binary,
+        port,
+        &args.database_url,
+        &data_dir,
+        SECRET,
+        &log_path,
+    )?;
     let mut server = Killed(
         command
             .spawn()
@@ -462,7 +454,7 @@ pub(crate) fn rss_kib(pid: u32) -> u64 {
 
 /// Sends for `duration` on `connections` keep-alive connections; the latency of each send.
 /// `offset` shifts the message numbers so a measured run does not repeat the warm-up's bodies.
-async fn send_for(
+pub(crate) async fn send_for(
     port: u16,
     ids: &Arc<Vec<UserId>>,
     tokens: &Arc<Vec<String>>,

@@ -11,18 +11,14 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use clap::Args;
 use messaging_domain::Change;
-use messaging_domain::accounts::{EmailAddress, NewAccount, Username};
 use messaging_domain::audit::{AuditAction, AuditRecord};
 use messaging_domain::message::NewMessage;
-use messaging_domain::ports::{Credentials, Messages};
+use messaging_domain::ports::Messages;
 use messaging_domain::text::MessageText;
 use messaging_domain::user::{Role, UserId};
 use messaging_domain::{Actor, RecipientRef, SendCommand, SendRoute};
 use messaging_store::Store;
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 
-use crate::http1::read_response;
 use crate::seed::describe;
 
 #[derive(Debug, Args)]
@@ -104,25 +100,12 @@ pub async fn layers(args: LayersArgs) -> Result<(), String> {
     // Users and tokens, minted with the server's key instead of logging in (argon2 is not what
     // this measures).
     let store = state.store.clone();
-    let mut ids = Vec::new();
-    for i in 0..args.users {
-        let user = store
-            .create_account(
-                NewAccount {
-                    username: Username::parse(&format!("load{i}")).map_err(|e| e.to_string())?,
-                    email: EmailAddress::parse(&format!("load{i}@example.test"))
-                        .map_err(|e| e.to_string())?,
-                    password_hash: "$argon2id$v=19$m=19456,t=2,p=1$bm90LXVzZWQ$bm90LXVzZWQ".into(),
-                    first_name: String::new(),
-                    last_name: String::new(),
-                    role: Role::Student,
-                },
-                audit(None),
-            )
-            .await
-            .map_err(describe)?;
-        ids.push(user.id);
-    }
+    let ids = crate::bench_ws::create_users(
+        &store,
+        "load",
+        usize::try_from(args.users).map_err(|e| e.to_string())?,
+    )
+    .await?;
     let keys = server::auth::TokenKeys::load(Some(SECRET), &data_dir, 3600, 3600, 1800)
         .map_err(|e| e.to_string())?;
     let now = Utc::now().timestamp();
@@ -318,6 +301,7 @@ async fn collect(
     })
 }
 
+/// Sends through HTTP for `duration` (the A/B's own load, `bench_http::send_for`).
 async fn run_http_phase(
     port: u16,
     ids: &Arc<Vec<UserId>>,
@@ -326,47 +310,14 @@ async fn run_http_phase(
     duration: Duration,
 ) -> Result<Phase, String> {
     let started = Instant::now();
-    let deadline = started + duration;
-    let mut tasks = Vec::new();
-    for worker in 0..concurrency {
-        let ids = Arc::clone(ids);
-        let tokens = Arc::clone(tokens);
-        tasks.push(tokio::spawn(async move {
-            let mut conn = TcpStream::connect(("127.0.0.1", port))
-                .await
-                .map_err(|e| e.to_string())?;
-            conn.set_nodelay(true).map_err(|e| e.to_string())?;
-            let mut latencies = Vec::new();
-            let mut buffer = Vec::with_capacity(8192);
-            let mut n = 0;
-            while Instant::now() < deadline {
-                let (from, to) = pair(&ids, worker, n, concurrency);
-                let index = ids.iter().position(|id| *id == from).unwrap_or(0);
-                let body = format!(
-                    r#"{{"recipient_id":{},"message":"Benchmark message {n} about calculus homework"}}"#,
-                    to.0
-                );
-                let request = format!(
-                    "POST /api/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
-                    tokens[index],
-                    body.len(),
-                    body
-                );
-                let t = Instant::now();
-                conn.write_all(request.as_bytes())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let status = read_response(&mut conn, &mut buffer).await?;
-                if status != 201 {
-                    return Err(format!("HTTP send answered {status}"));
-                }
-                latencies.push(t.elapsed());
-                n += 1;
-            }
-            Ok::<_, String>(latencies)
-        }));
-    }
-    collect("HTTP: POST /api/messages", started, tasks).await
+    let latencies =
+        crate::bench_http::send_for(port, ids, tokens, concurrency, duration, 0).await?;
+    Ok(Phase {
+        name: "HTTP: POST /api/messages",
+        sends: latencies.len(),
+        elapsed: started.elapsed(),
+        latencies,
+    })
 }
 
 /// What the domain appends for a send: the message to both parties' streams (the public faces are

@@ -163,21 +163,14 @@ pub async fn ws(args: WsArgs) -> Result<(), String> {
     // The server, as its own process.
     let port = free_port()?;
     let log_path = data_dir.join("server.log");
-    let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
-    let mut command = raised_open_files(&server_bin);
-    command
-        .env("MESSAGING_LISTEN", format!("127.0.0.1:{port}"))
-        .env("DATABASE_URL", &args.database_url)
-        .env("MESSAGING_DATA_DIR", &data_dir)
-        .env("MESSAGING_JWT_SECRET", SECRET)
-        .env("MESSAGING_LOG_FORMAT", "json")
-        .env("RUST_LOG", "warn")
-        .env("MESSAGING_SEND_PER_SECOND", "0")
-        .env("MESSAGING_SEND_BURST", "0")
-        .env("MESSAGING_SEND_PER_DAY", "0")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().map_err(|e| e.to_string())?)
-        .stderr(log);
+    let mut command = bench_server(
+        &server_bin,
+        port,
+        &args.database_url,
+        &data_dir,
+        SECRET,
+        &log_path,
+    )?;
     if let Some(workers) = args.workers {
         command.env("MESSAGING_WORKERS", workers.to_string());
     }

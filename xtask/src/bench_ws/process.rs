@@ -83,6 +83,35 @@ pub(crate) fn raised_open_files(program: &Path) -> Command {
     command
 }
 
+/// The release server as a benchmark starts it, as its own process: listening on 127.0.0.1:`port`,
+/// on `database_url` with `data_dir`, the JWT `secret`, JSON logs at `warn` into `log`, and the
+/// send limits off (the benchmarks measure throughput, not the abuse limits).
+pub(crate) fn bench_server(
+    bin: &Path,
+    port: u16,
+    database_url: &str,
+    data_dir: &Path,
+    secret: &str,
+    log: &Path,
+) -> Result<Command, String> {
+    let log = std::fs::File::create(log).map_err(|e| e.to_string())?;
+    let mut command = raised_open_files(bin);
+    command
+        .env("MESSAGING_LISTEN", format!("127.0.0.1:{port}"))
+        .env("DATABASE_URL", database_url)
+        .env("MESSAGING_DATA_DIR", data_dir)
+        .env("MESSAGING_JWT_SECRET", secret)
+        .env("MESSAGING_LOG_FORMAT", "json")
+        .env("RUST_LOG", "warn")
+        .env("MESSAGING_SEND_PER_SECOND", "0")
+        .env("MESSAGING_SEND_BURST", "0")
+        .env("MESSAGING_SEND_PER_DAY", "0")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log);
+    Ok(command)
+}
+
 pub(crate) fn free_port() -> Result<u16, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     listener
