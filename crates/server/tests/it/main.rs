@@ -167,6 +167,7 @@ server_tests!(realtime in realtime_tests:
     fragmented_messages_are_reassembled_up_to_the_limit,
     a_clients_close_is_answered_with_the_same_code,
     typing_and_receipt_floods_are_limited_per_socket,
+    idle_connections_read_what_comes_next_whole,
 );
 
 #[actix_web::test]

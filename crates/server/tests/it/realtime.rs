@@ -852,3 +852,101 @@ async fn errors_until_pong(ws: &mut crate::support::WsClient) -> Vec<String> {
         }
     }
 }
+
+/// The server's HTTP/1 connections give their read and write buffers back while idle (a patched
+/// actix-http, `crates/vendor/actix-http/PATCHED.md`); what arrives after an idle spell is still
+/// read whole: a WebSocket frame of the largest size written in slices with pauses between them,
+/// then several frames in one write; and on a keep-alive HTTP connection a request whose head
+/// and 20 KiB body come in slices, then two requests in one write (pipelined).
+pub async fn idle_connections_read_what_comes_next_whole(app: &TestApp) {
+    use tokio::io::AsyncWriteExt;
+
+    use crate::raw_ws::{RawWs, client_frame};
+    let amy = app.register("amy").await;
+    let bea = app.register("bea").await;
+
+    let mut raw = RawWs::connect(&app.base, &format!("/ws?token={}", amy.token)).await;
+    let (hello, _) = raw.read_frames(1).await;
+    assert_eq!(hello[0]["type"], "connected");
+    let mut ping = br#"{"type":"ping","pad":""#.to_vec();
+    ping.resize(CLIENT_MESSAGE_LIMIT as usize - 2, b'x');
+    ping.extend_from_slice(br#""}"#);
+    let frame = client_frame(true, 0x1, CLIENT_MESSAGE_LIMIT, &ping);
+    for slice in frame.chunks(frame.len() / 5 + 1) {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        raw.write(slice).await;
+    }
+    let (pong, _) = raw.read_frames(1).await;
+    assert_eq!(pong[0]["type"], "pong");
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let small = client_frame(true, 0x1, 15, br#"{"type":"ping"}"#);
+    raw.write(&[small.clone(), small.clone(), small].concat())
+        .await;
+    let (pongs, close) = raw.read_frames(3).await;
+    assert_eq!(pongs.len(), 3, "{pongs:?} {close:?}");
+    assert!(pongs.iter().all(|f| f["type"] == "pong"), "{pongs:?}");
+
+    let host = app.base.trim_start_matches("http://");
+    let mut http = tokio::net::TcpStream::connect(host).await.unwrap();
+    let mut pending = Vec::new();
+    let get = format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n");
+    http.write_all(get.as_bytes()).await.unwrap();
+    assert_eq!(read_http_response(&mut http, &mut pending).await.0, 200);
+    let text = "a message after an idle spell ".repeat(40);
+    let mut body = json!({"recipient_id": bea.id, "message": text}).to_string();
+    body.push_str(&" ".repeat(20 * 1024));
+    let post = format!(
+        "POST /api/messages HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        amy.token,
+        body.len()
+    );
+    for slice in post.as_bytes().chunks(post.len() / 4 + 1) {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        http.write_all(slice).await.unwrap();
+    }
+    let (status, sent) = read_http_response(&mut http, &mut pending).await;
+    assert_eq!(status, 201, "{sent}");
+    assert_eq!(sent["message"], text.trim_end(), "{sent}");
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    http.write_all(format!("{get}{get}").as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(read_http_response(&mut http, &mut pending).await.0, 200);
+    assert_eq!(read_http_response(&mut http, &mut pending).await.0, 200);
+    let (_, threads) = app.get("/api/messages/threads", Some(&bea.token)).await;
+    assert_eq!(threads.as_array().map(Vec::len), Some(1), "{threads}");
+}
+
+/// Reads one HTTP/1.1 response with a `Content-Length` body from `stream` (bytes already read
+/// past the previous response wait in `pending`): its status and JSON body (null when empty or
+/// not JSON).
+async fn read_http_response(
+    stream: &mut tokio::net::TcpStream,
+    pending: &mut Vec<u8>,
+) -> (u16, Value) {
+    use tokio::io::AsyncReadExt;
+    loop {
+        if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&pending[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            if pending.len() >= end + 4 + length {
+                let status = head[9..12].parse().unwrap();
+                let body = serde_json::from_slice(&pending[end + 4..end + 4 + length])
+                    .unwrap_or(Value::Null);
+                pending.drain(..end + 4 + length);
+                return (status, body);
+            }
+        }
+        let mut chunk = [0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(20), stream.read(&mut chunk))
+            .await
+            .expect("a response within 20 s")
+            .unwrap();
+        assert!(n > 0, "connection closed before the response was whole");
+        pending.extend_from_slice(&chunk[..n]);
+    }
+}
