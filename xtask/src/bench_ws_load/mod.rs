@@ -47,9 +47,10 @@ pub struct WsLoadArgs {
     /// WebSocket handshakes in flight at once while connecting.
     #[arg(long, default_value_t = 128)]
     connect_concurrency: usize,
-    /// Seconds of sends at the first rate before the timed phases (not reported).
-    #[arg(long, default_value_t = 2)]
-    warmup_seconds: u64,
+    /// Sends per second of the warm-up, which opens every conversation the timed phases write
+    /// to (one first message per sender and recipient pair; not part of the phases' figures).
+    #[arg(long, default_value_t = 1000)]
+    warmup_rate: u32,
     /// Seconds to wait after a phase's last send for its deliveries.
     #[arg(long, default_value_t = 5)]
     drain_seconds: u64,
@@ -116,14 +117,28 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
         .iter()
         .map(|r| f64::from(*r) / args.devices_per_user as f64)
         .collect();
-    let durations: Vec<u64> = std::iter::once(args.warmup_seconds)
-        .chain(targets.iter().skip(1).map(|_| args.seconds))
+    // Send `i` of a phase goes from sender `i % senders` to recipient `i % recipients`, so the
+    // phases write to lcm(senders, recipients) conversations (offline: `senders`). The warm-up
+    // writes the first message of each, so that every timed send is one in a conversation that
+    // exists, online as offline (a conversation's first message costs the writes more: it
+    // creates the conversation; the warm-up's own rate shows that cost).
+    let recipient_count = args
+        .connections
+        .div_ceil(args.devices_per_user)
+        .min(recipients.len());
+    let conversations = lcm(senders.len().max(1), recipient_count.max(1));
+    let per_second: Vec<f64> = std::iter::once(f64::from(args.warmup_rate))
+        .chain(per_second.into_iter().skip(1))
         .collect();
-    let capacity: usize = per_second
-        .iter()
-        .zip(&durations)
-        .map(|(rate, secs)| (rate * *secs as f64).ceil() as usize + 1)
-        .sum();
+    let totals: Vec<usize> = std::iter::once(conversations)
+        .chain(
+            per_second
+                .iter()
+                .skip(1)
+                .map(|rate| (rate * args.seconds as f64).round() as usize),
+        )
+        .collect();
+    let capacity: usize = totals.iter().map(|total| total + 1).sum();
     let recorder = Arc::new(Recorder {
         base: Instant::now(),
         starts: (0..capacity).map(|_| AtomicU64::new(0)).collect(),
@@ -216,19 +231,31 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
             .map(|k| senders[(k + 1) % senders.len()].0)
             .collect(),
     );
+    if offline {
+        // The offline baseline's conversations too (numbered past the recorder: not recorded).
+        send_phase(
+            args.port,
+            &senders,
+            &offline_ids,
+            &recorder,
+            capacity,
+            senders.len(),
+            f64::from(args.warmup_rate),
+        )
+        .await?;
+    }
     let mut first = 0usize;
-    for (index, (rate, secs)) in per_second.iter().zip(&durations).enumerate() {
+    for (index, (rate, &total)) in per_second.iter().zip(&totals).enumerate() {
         let warmup = index == 0;
         let offline_phase = offline && index > args.rates.len();
-        let total = (rate * *secs as f64).round() as usize;
         if total == 0 {
             continue;
         }
         let target = (!warmup).then(|| targets[index]);
         eprintln!(
-            "bench ws-load: {} {:.0} sends/s for {secs} s",
+            "bench ws-load: {} {total} sends at {:.0}/s",
             if warmup {
-                "warm-up,"
+                "warm-up (each conversation's first message),"
             } else if offline_phase {
                 "baseline (recipients offline),"
             } else {
@@ -294,6 +321,16 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
                 })
             })
             .collect();
+        if warmup {
+            let window = phase.window.as_secs_f64();
+            eprintln!(
+                "bench ws-load: warm-up: {} first messages, {} refused, {:.0} sends/s, send ms {}",
+                phase.ok_sends.len(),
+                phase.errors,
+                phase.ok_sends.len() as f64 / window,
+                quantiles(phase.ok_sends.clone())
+            );
+        }
         if let Some(target) = target {
             let window = phase.window.as_secs_f64();
             emit(&json!({
@@ -409,6 +446,16 @@ fn server_sockets(pid: u32) -> usize {
 }
 
 /// p50, p90, p99 and max of nanosecond samples, in milliseconds.
+fn lcm(a: usize, b: usize) -> usize {
+    let gcd = |mut x: usize, mut y: usize| {
+        while y != 0 {
+            (x, y) = (y, x % y);
+        }
+        x
+    };
+    a / gcd(a, b) * b
+}
+
 fn quantiles(mut samples: Vec<u64>) -> Value {
     samples.sort_unstable();
     let at = |q: f64| {
