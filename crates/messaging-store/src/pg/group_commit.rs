@@ -27,13 +27,15 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use diesel_async::AsyncConnection;
+use diesel_async::pooled_connection::deadpool::Object;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use futures_util::FutureExt;
 use messaging_domain::StoreError;
 use messaging_domain::event::{Change, EventPlan, Recorded};
 use messaging_domain::message::{Message, NewMessage};
 use tokio::sync::oneshot;
 
+use super::prepared::prepared;
 use super::{Db, DbError, ordered};
 
 mod write;
@@ -160,14 +162,30 @@ impl Db {
         // Indexes of the messages the group leaves to the one-message path.
         let mut alone: Vec<usize> = Vec::new();
         let outcome = match self.conn().await {
-            Ok(mut conn) => {
-                let origin = Arc::clone(&self.origin);
-                let (news, audits, plans, alone) = (&news, &audits, &mut plans, &mut alone);
-                conn.transaction::<_, DbError, _>(async move |conn| {
-                    write_group(conn, &origin, news, audits, plans, alone).await
-                })
-                .await
-                .map_err(StoreError::from)
+            Ok(conn) => {
+                // The transaction is opened and committed by `write_group` itself (pipelined
+                // with its first and last statements). Until it has ended, the connection must
+                // not go back to the pool as it is: a failure rolls back here, and a connection
+                // that could not be rolled back, or whose task stopped midway (a panic, a
+                // runtime shutting down), is dropped instead, which ends its session.
+                let mut open = OpenTransaction(Some(conn));
+                let written = match open.0.as_mut() {
+                    Some(conn) => {
+                        write_group(conn, &self.origin, &news, &audits, &mut plans, &mut alone)
+                            .await
+                    }
+                    None => Err(DbError::Corrupt("connection")),
+                };
+                match written {
+                    Ok(recorded) => {
+                        open.ended();
+                        Ok(recorded)
+                    }
+                    Err(err) => {
+                        open.roll_back().await;
+                        Err(StoreError::from(err))
+                    }
+                }
             }
             Err(err) => Err(err),
         };
@@ -269,6 +287,41 @@ impl Drop for Running {
         };
         // Dropping the replies answers their callers.
         drop(abandoned);
+    }
+}
+
+/// A pooled connection whose group transaction may still be open. Dropped before
+/// [`OpenTransaction::ended`], it takes the connection out of the pool and closes it (PostgreSQL
+/// then rolls the transaction back), so no later user of the pool finds a transaction open.
+struct OpenTransaction(Option<Object<AsyncPgConnection>>);
+
+impl OpenTransaction {
+    /// The transaction committed or rolled back: the connection may go back to the pool.
+    fn ended(&mut self) {
+        drop(self.0.take());
+    }
+
+    /// Rolls back whatever is open (nothing, if the transaction already ended: PostgreSQL only
+    /// warns); on failure the connection is closed instead.
+    async fn roll_back(&mut self) {
+        let Some(conn) = self.0.as_mut() else {
+            return;
+        };
+        match prepared(write::ROLLBACK).execute(conn).await {
+            Ok(_) => self.ended(),
+            Err(err) => tracing::warn!(
+                error = %crate::error_chain(&err),
+                "rolling back a group failed; closing its connection"
+            ),
+        }
+    }
+}
+
+impl Drop for OpenTransaction {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            drop(Object::take(conn));
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
+use futures_util::TryFutureExt;
 use messaging_domain::audit::AuditRecord;
 use messaging_domain::event::{DomainEvent, EventPlan, Recorded, StreamEvent};
 use messaging_domain::message::{Message, NewMessage};
@@ -17,6 +18,12 @@ use messaging_domain::user::UserId;
 
 use super::super::prepared::prepared;
 use super::super::{AUDIT_CHAIN_LOCK, Conn, DbError, EVENTS_CHANNEL, MessageRow, ordered};
+
+/// The group's transaction is opened and committed by hand, each pipelined with a statement of
+/// the group (see [`write_group`]); the caller rolls back on any error.
+pub(super) const BEGIN: &str = "BEGIN";
+pub(super) const COMMIT: &str = "COMMIT";
+pub(super) const ROLLBACK: &str = "ROLLBACK";
 
 /// Stream positions per announcement (PostgreSQL refuses a NOTIFY payload of 8 000 bytes).
 const POSITIONS_PER_NOTIFY: usize = 128;
@@ -125,9 +132,12 @@ events AS (
                          $13::bigint[]))
 SELECT pg_notify($14, p) FROM unnest($15::text[]) AS p";
 
-/// Writes the group's messages with one statement per kind of row. Returns each written
-/// message's index in the group with its record; the indexes of the messages left to the
-/// one-message path go to `alone`. `plans` are called (taken) only once every message is stored.
+/// Writes the group's messages with one statement per kind of row, in a transaction of its own
+/// that it opens (with the first statement) and commits (with the last): four round trips.
+/// Returns each written message's index in the group with its record; the indexes of the
+/// messages left to the one-message path go to `alone`. `plans` are called (taken) only once
+/// every message is stored. On an error the transaction may still be open: the caller rolls it
+/// back (or drops the connection).
 pub(super) async fn write_group(
     conn: &mut Conn,
     origin: &str,
@@ -144,12 +154,18 @@ pub(super) async fn write_group(
     let mut pairs: Vec<(i64, i64, i64)> = news.iter().map(key).collect();
     pairs.sort_unstable();
     pairs.dedup();
-    let found: Vec<FoundThread> = prepared(LOCK_THREADS)
-        .bind::<Array<BigInt>, _>(pairs.iter().map(|p| p.0).collect::<Vec<_>>())
-        .bind::<Array<BigInt>, _>(pairs.iter().map(|p| p.1).collect::<Vec<_>>())
-        .bind::<Array<BigInt>, _>(pairs.iter().map(|p| p.2).collect::<Vec<_>>())
-        .load(conn)
-        .await?;
+    // BEGIN goes out with the lock, in one round trip (pipelined: PostgreSQL still runs them in
+    // order; an error in either fails the pair, and the caller rolls back).
+    let (mut first, mut second) = (&*conn, &*conn);
+    let ((), found) = futures_util::future::try_join(
+        prepared(BEGIN).execute(&mut first).map_ok(drop),
+        prepared(LOCK_THREADS)
+            .bind::<Array<BigInt>, _>(pairs.iter().map(|p| p.0).collect::<Vec<_>>())
+            .bind::<Array<BigInt>, _>(pairs.iter().map(|p| p.1).collect::<Vec<_>>())
+            .bind::<Array<BigInt>, _>(pairs.iter().map(|p| p.2).collect::<Vec<_>>())
+            .load::<FoundThread>(&mut second),
+    )
+    .await?;
     let threads: HashMap<(i64, i64, i64), i64> = found
         .iter()
         .map(|t| ((t.user_low, t.user_high, t.booking), t.conversation_id))
@@ -172,6 +188,7 @@ pub(super) async fn write_group(
         }
     }
     if written.is_empty() {
+        prepared(COMMIT).execute(conn).await?;
         return Ok(Vec::new());
     }
 
@@ -360,7 +377,9 @@ pub(super) async fn write_group(
         .chunks(POSITIONS_PER_NOTIFY)
         .map(|chunk| crate::listen::encode_appended(origin, chunk))
         .collect();
-    prepared(RECORD)
+    // The last statement goes out with COMMIT, in one round trip. Should it fail, PostgreSQL
+    // answers the COMMIT by rolling back; its own error fails the pair either way.
+    let record = prepared(RECORD)
         .bind::<Array<Nullable<BigInt>>, _>(entries.actor)
         .bind::<Array<Text>, _>(entries.action)
         .bind::<Array<Text>, _>(entries.object_type)
@@ -375,9 +394,13 @@ pub(super) async fn write_group(
         .bind::<Array<Text>, _>(events.payload)
         .bind::<Array<Nullable<BigInt>>, _>(events.message)
         .bind::<Text, _>(EVENTS_CHANNEL)
-        .bind::<Array<Text>, _>(announcements)
-        .execute(conn)
-        .await?;
+        .bind::<Array<Text>, _>(announcements);
+    let (mut first, mut second) = (&*conn, &*conn);
+    futures_util::future::try_join(
+        record.execute(&mut first),
+        prepared(COMMIT).execute(&mut second),
+    )
+    .await?;
 
     let mut by_message: HashMap<usize, Vec<StreamEvent>> = HashMap::new();
     for (i, event) in owners.into_iter().zip(appended) {
