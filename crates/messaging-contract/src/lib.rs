@@ -108,6 +108,7 @@ macro_rules! contract_suite {
             unread_counts_are_grouped_by_sender,
             a_reused_refresh_token_revokes_its_whole_family,
             blocks_bookings_and_assignments_are_read_back,
+            a_send_reads_both_parties_with_the_blocks_between_them,
             an_ended_care_assignment_is_remembered_and_can_be_renewed,
             editing_replaces_the_body_and_marks_it_edited,
             messages_crossing_in_opposite_directions_do_not_deadlock,

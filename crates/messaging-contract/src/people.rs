@@ -5,7 +5,7 @@ use messaging_domain::audit::AuditAction;
 use messaging_domain::people::{DirectoryScope, NameQuery, UserFilter};
 use messaging_domain::ports::Administration;
 use messaging_domain::text::{LimitSpec, Page, PageNumber, PageSize};
-use messaging_domain::user::{BookingState, CareAssignment, Role, UserId};
+use messaging_domain::user::{BlockState, BookingState, CareAssignment, Role, UserId};
 
 use crate::Backend;
 use crate::support::{audit, send, user};
@@ -287,6 +287,70 @@ pub async fn blocks_bookings_and_assignments_are_read_back<S: Backend>(store: &S
             .unwrap()
             .is_empty()
     );
+}
+
+/// The read every send starts with: both parties and the blocks between them in one call, the
+/// same as the separate reads, whichever way round they are asked and whoever blocked whom.
+pub async fn a_send_reads_both_parties_with_the_blocks_between_them<S: Backend>(store: &S) {
+    let ann = user(store, "annpair", Role::Student).await;
+    let ben = user(store, "benpair", Role::Tutor).await;
+    let cat = user(store, "catpair", Role::Tutor).await;
+    let read = async |first: UserId, second: UserId| {
+        let (mut users, blocks) = store.users_and_blocks(first, second).await.unwrap();
+        users.sort_by_key(|u| u.id);
+        let mut separately = store.users(vec![first, second]).await.unwrap();
+        separately.sort_by_key(|u| u.id);
+        assert_eq!(users, separately);
+        assert_eq!(blocks, store.blocks_between(first, second).await.unwrap());
+        (
+            users.into_iter().map(|u| u.username).collect::<Vec<_>>(),
+            blocks,
+        )
+    };
+    let none = BlockState::default();
+    assert_eq!(
+        read(ann.id, ben.id).await,
+        (vec!["annpair".into(), "benpair".into()], none)
+    );
+
+    store
+        .set_block(
+            ben.id,
+            ann.id,
+            true,
+            audit(AuditAction::UserBlocked, Some(ben.id)),
+        )
+        .await
+        .unwrap();
+    let (_, by_ann) = read(ann.id, ben.id).await;
+    assert_eq!(
+        by_ann,
+        BlockState {
+            first_blocked_second: false,
+            second_blocked_first: true
+        }
+    );
+    let (_, by_ben) = read(ben.id, ann.id).await;
+    assert_eq!(
+        by_ben,
+        BlockState {
+            first_blocked_second: true,
+            second_blocked_first: false
+        }
+    );
+    // A block between two others is not this pair's.
+    assert_eq!(read(ann.id, cat.id).await.1, none);
+    assert_eq!(read(cat.id, ben.id).await.1, none);
+
+    // An unknown recipient is left out; the sender alone comes back, and no block.
+    let (users, blocks) = read(ann.id, UserId(i64::MAX)).await;
+    assert_eq!((users, blocks), (vec!["annpair".to_owned()], none));
+    assert_eq!(
+        read(UserId(i64::MAX - 1), UserId(i64::MAX)).await,
+        (vec![], none)
+    );
+    // Sending to oneself names one user once.
+    assert_eq!(read(ann.id, ann.id).await.0, ["annpair"]);
 }
 
 pub async fn an_ended_care_assignment_is_remembered_and_can_be_renewed<S: Backend>(store: &S) {

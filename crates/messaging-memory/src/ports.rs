@@ -256,6 +256,18 @@ impl Blocks for MemoryStore {
         Ok(self.lock().blocks_between(first, second))
     }
 
+    async fn users_and_blocks(
+        &self,
+        first: UserId,
+        second: UserId,
+    ) -> Result<(Vec<User>, BlockState), StoreError> {
+        let state = self.lock();
+        Ok((
+            state.users(&[first, second]),
+            state.blocks_between(first, second),
+        ))
+    }
+
     async fn set_block(
         &self,
         blocker: UserId,

@@ -62,6 +62,21 @@ pub(crate) trait Dialect {
         now: DateTime<Utc>,
     ) -> Result<(), DbError>;
 
+    /// Marks the users `ids` (each named once) as connected to `instance` as of `at`, in as few
+    /// statements and commits as the backend allows (a server's heartbeat names every user it
+    /// holds a socket of).
+    async fn touch_presence(
+        conn: &mut Self::Conn,
+        instance: &str,
+        ids: &[i64],
+        at: DateTime<Utc>,
+    ) -> Result<(), DbError>;
+
+    /// Moves the entries the word index keeps aside for later (PostgreSQL's GIN pending list)
+    /// into the index itself; returns how many pages of them it moved (0 where there is no such
+    /// list). See `Store::merge_search_backlog`.
+    async fn merge_search_backlog(conn: &mut Self::Conn) -> Result<u64, DbError>;
+
     /// Announces appended stream entries to the other instances when the caller's transaction
     /// commits (nothing to do where one process serves the database).
     async fn notify_appended(

@@ -216,6 +216,20 @@ impl Store {
         Ok(())
     }
 
+    /// Moves the word index's pending entries into the index, outside any send (PostgreSQL; a
+    /// no-op on SQLite); returns how many pages of them it moved. PostgreSQL keeps new words of
+    /// new messages in a pending list and merges the list into the index in whichever insert
+    /// finds it over `gin_pending_list_limit`: inside that send's transaction, where every send of
+    /// its group waited 50-100 ms for it. A server calls this every second so that no insert
+    /// finds the list full (docs/benchmarks.md, "The tail").
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the database fails, or when the server's database role does
+    /// not own the index (PostgreSQL allows the merge to the owner only).
+    pub async fn merge_search_backlog(&self) -> Result<u64, StoreError> {
+        on_db!(self, db => db.merge_search_backlog().await)
+    }
+
     /// Checks that the database answers.
     ///
     /// # Errors

@@ -19,6 +19,7 @@ pub mod rate_limit;
 pub mod readiness;
 pub mod realtime;
 pub mod routes;
+pub mod search_upkeep;
 pub mod settings;
 pub mod startup;
 pub mod state;

@@ -154,6 +154,12 @@ pub struct Settings {
     #[arg(long, env = "MESSAGING_WS_IDLE_SECS", default_value_t = 60)]
     pub ws_idle_secs: u32,
 
+    /// Seconds between merges of the search index's pending words into the index, outside any
+    /// send (PostgreSQL's GIN pending list; see `search_upkeep.rs`); 0 leaves the merge to the
+    /// inserts that find the list full.
+    #[arg(long, env = "MESSAGING_SEARCH_UPKEEP_SECS", default_value_t = 1)]
+    pub search_upkeep_secs: u32,
+
     /// Frames queued for one WebSocket before it counts as too slow and is closed (code 4008);
     /// the client resumes with `since`.
     #[arg(long, env = "MESSAGING_WS_QUEUE", default_value_t = 256)]

@@ -154,6 +154,7 @@ impl Application {
             crate::rate_limit::RateLimits::new(&settings).shared_through(&store, &settings),
         );
         rate_limits.start_sweeping();
+        crate::search_upkeep::spawn(store.clone(), settings.search_upkeep_secs);
         let link_key = crate::auth::derived_key(
             settings.jwt_secret.as_deref(),
             &settings.data_dir,

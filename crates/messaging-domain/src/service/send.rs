@@ -155,17 +155,12 @@ where
         actor: &Actor,
         command: &SendCommand,
     ) -> Result<(User, User, Option<BlockState>), SendError> {
-        // By id, sender and recipient come back from one query, and the blocks between them are
-        // read at the same time (the contact rules need them for every send that gets that far):
-        // every round trip's wait counts on the busiest path of the service.
+        // By id, sender, recipient and the blocks between them come back from one query (the
+        // contact rules need the blocks for every send that gets that far): every statement
+        // counts on the busiest path of the service.
         let (sender, recipient, blocks) = match &command.recipient {
             RecipientRef::Id(id) => {
-                let (found, blocks) = futures_util::future::join(
-                    self.store.users(vec![actor.user_id, *id]),
-                    self.store.blocks_between(actor.user_id, *id),
-                )
-                .await;
-                let found = found?;
+                let (found, blocks) = self.store.users_and_blocks(actor.user_id, *id).await?;
                 let sender = found
                     .iter()
                     .find(|u| u.id == actor.user_id && u.is_active)
@@ -174,7 +169,7 @@ where
                 let recipient = found
                     .into_iter()
                     .find(|u| u.id == *id && u.id != actor.user_id);
-                (sender, recipient, Some(blocks?))
+                (sender, recipient, Some(blocks))
             }
             RecipientRef::Username(name) => (
                 self.active_sender(actor).await?,

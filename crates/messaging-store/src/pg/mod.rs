@@ -137,6 +137,52 @@ impl Dialect for Postgres {
         Ok(())
     }
 
+    /// One multi-row upsert per 500 users, each its own commit (three bind parameters per row:
+    /// far below PostgreSQL's 65 535).
+    async fn touch_presence(
+        conn: &mut Self::Conn,
+        instance: &str,
+        ids: &[i64],
+        at: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        for chunk in ids.chunks(500) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|id| {
+                    (
+                        presence_connections::instance_id.eq(instance),
+                        presence_connections::user_id.eq(*id),
+                        presence_connections::seen_at.eq(at),
+                    )
+                })
+                .collect();
+            diesel::insert_into(presence_connections::table)
+                .values(rows)
+                .on_conflict((
+                    presence_connections::user_id,
+                    presence_connections::instance_id,
+                ))
+                .do_update()
+                .set(presence_connections::seen_at.eq(at))
+                .execute(conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// `gin_clean_pending_list`: the same merge an insert does when it finds the list over
+    /// `gin_pending_list_limit`, here outside any transaction of a send. Inserts meanwhile keep
+    /// appending to the list (they do not wait for a merge in progress); a second instance doing
+    /// the same waits for the first and then finds little left.
+    async fn merge_search_backlog(conn: &mut Self::Conn) -> Result<u64, DbError> {
+        let pages: i64 = diesel::select(diesel::dsl::sql::<BigInt>(
+            "gin_clean_pending_list('messages_search_words'::regclass)",
+        ))
+        .get_result(conn)
+        .await?;
+        Ok(u64::try_from(pages).unwrap_or(0))
+    }
+
     /// Announces appended entries to every listening instance. `pg_notify` is transactional: the
     /// announcement goes out when the caller's transaction commits, and never if it rolls back, so
     /// a listener that hears `user:seq` can read that entry at once.

@@ -308,6 +308,11 @@ impl Db {
         Ok(())
     }
 
+    pub async fn merge_search_backlog(&self) -> Result<u64, StoreError> {
+        let mut conn = self.conn().await?;
+        Ok(Sql::merge_search_backlog(&mut conn).await?)
+    }
+
     /// Gives messages stored before `search_words` existed their words (see the migration
     /// `search_words`), a batch at a time; returns how many it filled. Nothing to do is one
     /// lookup in an empty index.

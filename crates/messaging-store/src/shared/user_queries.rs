@@ -137,6 +137,42 @@ impl Blocks for Db {
         })
     }
 
+    async fn users_and_blocks(
+        &self,
+        first: UserId,
+        second: UserId,
+    ) -> Result<(Vec<User>, BlockState), StoreError> {
+        // One statement: each user's row carries the two block flags. A block names two existing
+        // users (foreign keys), so when neither exists there is no block to miss.
+        let blocked = |blocker: UserId, blocked: UserId| {
+            diesel::dsl::exists(
+                blocks::table
+                    .filter(blocks::blocker_id.eq(blocker.0))
+                    .filter(blocks::blocked_id.eq(blocked.0)),
+            )
+        };
+        let mut conn = self.conn().await?;
+        let rows: Vec<(UserRow, bool, bool)> = users::table
+            .filter(users::id.eq_any([first.0, second.0]))
+            .select((
+                UserRow::as_select(),
+                blocked(first, second),
+                blocked(second, first),
+            ))
+            .load(&mut *conn)
+            .await
+            .map_err(DbError::from)?;
+        let blocks = rows.as_slice().first().map_or(BlockState::default(), |r| BlockState {
+            first_blocked_second: r.1,
+            second_blocked_first: r.2,
+        });
+        let users = rows
+            .into_iter()
+            .map(|(row, _, _)| row.into_user().map(|(u, _)| u))
+            .collect::<Result<_, _>>()?;
+        Ok((users, blocks))
+    }
+
     async fn set_block(
         &self,
         blocker: UserId,

@@ -167,6 +167,43 @@ impl Dialect for Sqlite {
         Ok(())
     }
 
+    /// One transaction, so one commit (diesel has no multi-row upsert for SQLite); the
+    /// statements are in-process calls, not round trips.
+    async fn touch_presence(
+        conn: &mut Self::Conn,
+        instance: &str,
+        ids: &[i64],
+        at: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        let instance = instance.to_owned();
+        let ids = ids.to_vec();
+        conn.transaction::<_, DbError, _>(async move |conn| {
+            for id in ids {
+                diesel::insert_into(presence_connections::table)
+                    .values((
+                        presence_connections::instance_id.eq(&instance),
+                        presence_connections::user_id.eq(id),
+                        presence_connections::seen_at.eq(at),
+                    ))
+                    .on_conflict((
+                        presence_connections::user_id,
+                        presence_connections::instance_id,
+                    ))
+                    .do_update()
+                    .set(presence_connections::seen_at.eq(at))
+                    .execute(conn)
+                    .await?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// FTS5 merges its segments as part of the writes themselves: nothing is left aside.
+    async fn merge_search_backlog(_conn: &mut Self::Conn) -> Result<u64, DbError> {
+        Ok(0)
+    }
+
     /// SQLite serves one process, which delivers its own events in-process: nobody to announce to.
     async fn notify_appended(
         _conn: &mut Self::Conn,

@@ -79,12 +79,14 @@ mod store_only {
     store_tests!(
         search:
         messages_stored_before_their_words_are_found_after_start_up,
+        pending_search_words_are_merged_and_still_found,
     );
     store_tests!(
         streams:
         the_heads_of_several_streams_are_read_at_once,
         postgres_announces_committed_entries_to_listeners,
         presence_spans_instances_until_they_leave_or_go_stale,
+        a_heartbeat_marks_many_users_in_a_few_statements,
         streams_written_before_the_format_was_versioned_replay_and_continue,
     );
 }

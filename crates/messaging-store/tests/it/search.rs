@@ -35,3 +35,24 @@ pub async fn messages_stored_before_their_words_are_found_after_start_up(store: 
         ["an old budget note"]
     );
 }
+
+/// The server's search upkeep: on PostgreSQL the words of new messages wait in the index's
+/// pending list until a merge moves them into the index; `merge_search_backlog` does that, so a
+/// second merge finds nothing left, and search finds the messages before and after it. SQLite
+/// keeps nothing aside.
+pub async fn pending_search_words_are_merged_and_still_found(store: &Store) {
+    let a = user(store, "upkeep_a", Role::Student).await;
+    let b = user(store, "upkeep_b", Role::Tutor).await;
+    for i in 0..20 {
+        send(store, &a, &b, None, &format!("upkeep budget {i}")).await;
+    }
+    assert_eq!(search_bodies(store, b.id, "upkeep").await.len(), 20);
+    let moved = store.merge_search_backlog().await.unwrap();
+    match store.kind() {
+        messaging_store::DatabaseKind::Postgres => assert!(moved > 0, "pages moved: {moved}"),
+        messaging_store::DatabaseKind::Sqlite => assert_eq!(moved, 0),
+    }
+    assert_eq!(store.merge_search_backlog().await.unwrap(), 0);
+    assert_eq!(search_bodies(store, b.id, "upkeep").await.len(), 20);
+    assert_eq!(search_bodies(store, a.id, "budg").await.len(), 20);
+}

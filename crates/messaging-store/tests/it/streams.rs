@@ -104,6 +104,38 @@ pub async fn presence_spans_instances_until_they_leave_or_go_stale(store: &Store
     assert!(!store.presence_online(a.id, recent).await.unwrap());
 }
 
+/// A heartbeat names every user the instance holds a socket of: each of them is marked (a user
+/// named twice once), and on PostgreSQL in a statement per 500 users, not a commit per user,
+/// which stalled every send committing meanwhile.
+pub async fn a_heartbeat_marks_many_users_in_a_few_statements(store: &Store) {
+    let mut ids = Vec::new();
+    for i in 0..600 {
+        ids.push(user(store, &format!("beat{i}"), Role::Student).await.id);
+    }
+    let now = Utc::now().trunc_subsecs(6);
+    let recent = now - TimeDelta::seconds(90);
+    store
+        .presence_touch("one", &ids[..1], now - TimeDelta::seconds(600))
+        .await
+        .unwrap();
+    assert!(!store.presence_online(ids[0], recent).await.unwrap());
+
+    let mut named = ids.clone();
+    named.push(ids[7]);
+    let before = store.queries_executed();
+    store.presence_touch("one", &named, now).await.unwrap();
+    let statements = store.queries_executed() - before;
+    if store.kind() == messaging_store::DatabaseKind::Postgres {
+        assert_eq!(statements, 2, "600 users, 500 per statement");
+    }
+    for id in [ids[0], ids[7], ids[499], ids[500], ids[599]] {
+        assert!(store.presence_online(id, recent).await.unwrap(), "{id:?}");
+    }
+    store.presence_touch("one", &[], now).await.unwrap();
+    store.presence_leave("one", None).await.unwrap();
+    assert!(!store.presence_online(ids[599], recent).await.unwrap());
+}
+
 /// Stream entries as servers wrote them before the stored format was versioned: the domain
 /// types' own serde form. `{sender}` and `{message}` are filled in.
 const UNVERSIONED_READ: &str = r#"{"MessageRead":{"message_id":{message},"sender_id":{sender},"reader_id":{reader},"read_at":"2020-01-01T00:00:00Z"}}"#;

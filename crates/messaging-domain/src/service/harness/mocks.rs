@@ -146,6 +146,11 @@ mockall::mock! {
             first: UserId,
             second: UserId,
         ) -> Result<BlockState, StoreError>;
+        async fn users_and_blocks(
+            &self,
+            first: UserId,
+            second: UserId,
+        ) -> Result<(Vec<User>, BlockState), StoreError>;
         async fn set_block(
             &self,
             blocker: UserId,
@@ -281,6 +286,22 @@ fn people(directory: &mut MockStore, world: &Arc<World>) {
                 first_blocked_second: w.blocks.contains(&(first, second)),
                 second_blocked_first: w.blocks.contains(&(second, first)),
             })
+        });
+    let w = Arc::clone(world);
+    directory
+        .expect_users_and_blocks()
+        .returning(move |first, second| {
+            let users = w
+                .users
+                .iter()
+                .filter(|u| u.id == first || u.id == second)
+                .cloned()
+                .collect();
+            let blocks = BlockState {
+                first_blocked_second: w.blocks.contains(&(first, second)),
+                second_blocked_first: w.blocks.contains(&(second, first)),
+            };
+            Ok((users, blocks))
         });
     let w = Arc::clone(world);
     directory
