@@ -148,24 +148,9 @@ impl Dialect for Postgres {
         for chunk in ids.chunks(500) {
             let rows: Vec<_> = chunk
                 .iter()
-                .map(|id| {
-                    (
-                        presence_connections::instance_id.eq(instance),
-                        presence_connections::user_id.eq(*id),
-                        presence_connections::seen_at.eq(at),
-                    )
-                })
+                .map(|id| presence_row(instance, *id, at))
                 .collect();
-            diesel::insert_into(presence_connections::table)
-                .values(rows)
-                .on_conflict((
-                    presence_connections::user_id,
-                    presence_connections::instance_id,
-                ))
-                .do_update()
-                .set(presence_connections::seen_at.eq(at))
-                .execute(conn)
-                .await?;
+            upsert_presence!(rows, at).execute(conn).await?;
         }
         Ok(())
     }

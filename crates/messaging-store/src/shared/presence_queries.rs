@@ -1,6 +1,37 @@
 // Presence, for both backends: who hides it (the `PresenceSettings` port), and which instance holds
 // sockets of which user (`presence_connections`, for the hub).
 
+/// One `presence_connections` row, as the insert takes it.
+type PresenceRow<'a> = (
+    diesel::dsl::Eq<presence_connections::instance_id, &'a str>,
+    diesel::dsl::Eq<presence_connections::user_id, i64>,
+    diesel::dsl::Eq<presence_connections::seen_at, DateTime<Utc>>,
+);
+
+/// One `presence_connections` row: `user` connected to `instance` as of `at`.
+fn presence_row(instance: &str, user: i64, at: DateTime<Utc>) -> PresenceRow<'_> {
+    (
+        presence_connections::instance_id.eq(instance),
+        presence_connections::user_id.eq(user),
+        presence_connections::seen_at.eq(at),
+    )
+}
+
+/// The upsert of `$rows` (one [`presence_row`] or several): a user already marked on that
+/// instance gets the new time. Each backend's `Dialect::touch_presence` runs it its own way.
+macro_rules! upsert_presence {
+    ($rows:expr, $at:expr) => {
+        diesel::insert_into(presence_connections::table)
+            .values($rows)
+            .on_conflict((
+                presence_connections::user_id,
+                presence_connections::instance_id,
+            ))
+            .do_update()
+            .set(presence_connections::seen_at.eq($at))
+    };
+}
+
 port! {
 impl PresenceSettings for Db {
     async fn presence_hidden(&self, user: UserId) -> Result<bool, StoreError> {

@@ -179,18 +179,7 @@ impl Dialect for Sqlite {
         let ids = ids.to_vec();
         conn.transaction::<_, DbError, _>(async move |conn| {
             for id in ids {
-                diesel::insert_into(presence_connections::table)
-                    .values((
-                        presence_connections::instance_id.eq(&instance),
-                        presence_connections::user_id.eq(id),
-                        presence_connections::seen_at.eq(at),
-                    ))
-                    .on_conflict((
-                        presence_connections::user_id,
-                        presence_connections::instance_id,
-                    ))
-                    .do_update()
-                    .set(presence_connections::seen_at.eq(at))
+                upsert_presence!(presence_row(&instance, id, at), at)
                     .execute(conn)
                     .await?;
             }
