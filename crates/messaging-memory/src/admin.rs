@@ -14,24 +14,33 @@ use crate::MemoryStore;
 use crate::state::State;
 
 impl MemoryStore {
-    /// Records that `users` are connected to `instance` as of `at`, as an instance's heartbeat
-    /// does in the SQL store (`presence_touch`). No domain port writes presence, so tests and
-    /// embedding services call this to make [`PresenceStatus::online_since`] see a connection.
+    /// Records that `instance` is alive as of `at` and holds sockets of `users`, as a socket
+    /// opening or an instance's heartbeat does in the SQL store (`presence_touch`). No domain
+    /// port writes presence, so tests and embedding services call this to make
+    /// [`PresenceStatus::online_since`] see a connection.
     pub fn presence_touch(&self, instance: &str, users: &[UserId], at: DateTime<Utc>) {
+        if users.is_empty() {
+            return;
+        }
         let mut state = self.lock();
+        state.presence_instances.insert(instance.to_owned(), at);
         for user in users {
             state
                 .presence_connections
-                .insert((*user, instance.to_owned()), at);
+                .insert((*user, instance.to_owned()));
         }
     }
 
     /// Forgets that `users` (all of them when `None`) are connected to `instance`, as a closed
     /// socket or a stopped instance does.
     pub fn presence_leave(&self, instance: &str, users: Option<&[UserId]>) {
-        self.lock().presence_connections.retain(|(user, at), _| {
-            at != instance || users.is_some_and(|users| !users.contains(user))
+        let mut state = self.lock();
+        state.presence_connections.retain(|(user, on)| {
+            on != instance || users.is_some_and(|users| !users.contains(user))
         });
+        if users.is_none() {
+            state.presence_instances.remove(instance);
+        }
     }
 }
 
@@ -155,10 +164,13 @@ impl AuditTrail for MemoryStore {
 #[async_trait]
 impl PresenceStatus for MemoryStore {
     async fn online_since(&self, user: UserId, since: DateTime<Utc>) -> Result<bool, StoreError> {
-        Ok(self
-            .lock()
-            .presence_connections
-            .iter()
-            .any(|((connected, _), seen_at)| *connected == user && *seen_at >= since))
+        let state = self.lock();
+        Ok(state.presence_connections.iter().any(|(connected, on)| {
+            *connected == user
+                && state
+                    .presence_instances
+                    .get(on)
+                    .is_some_and(|seen_at| *seen_at >= since)
+        }))
     }
 }

@@ -1,7 +1,7 @@
 //! What the in-memory store holds: one value per table of the SQL store, behind one lock, so
 //! that every port call is one transaction.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use messaging_domain::StoreError;
@@ -25,8 +25,10 @@ pub(crate) struct State {
     /// Blocks as (blocker, blocked).
     pub(crate) blocks: BTreeSet<(UserId, UserId)>,
     pub(crate) presence_hidden: HashMap<UserId, bool>,
-    /// When some instance last saw each user connected, by (user, instance).
-    pub(crate) presence_connections: HashMap<(UserId, String), DateTime<Utc>>,
+    /// Which instance holds sockets of which user, as (user, instance).
+    pub(crate) presence_connections: HashSet<(UserId, String)>,
+    /// Each instance's heartbeat: the last time it said it was alive.
+    pub(crate) presence_instances: HashMap<String, DateTime<Utc>>,
     pub(crate) conversations: BTreeMap<ConversationId, ConversationRow>,
     /// Conversations by their ordered pair of members.
     pub(crate) by_pair: HashMap<(UserId, UserId), Vec<ConversationId>>,

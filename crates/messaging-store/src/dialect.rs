@@ -62,9 +62,10 @@ pub(crate) trait Dialect {
         now: DateTime<Utc>,
     ) -> Result<(), DbError>;
 
-    /// Marks the users `ids` (each named once) as connected to `instance` as of `at`, in as few
-    /// statements and commits as the backend allows (a server's heartbeat names every user it
-    /// holds a socket of).
+    /// Records that `instance` is alive as of `at` (its one `presence_instances` row) and that
+    /// it holds sockets of the users `ids` (each named once): their `presence_connections` rows
+    /// are inserted where missing and left alone where present, so a heartbeat naming every
+    /// user the instance holds writes one row, not one per user.
     async fn touch_presence(
         conn: &mut Self::Conn,
         instance: &str,

@@ -73,6 +73,18 @@ pub struct WsArgs {
     /// once more (0: skip).
     #[arg(long, default_value_t = 30)]
     settle: u64,
+    /// The server's log filter (`RUST_LOG`), e.g. `warn,messaging_store::slow_group=debug` to
+    /// see where slow group commits spent their time. Other than the default, the server's log is
+    /// kept and its path printed.
+    #[arg(long, default_value = "warn")]
+    server_log: String,
+    /// Do not `VACUUM ANALYZE` after the warm-up. By default the timed phases start on a database
+    /// vacuumed and analyzed after the warm-up's burst of first messages (every table grows
+    /// several times over), as autovacuum would leave it: otherwise autovacuum's pass over
+    /// those tables may land in a timed phase (PostgreSQL's default), or never come and leave
+    /// plans made for nearly empty tables (`autovacuum = off`).
+    #[arg(long)]
+    no_vacuum: bool,
 }
 
 const SECRET: &str = "bench-ws-secret-bench-ws-secret-bench-ws";
@@ -174,6 +186,7 @@ pub async fn ws(args: WsArgs) -> Result<(), String> {
     if let Some(workers) = args.workers {
         command.env("MESSAGING_WORKERS", workers.to_string());
     }
+    command.env("RUST_LOG", &args.server_log);
     let mut server = Killed(
         command
             .spawn()
@@ -210,7 +223,11 @@ pub async fn ws(args: WsArgs) -> Result<(), String> {
         .args([
             "--connect-concurrency",
             &args.connect_concurrency.to_string(),
-        ])
+        ]);
+    if !args.no_vacuum {
+        generator.args(["--vacuum-url", &args.database_url]);
+    }
+    generator
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
@@ -234,7 +251,14 @@ pub async fn ws(args: WsArgs) -> Result<(), String> {
     drop(server);
 
     report(&args, &lines);
-    let _ = std::fs::remove_dir_all(&data_dir);
+    if args.server_log == "warn" {
+        let _ = std::fs::remove_dir_all(&data_dir);
+    } else {
+        eprintln!(
+            "bench ws: the server's log is kept in {}",
+            log_path.display()
+        );
+    }
     Ok(())
 }
 

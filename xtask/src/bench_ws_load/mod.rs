@@ -54,6 +54,10 @@ pub struct WsLoadArgs {
     /// Seconds to wait after a phase's last send for its deliveries.
     #[arg(long, default_value_t = 5)]
     drain_seconds: u64,
+    /// The server's database: after the warm-up, `VACUUM ANALYZE` there before the timed phases
+    /// (see `bench ws --no-vacuum`).
+    #[arg(long)]
+    vacuum_url: Option<String>,
 }
 
 /// Everything the connection tasks and the senders share.
@@ -330,6 +334,17 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
                 phase.ok_sends.len() as f64 / window,
                 quantiles(phase.ok_sends.clone())
             );
+            if let Some(url) = &args.vacuum_url {
+                let store =
+                    messaging_store::Store::connect(url, 1).map_err(crate::seed::describe)?;
+                let took = messaging_store::bulk::vacuum_analyze(&store)
+                    .await
+                    .map_err(crate::seed::describe)?;
+                eprintln!(
+                    "bench ws-load: VACUUM ANALYZE after the warm-up: {:.1} s",
+                    took.as_secs_f64()
+                );
+            }
         }
         if let Some(target) = target {
             let window = phase.window.as_secs_f64();

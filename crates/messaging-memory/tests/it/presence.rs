@@ -32,4 +32,11 @@ async fn a_user_is_online_since_a_time_only_when_some_instance_saw_them_then_or_
     store.presence_leave("b", Some(&[ada]));
     assert!(!store.online_since(ada, minute_ago).await.unwrap());
     assert!(store.online_since(bob, now).await.unwrap());
+
+    // An instance's heartbeat keeps every socket it recorded, whoever it names.
+    let (carol, dave) = (UserId(3), UserId(4));
+    store.presence_touch("c", &[carol], minute_ago);
+    assert!(!store.online_since(carol, now).await.unwrap());
+    store.presence_touch("c", &[dave], now);
+    assert!(store.online_since(carol, now).await.unwrap());
 }

@@ -26,6 +26,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -48,6 +49,9 @@ const MAX_BATCH: usize = 64;
 /// cost more CPU per message and met on the same stream heads anyway (`bench http`, 16
 /// connections: 1 983 and 1 854 sends/s against 2 103 to 2 108 with one; docs/benchmarks.md).
 const MAX_RUNNING: usize = 1;
+/// A group whose oldest message waited longer than this for its answer logs where the time went
+/// (target `messaging_store::slow_group`, at debug).
+const SLOW_GROUP: Duration = Duration::from_millis(20);
 
 type Reply = oneshot::Sender<Result<Recorded<Message>, StoreError>>;
 
@@ -55,6 +59,7 @@ struct Pending {
     new: NewMessage,
     change: Change<Message>,
     reply: Reply,
+    queued: Instant,
 }
 
 /// A message a group left to the one-message path, with its change and its caller.
@@ -100,7 +105,12 @@ impl Db {
                 .state
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            state.waiting.push(Pending { new, change, reply });
+            state.waiting.push(Pending {
+                new,
+                change,
+                reply,
+                queued: Instant::now(),
+            });
             let start = state.running < MAX_RUNNING;
             if start {
                 state.running += 1;
@@ -149,6 +159,9 @@ impl Db {
     }
 
     async fn commit_group(&self, group: Vec<Pending>) {
+        let oldest = group.iter().map(|p| p.queued).min();
+        let mut timeline = Timeline::new(oldest.unwrap_or_else(Instant::now));
+        timeline.mark("queued");
         let mut news = Vec::with_capacity(group.len());
         let mut audits = Vec::with_capacity(group.len());
         let mut plans: Vec<Option<EventPlan<Message>>> = Vec::with_capacity(group.len());
@@ -163,6 +176,7 @@ impl Db {
         let mut alone: Vec<usize> = Vec::new();
         let outcome = match self.conn().await {
             Ok(conn) => {
+                timeline.mark("pool");
                 // The transaction is opened and committed by `write_group` itself (pipelined
                 // with its first and last statements). Until it has ended, the connection must
                 // not go back to the pool as it is: a failure rolls back here, and a connection
@@ -171,8 +185,16 @@ impl Db {
                 let mut open = OpenTransaction(Some(conn));
                 let written = match open.0.as_mut() {
                     Some(conn) => {
-                        write_group(conn, &self.origin, &news, &audits, &mut plans, &mut alone)
-                            .await
+                        write_group(
+                            conn,
+                            &self.origin,
+                            &news,
+                            &audits,
+                            &mut plans,
+                            &mut alone,
+                            &mut timeline,
+                        )
+                        .await
                     }
                     None => Err(DbError::Corrupt("connection")),
                 };
@@ -189,6 +211,7 @@ impl Db {
             }
             Err(err) => Err(err),
         };
+        let written = outcome.as_ref().map_or(0, Vec::len);
         match outcome {
             Ok(recorded) => {
                 for (index, value) in recorded {
@@ -196,6 +219,7 @@ impl Db {
                         let _ = reply.send(Ok(value));
                     }
                 }
+                timeline.mark("answered");
             }
             Err(err) if plans.iter().all(Option::is_some) => {
                 // Nothing was planned, so nothing is lost by trying each message on its own.
@@ -228,6 +252,7 @@ impl Db {
                 }
             }
         }
+        timeline.log_if_slow(news.len(), written);
         // The rest, each in a transaction of its own, off this task: the next group does not
         // wait for them, and different conversations' go side by side (a burst of first
         // messages to new contacts went one by one here, about 250 sends/s whatever the
@@ -256,6 +281,52 @@ impl Db {
                 }
             });
         }
+    }
+}
+
+/// Where one group's time went: when its oldest message was queued, and when the group passed
+/// each step after that. Logged only for a group slower than [`SLOW_GROUP`].
+pub(super) struct Timeline {
+    start: Instant,
+    marks: Vec<(&'static str, Instant)>,
+}
+
+impl Timeline {
+    fn new(start: Instant) -> Self {
+        Self {
+            start,
+            marks: Vec::with_capacity(8),
+        }
+    }
+
+    /// The group has just finished `step`.
+    pub(super) fn mark(&mut self, step: &'static str) {
+        self.marks.push((step, Instant::now()));
+    }
+
+    fn log_if_slow(&self, messages: usize, written: usize) {
+        let Some(&(_, end)) = self.marks.last() else {
+            return;
+        };
+        let total = end - self.start;
+        if total < SLOW_GROUP {
+            return;
+        }
+        let mut steps = String::new();
+        let mut previous = self.start;
+        for (step, at) in &self.marks {
+            let ms = (*at - previous).as_secs_f64() * 1e3;
+            steps.push_str(&format!("{step} {ms:.1} "));
+            previous = *at;
+        }
+        tracing::debug!(
+            target: "messaging_store::slow_group",
+            messages,
+            written,
+            total_ms = total.as_secs_f64() * 1e3,
+            steps = steps.trim_end(),
+            "slow group commit"
+        );
     }
 }
 

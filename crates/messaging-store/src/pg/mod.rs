@@ -54,6 +54,18 @@ use group_commit::SendQueue;
 /// while nothing else takes these locks; this one spells "auditlog" in ASCII.
 const AUDIT_CHAIN_LOCK: i64 = 0x6175_6469_746c_6f67;
 
+/// `Dialect::touch_presence` in one statement whatever the number of users: the instance's
+/// heartbeat, and the connection rows that are missing (a row already there is found by its
+/// key and left alone, which writes nothing).
+const TOUCH_PRESENCE: &str = "\
+WITH beat AS (
+    INSERT INTO presence_instances (instance_id, seen_at) VALUES ($1, $2)
+    ON CONFLICT (instance_id) DO UPDATE SET seen_at = excluded.seen_at
+    RETURNING instance_id, seen_at)
+INSERT INTO presence_connections (instance_id, user_id, seen_at)
+SELECT beat.instance_id, u, beat.seen_at FROM beat CROSS JOIN unnest($3::bigint[]) AS u
+ON CONFLICT (user_id, instance_id) DO NOTHING";
+
 impl Dialect for Postgres {
     type Conn = AsyncPgConnection;
     type Ts = Ts;
@@ -137,21 +149,20 @@ impl Dialect for Postgres {
         Ok(())
     }
 
-    /// One multi-row upsert per 500 users, each its own commit (three bind parameters per row:
-    /// far below PostgreSQL's 65 535).
+    /// One statement and one commit whatever the number of users ([`TOUCH_PRESENCE`]; the ids
+    /// go as one array).
     async fn touch_presence(
         conn: &mut Self::Conn,
         instance: &str,
         ids: &[i64],
         at: DateTime<Utc>,
     ) -> Result<(), DbError> {
-        for chunk in ids.chunks(500) {
-            let rows: Vec<_> = chunk
-                .iter()
-                .map(|id| presence_row(instance, *id, at))
-                .collect();
-            upsert_presence!(rows, at).execute(conn).await?;
-        }
+        prepared::prepared(TOUCH_PRESENCE)
+            .bind::<Text, _>(instance.to_owned())
+            .bind::<Ts, _>(at)
+            .bind::<diesel::sql_types::Array<BigInt>, _>(ids.to_vec())
+            .execute(conn)
+            .await?;
         Ok(())
     }
 

@@ -62,7 +62,7 @@ type Conn = <Sql as Dialect>::Conn;
 use schema::{
     audit_log, blocks, bookings, care_assignments, conversation_members as members,
     conversations, event_heads, message_deliveries, message_writes, messages, presence_connections,
-    presence_settings,
+    presence_instances, presence_settings,
     refresh_tokens, reports, sessions, user_events, users, ws_tickets,
 };
 

@@ -1,37 +1,6 @@
 // Presence, for both backends: who hides it (the `PresenceSettings` port), and which instance holds
 // sockets of which user (`presence_connections`, for the hub).
 
-/// One `presence_connections` row, as the insert takes it.
-type PresenceRow<'a> = (
-    diesel::dsl::Eq<presence_connections::instance_id, &'a str>,
-    diesel::dsl::Eq<presence_connections::user_id, i64>,
-    diesel::dsl::Eq<presence_connections::seen_at, DateTime<Utc>>,
-);
-
-/// One `presence_connections` row: `user` connected to `instance` as of `at`.
-fn presence_row(instance: &str, user: i64, at: DateTime<Utc>) -> PresenceRow<'_> {
-    (
-        presence_connections::instance_id.eq(instance),
-        presence_connections::user_id.eq(user),
-        presence_connections::seen_at.eq(at),
-    )
-}
-
-/// The upsert of `$rows` (one [`presence_row`] or several): a user already marked on that
-/// instance gets the new time. Each backend's `Dialect::touch_presence` runs it its own way.
-macro_rules! upsert_presence {
-    ($rows:expr, $at:expr) => {
-        diesel::insert_into(presence_connections::table)
-            .values($rows)
-            .on_conflict((
-                presence_connections::user_id,
-                presence_connections::instance_id,
-            ))
-            .do_update()
-            .set(presence_connections::seen_at.eq($at))
-    };
-}
-
 port! {
 impl PresenceSettings for Db {
     async fn presence_hidden(&self, user: UserId) -> Result<bool, StoreError> {
@@ -66,11 +35,14 @@ impl PresenceSettings for Db {
 }
 
 impl Db {
-    /// Marks `users` as connected to `instance` as of `at` (the instance's heartbeat).
+    /// Records that `instance` is alive as of `at` and holds sockets of `users` (a socket
+    /// opening, or the instance's heartbeat naming every user it holds).
     ///
-    /// Rows at once, not a statement per user: that made the heartbeat of a server holding
-    /// 2 000 users 2 000 commits in a row, each waiting for its WAL flush, and the sends
-    /// committing meanwhile waited behind them (50-120 ms stalls every 30 s; docs/benchmarks.md).
+    /// The heartbeat writes the instance's one row, and a user's row only where it is missing
+    /// (a socket opened while the database was away). It used to rewrite every user's row: at
+    /// 2 000 users, first 2 000 commits in a row, then one statement whose WAL (every row and
+    /// its pages) took 40-80 ms to flush, and every send committing meanwhile waited for that
+    /// flush (docs/benchmarks.md).
     pub async fn presence_touch(
         &self,
         instance: &str,
@@ -103,13 +75,20 @@ impl Db {
                     .execute(&mut *conn)
                     .await
             }
-            None => diesel::delete(rows).execute(&mut *conn).await,
+            None => {
+                diesel::delete(rows).execute(&mut *conn).await.map_err(DbError::from)?;
+                diesel::delete(
+                    presence_instances::table.filter(presence_instances::instance_id.eq(instance)),
+                )
+                .execute(&mut *conn)
+                .await
+            }
         }
         .map_err(DbError::from)?;
         Ok(())
     }
 
-    /// Whether some instance has seen `user` connected since `since`.
+    /// Whether some instance alive since `since` (its heartbeat) holds a socket of `user`.
     pub async fn presence_online(
         &self,
         user: UserId,
@@ -117,8 +96,12 @@ impl Db {
     ) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
         let found: Option<String> = presence_connections::table
+            .inner_join(
+                presence_instances::table
+                    .on(presence_instances::instance_id.eq(presence_connections::instance_id)),
+            )
             .filter(presence_connections::user_id.eq(user.0))
-            .filter(presence_connections::seen_at.ge(since))
+            .filter(presence_instances::seen_at.ge(since))
             .select(presence_connections::instance_id)
             .first(&mut *conn)
             .await

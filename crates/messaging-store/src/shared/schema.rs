@@ -232,6 +232,15 @@ pub mod schema {
     diesel::table! {
         use diesel::sql_types::*;
         use super::super::Ts;
+        presence_instances (instance_id) {
+            instance_id -> Text,
+            seen_at -> Ts,
+        }
+    }
+
+    diesel::table! {
+        use diesel::sql_types::*;
+        use super::super::Ts;
         ws_tickets (ticket_hash) {
             ticket_hash -> Text,
             user_id -> BigInt,
@@ -293,6 +302,7 @@ pub mod schema {
         message_deliveries,
         presence_settings,
         presence_connections,
+        presence_instances,
         ws_tickets,
         attachments,
         pending_uploads,

@@ -167,8 +167,8 @@ impl Dialect for Sqlite {
         Ok(())
     }
 
-    /// One transaction, so one commit (diesel has no multi-row upsert for SQLite); the
-    /// statements are in-process calls, not round trips.
+    /// One transaction, so one commit: the instance's row, then each user's where missing (the
+    /// statements are in-process calls, not round trips).
     async fn touch_presence(
         conn: &mut Self::Conn,
         instance: &str,
@@ -178,8 +178,24 @@ impl Dialect for Sqlite {
         let instance = instance.to_owned();
         let ids = ids.to_vec();
         conn.transaction::<_, DbError, _>(async move |conn| {
+            diesel::insert_into(presence_instances::table)
+                .values((
+                    presence_instances::instance_id.eq(&instance),
+                    presence_instances::seen_at.eq(at),
+                ))
+                .on_conflict(presence_instances::instance_id)
+                .do_update()
+                .set(presence_instances::seen_at.eq(at))
+                .execute(conn)
+                .await?;
             for id in ids {
-                upsert_presence!(presence_row(&instance, id, at), at)
+                diesel::insert_into(presence_connections::table)
+                    .values((
+                        presence_connections::instance_id.eq(&instance),
+                        presence_connections::user_id.eq(id),
+                        presence_connections::seen_at.eq(at),
+                    ))
+                    .on_conflict_do_nothing()
                     .execute(conn)
                     .await?;
             }

@@ -145,6 +145,7 @@ pub(super) async fn write_group(
     audits: &[AuditRecord],
     plans: &mut [Option<EventPlan<Message>>],
     alone: &mut Vec<usize>,
+    timeline: &mut super::Timeline,
 ) -> Result<Vec<(usize, Recorded<Message>)>, DbError> {
     // 1. The thread rows of every conversation, locked.
     let key = |new: &NewMessage| {
@@ -166,6 +167,7 @@ pub(super) async fn write_group(
             .load::<FoundThread>(&mut second),
     )
     .await?;
+    timeline.mark("lock");
     let threads: HashMap<(i64, i64, i64), i64> = found
         .iter()
         .map(|t| ((t.user_low, t.user_high, t.booking), t.conversation_id))
@@ -259,6 +261,7 @@ pub(super) async fn write_group(
         .bind::<BigInt, _>(i64::try_from(actors.len()).unwrap_or(i64::MAX))
         .load(conn)
         .await?;
+    timeline.mark("store");
     rows.sort_by_key(|r| r.id);
     let in_order = rows.len() == written.len()
         && rows.iter().zip(&written).all(|(row, &(i, _))| {
@@ -307,6 +310,7 @@ pub(super) async fn write_group(
         .bind::<Array<BigInt>, _>(actors.clone())
         .load(conn)
         .await?;
+    timeline.mark("heads");
     let mut chain: HashMap<i64, String> = HashMap::new();
     let mut next_seq: HashMap<i64, i64> = HashMap::new();
     for head in heads {
@@ -401,6 +405,7 @@ pub(super) async fn write_group(
         prepared(COMMIT).execute(&mut second),
     )
     .await?;
+    timeline.mark("commit");
 
     let mut by_message: HashMap<usize, Vec<StreamEvent>> = HashMap::new();
     for (i, event) in owners.into_iter().zip(appended) {
