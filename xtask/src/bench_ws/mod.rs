@@ -201,6 +201,21 @@ pub async fn ws(args: WsArgs) -> Result<(), String> {
         machine()
     );
 
+    // The storage's own flush latency, at the first phase's send rate: every acknowledged send
+    // waits for a WAL flush, so this bounds the sends' (and the deliveries') tail.
+    let probe_rate =
+        f64::from(args.rates.first().copied().unwrap_or(1000)) / args.devices_per_user as f64;
+    let probe_dir = data_dir.clone();
+    let probe_seconds = args.seconds;
+    eprintln!(
+        "bench ws: timing the storage's flushes (8 KiB write + fdatasync) at {probe_rate:.0}/s for {probe_seconds} s"
+    );
+    let flush_probe = tokio::task::spawn_blocking(move || {
+        flush_probe(&probe_dir, probe_rate, Duration::from_secs(probe_seconds))
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+
     // The load generator, as another process.
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let rates = args
@@ -234,6 +249,7 @@ pub async fn ws(args: WsArgs) -> Result<(), String> {
     let mut lines = tokio::task::spawn_blocking(move || run_generator(generator))
         .await
         .map_err(|e| e.to_string())??;
+    lines.push(flush_probe);
     // The generator has closed every socket: what the server gives back, and how fast.
     if args.settle > 0 {
         eprintln!(
@@ -260,6 +276,51 @@ pub async fn ws(args: WsArgs) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// Writes 8 KiB and flushes it (`fdatasync`, as PostgreSQL flushes its WAL by default) `rate`
+/// times a second for `duration`, in a file under `dir`; returns the flush times as a
+/// `flush_probe` line (milliseconds).
+fn flush_probe(dir: &Path, rate: f64, duration: Duration) -> Result<Value, String> {
+    use std::os::unix::fs::FileExt;
+    let path = dir.join("flush-probe");
+    let file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let block = [b'x'; 8192];
+    let started = Instant::now();
+    let mut times = Vec::new();
+    for i in 0u64.. {
+        let due = started + Duration::from_secs_f64(i as f64 / rate);
+        if due - started >= duration {
+            break;
+        }
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let at = Instant::now();
+        file.write_all_at(&block, (i % 1024) * 8192)
+            .and_then(|()| file.sync_data())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        times.push(at.elapsed());
+    }
+    drop(file);
+    let _ = std::fs::remove_file(&path);
+    let over = |ms: u64| {
+        times
+            .iter()
+            .filter(|t| t.as_millis() > u128::from(ms))
+            .count()
+    };
+    let mut sorted: Vec<f64> = times.iter().map(|t| t.as_secs_f64() * 1e3).collect();
+    sorted.sort_by(f64::total_cmp);
+    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+    Ok(serde_json::json!({
+        "kind": "flush_probe",
+        "rate": rate,
+        "count": sorted.len(),
+        "ms": {"p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "max": at(1.0)},
+        "over_20_ms": over(20),
+        "over_100_ms": over(100),
+    }))
 }
 
 /// Runs the generator to its end; returns its JSON lines.

@@ -193,6 +193,19 @@ pub(super) fn report(args: &WsArgs, lines: &[Value]) {
             f(&s["max"]),
         );
     }
+    if let Some(probe) = lines.iter().find(|l| l["kind"] == "flush_probe") {
+        let ms = &probe["ms"];
+        println!(
+            "| baseline: the storage alone, 8 KiB written and flushed (`fdatasync`) {:.0} times/s, before the phases; flushes over 20 / 100 ms: {} / {} | — | — | — | {:.2} / {:.2} / {:.2} / {:.2} (one flush) | | |",
+            f(&probe["rate"]),
+            probe["over_20_ms"],
+            probe["over_100_ms"],
+            f(&ms["p50"]),
+            f(&ms["p90"]),
+            f(&ms["p99"]),
+            f(&ms["max"]),
+        );
+    }
     println!();
     println!(
         "| deliveries/s target | frame read − its send's 201 read: p50 / p90 / p99 / max ms | frames read before their 201 |"
