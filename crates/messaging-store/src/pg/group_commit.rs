@@ -6,9 +6,11 @@
 //! statements whatever their number (the thread rows locked; the messages with their thread rows
 //! and the chain locks; the chain and stream heads; the audit and stream entries with their
 //! announcement; and BEGIN and COMMIT), each writing every message's rows at once (`unnest` of
-//! arrays), and one commit (one WAL flush) for all. Nothing waits on a timer: while a
-//! transaction runs, the next messages queue, and the next transaction takes them all (at most
-//! [`MAX_BATCH`]); a lone message is a transaction of one.
+//! arrays), and one commit (one WAL flush) for all. A lone message never waits: it is a
+//! transaction of one. While a transaction runs, the next messages queue, and the next
+//! transaction takes them all (at most [`MAX_BATCH`]); after a group of several, the next waits
+//! up to a millisecond for as many to queue ([`GATHER_FROM`]), since the senders just answered
+//! are about to send again.
 //!
 //! Every guarantee of a send stays: each message's audit entry is chained after its sender's
 //! previous one (the chain lock of each sender, taken in sender order), each party's stream gets
@@ -49,6 +51,14 @@ const MAX_BATCH: usize = 64;
 /// cost more CPU per message and met on the same stream heads anyway (`bench http`, 16
 /// connections: 1 983 and 1 854 sends/s against 2 103 to 2 108 with one; docs/benchmarks.md).
 const MAX_RUNNING: usize = 1;
+/// After a group of at least this many messages, the next waits (at most [`GATHER_WAIT`]) until
+/// as many are queued: the senders just answered are about to send again. Without it, under
+/// concurrent senders, the few already queued made a small group and those answered a moment
+/// later the next, and groups alternated small and large (16 connections: ~7 messages a group).
+/// Lone sends (groups of one or two) never wait.
+const GATHER_FROM: usize = 4;
+/// The longest a group waits to gather (see [`GATHER_FROM`]).
+const GATHER_WAIT: Duration = Duration::from_millis(1);
 /// A group whose oldest message waited longer than this for its answer logs where the time went
 /// (target `messaging_store::slow_group`, at debug).
 const SLOW_GROUP: Duration = Duration::from_millis(20);
@@ -73,6 +83,8 @@ struct Alone {
 #[derive(Default)]
 pub(super) struct SendQueue {
     state: Mutex<QueueState>,
+    /// Signalled when a message is queued while a group task runs.
+    arrived: tokio::sync::Notify,
 }
 
 #[derive(Default)]
@@ -121,6 +133,8 @@ impl Db {
             // A task of its own: the group outlives any one caller's request being dropped.
             let db = self.clone();
             tokio::spawn(async move { db.drain_sends().await });
+        } else {
+            self.sends.arrived.notify_one();
         }
         // Dropped unanswered only when the task committing it was (its runtime shut down):
         // nothing is known to be stored, and the same request may succeed on a retry.
@@ -135,7 +149,11 @@ impl Db {
             queue: Arc::clone(&self.sends),
             finished: false,
         };
+        let mut last = 0;
         loop {
+            if last >= GATHER_FROM {
+                self.gather(last).await;
+            }
             let group: Vec<Pending> = {
                 let mut state = self
                     .sends
@@ -151,10 +169,32 @@ impl Db {
                 let n = state.waiting.len().min(MAX_BATCH);
                 state.waiting.drain(..n).collect()
             };
+            last = group.len();
             // A panic fails this group's callers (their replies are dropped), not the queue.
             let _ = std::panic::AssertUnwindSafe(self.commit_group(group))
                 .catch_unwind()
                 .await;
+        }
+    }
+
+    /// Waits until `wanted` messages are queued, or [`GATHER_WAIT`] passed.
+    async fn gather(&self, wanted: usize) {
+        let deadline = tokio::time::Instant::now() + GATHER_WAIT;
+        loop {
+            let waiting = self
+                .sends
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .waiting
+                .len();
+            if waiting >= wanted
+                || tokio::time::timeout_at(deadline, self.sends.arrived.notified())
+                    .await
+                    .is_err()
+            {
+                return;
+            }
         }
     }
 
