@@ -55,7 +55,7 @@ const MAX_RUNNING: usize = 1;
 /// as many are queued: the senders just answered are about to send again. Without it, under
 /// concurrent senders, the few already queued made a small group and those answered a moment
 /// later the next, and groups alternated small and large (16 connections: ~7 messages a group).
-/// Lone sends (groups of one or two) never wait.
+/// A lone send never waits, nor does the group after one of fewer than four.
 const GATHER_FROM: usize = 4;
 /// The longest a group waits to gather (see [`GATHER_FROM`]).
 const GATHER_WAIT: Duration = Duration::from_millis(1);
