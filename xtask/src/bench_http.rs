@@ -515,7 +515,7 @@ pub(crate) async fn send_for(
 }
 
 /// User + system CPU of a process so far, from `/proc/<pid>/stat` (in USER_HZ = 100 ticks).
-fn process_cpu(pid: u32) -> Duration {
+pub(crate) fn process_cpu(pid: u32) -> Duration {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
         .and_then(|stat| cpu_of_stat(&stat))
@@ -533,7 +533,7 @@ fn cpu_of_stat(stat: &str) -> Option<Duration> {
 
 /// User + system CPU of every `postgres` process on the machine (the server's backends, the WAL
 /// writer, the checkpointer...), so far.
-fn postgres_cpu() -> Duration {
+pub(crate) fn postgres_cpu() -> Duration {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Duration::ZERO;
     };

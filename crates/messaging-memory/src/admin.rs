@@ -42,6 +42,22 @@ impl MemoryStore {
             state.presence_instances.remove(instance);
         }
     }
+
+    /// Forgets instances silent since before `before` and their sockets, as the SQL store's
+    /// `presence_sweep` does; returns how many instances were forgotten.
+    pub fn presence_sweep(&self, before: DateTime<Utc>) -> u64 {
+        let mut state = self.lock();
+        let count = state.presence_instances.len();
+        state.presence_instances.retain(|_, seen| *seen >= before);
+        let removed = count - state.presence_instances.len();
+        let State {
+            presence_instances,
+            presence_connections,
+            ..
+        } = &mut *state;
+        presence_connections.retain(|(_, on)| presence_instances.contains_key(on));
+        removed as u64
+    }
 }
 
 impl State {

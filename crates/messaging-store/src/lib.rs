@@ -468,6 +468,15 @@ impl Store {
         on_db!(self, db => db.presence_leave(instance, users).await)
     }
 
+    /// Deletes the presence rows of instances silent since before `before`; returns how many
+    /// instances were removed.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the database fails.
+    pub async fn presence_sweep(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        on_db!(self, db => db.presence_sweep(before).await)
+    }
+
     /// Whether any instance saw `user` connected since `since`.
     ///
     /// # Errors

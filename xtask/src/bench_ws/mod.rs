@@ -53,6 +53,10 @@ pub struct WsArgs {
     /// Seconds each timed phase sends for.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Seconds of untimed sends at each timed phase's rate just before it (see `bench ws-load
+    /// --lead-in-seconds`).
+    #[arg(long, default_value_t = 1.0)]
+    lead_in: f64,
     /// Keep-alive HTTP connections (each its own sender user) the sends go out on.
     #[arg(long, default_value_t = 64)]
     senders: usize,
@@ -235,6 +239,7 @@ pub async fn ws(args: WsArgs) -> Result<(), String> {
         .args(["--devices-per-user", &args.devices_per_user.to_string()])
         .args(["--rates", &rates])
         .args(["--seconds", &args.seconds.to_string()])
+        .args(["--lead-in-seconds", &args.lead_in.to_string()])
         .args([
             "--connect-concurrency",
             &args.connect_concurrency.to_string(),

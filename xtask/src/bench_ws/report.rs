@@ -208,6 +208,26 @@ pub(super) fn report(args: &WsArgs, lines: &[Value]) {
     }
     println!();
     println!(
+        "| phase | sends | server CPU per send | PostgreSQL CPU per send (all its processes) |"
+    );
+    println!("|---|---:|---:|---:|");
+    for phase in lines.iter().filter(|l| l["kind"] == "phase") {
+        println!(
+            "| {} deliveries/s{} | {} + {} lead-in | {:.2} ms | {:.2} ms |",
+            phase["target_deliveries_per_s"],
+            if phase["offline"] == true {
+                ", recipients offline"
+            } else {
+                ""
+            },
+            phase["planned_sends"],
+            phase["lead_in_sends"],
+            f(&phase["server_cpu_ms_per_send"]),
+            f(&phase["postgres_cpu_ms_per_send"]),
+        );
+    }
+    println!();
+    println!(
         "| deliveries/s target | frame read − its send's 201 read: p50 / p90 / p99 / max ms | frames read before their 201 |"
     );
     println!("|---:|---:|---:|");

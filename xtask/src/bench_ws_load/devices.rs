@@ -93,6 +93,10 @@ pub(super) fn on_text(payload: &[u8], read_at: u64, recorder: &Recorder) {
         return;
     };
     let number = decode(&payload[at + 8..]);
+    if number == Some(recorder.untimed) {
+        recorder.untimed_frames.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
     let start = number
         .and_then(|n| recorder.starts.get(n))
         .map(|s| s.load(Ordering::Acquire))

@@ -51,6 +51,12 @@ pub struct WsLoadArgs {
     /// to (one first message per sender and recipient pair; not part of the phases' figures).
     #[arg(long, default_value_t = 1000)]
     warmup_rate: u32,
+    /// Seconds of sends, at a timed phase's own rate and on its own connections, that run just
+    /// before it, untimed: the phase then measures the server in its steady state, not its
+    /// first moments after a pause (the first round trips on each pooled connection after the
+    /// warm-up's `ANALYZE`, which re-plan their statements; workers and backends waking up).
+    #[arg(long, default_value_t = 1.0)]
+    lead_in_seconds: f64,
     /// Seconds to wait after a phase's last send for its deliveries.
     #[arg(long, default_value_t = 5)]
     drain_seconds: u64,
@@ -72,6 +78,9 @@ struct Recorder {
     delivered: AtomicUsize,
     /// `new_message` frames naming no started send (should stay 0).
     unknown: AtomicUsize,
+    /// The number every lead-in send carries (past every recorded one), and their frames read.
+    untimed: usize,
+    untimed_frames: AtomicUsize,
     /// WebSockets currently open (past their `connected` frame).
     open: AtomicUsize,
     /// Why sockets ended after being open.
@@ -150,6 +159,9 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
         samples: Mutex::new(Vec::with_capacity(capacity * args.devices_per_user)),
         delivered: AtomicUsize::new(0),
         unknown: AtomicUsize::new(0),
+        // Past the offline baseline's first messages (`capacity..capacity + senders`).
+        untimed: capacity + senders.len(),
+        untimed_frames: AtomicUsize::new(0),
         open: AtomicUsize::new(0),
         ends: Mutex::new(Vec::new()),
     });
@@ -242,9 +254,12 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
             &senders,
             &offline_ids,
             &recorder,
-            capacity,
-            senders.len(),
-            f64::from(args.warmup_rate),
+            Schedule {
+                first: capacity,
+                total: senders.len(),
+                rate: f64::from(args.warmup_rate),
+                lead_in: 0,
+            },
         )
         .await?;
     }
@@ -267,7 +282,20 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
             },
             rate
         );
+        // A whole number of rounds over the senders, so that timed send `j` still goes out on
+        // sender `j % senders` to the recipient the warm-up paired it with (otherwise every
+        // timed send would open a conversation of its own).
+        let lead_in = if warmup {
+            0
+        } else {
+            ((rate * args.lead_in_seconds.max(0.0)).round() as usize).div_ceil(senders.len())
+                * senders.len()
+        };
         let before = recorder.delivered.load(Ordering::Acquire);
+        let cpu_before = (
+            crate::bench_http::process_cpu(args.server_pid),
+            crate::bench_http::postgres_cpu(),
+        );
         let phase = send_phase(
             args.port,
             &senders,
@@ -277,9 +305,12 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
                 &recipient_ids
             },
             &recorder,
-            first,
-            total,
-            *rate,
+            Schedule {
+                first,
+                total,
+                rate: *rate,
+                lead_in,
+            },
         )
         .await?;
         // The devices of every recipient that got a message (with fewer connections than
@@ -303,6 +334,18 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
         {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        // Over the lead-in and the phase, and the deliveries' drain: per send, with the lead-in.
+        let cpu_sends = (lead_in + total) as f64;
+        let server_cpu_ms = crate::bench_http::process_cpu(args.server_pid)
+            .saturating_sub(cpu_before.0)
+            .as_secs_f64()
+            * 1e3
+            / cpu_sends;
+        let postgres_cpu_ms = crate::bench_http::postgres_cpu()
+            .saturating_sub(cpu_before.1)
+            .as_secs_f64()
+            * 1e3
+            / cpu_sends;
         let samples: Vec<(usize, u64)> = recorder
             .samples
             .lock()
@@ -354,6 +397,9 @@ pub async fn run(args: WsLoadArgs) -> Result<(), String> {
                 "offline": offline_phase,
                 "devices_per_user": args.devices_per_user,
                 "planned_sends": total,
+                "lead_in_sends": lead_in,
+                "server_cpu_ms_per_send": server_cpu_ms,
+                "postgres_cpu_ms_per_send": postgres_cpu_ms,
                 "sends_ok": phase.ok_sends.len(),
                 "send_errors": phase.errors,
                 "first_send_error": phase.first_error,

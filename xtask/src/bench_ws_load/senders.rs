@@ -15,17 +15,34 @@ pub(super) struct SendPhase {
     pub(super) window: Duration,
 }
 
-/// Sends `total` messages at `rate` per second, open loop: send `i` is due at `i / rate` seconds,
-/// and goes out on sender connection `i % senders` (late if that connection is still busy).
+/// Which sends a phase makes: timed sends `first..first + total` at `rate` a second, after
+/// `lead_in` untimed ones.
+pub(super) struct Schedule {
+    pub(super) first: usize,
+    pub(super) total: usize,
+    pub(super) rate: f64,
+    pub(super) lead_in: usize,
+}
+
+/// Sends `lead_in` untimed messages then `total` timed ones at `rate` per second, open loop:
+/// send `i` is due at `i / rate` seconds, and goes out on sender connection `i % senders` (late
+/// if that connection is still busy). The lead-in's sends all carry the number
+/// `recorder.untimed` and are left out of every figure; timed send `j` is number `first + j`,
+/// from sender `j % senders` to recipient `j % recipients` when `lead_in` is a multiple of the
+/// senders (the caller's duty).
 pub(super) async fn send_phase(
     port: u16,
     senders: &[(i64, String)],
     recipients: &Arc<Vec<i64>>,
     recorder: &Arc<Recorder>,
-    first: usize,
-    total: usize,
-    rate: f64,
+    schedule: Schedule,
 ) -> Result<SendPhase, String> {
+    let Schedule {
+        first,
+        total,
+        rate,
+        lead_in,
+    } = schedule;
     let mut connections = Vec::with_capacity(senders.len());
     for _ in senders {
         let conn = TcpStream::connect(("127.0.0.1", port))
@@ -36,6 +53,7 @@ pub(super) async fn send_phase(
     }
     let workers = senders.len();
     let started = tokio::time::Instant::now();
+    let timed_from = started + Duration::from_secs_f64(lead_in as f64 / rate);
     let mut tasks = Vec::with_capacity(workers);
     for (k, (conn, (_, token))) in connections.into_iter().zip(senders).enumerate() {
         let token = token.clone();
@@ -48,14 +66,16 @@ pub(super) async fn send_phase(
             let mut numbers = Vec::new();
             let mut errors = 0usize;
             let mut first_error = None;
-            let mut last = started;
-            for i in (k..total).step_by(workers) {
+            let mut last = timed_from;
+            for i in (k..lead_in + total).step_by(workers) {
                 tokio::time::sleep_until(started + Duration::from_secs_f64(i as f64 / rate))
                     .await;
-                let n = first + i;
+                let timed = i >= lead_in;
+                let j = if timed { i - lead_in } else { i };
+                let n = if timed { first + j } else { recorder.untimed };
                 let body = format!(
                     r#"{{"recipient_id":{},"message":"wsbench {} about calculus homework"}}"#,
-                    recipients[i % recipients.len()],
+                    recipients[j % recipients.len()],
                     encode(n)
                 );
                 let request = format!(
@@ -71,6 +91,13 @@ pub(super) async fn send_phase(
                     .map_err(|e| format!("send: {e}"))?;
                 let status = read_response(&mut conn, &mut buffer).await?;
                 let answered_at = recorder.now_nanos();
+                if !timed {
+                    if status != 201 {
+                        errors += 1;
+                        first_error.get_or_insert_with(|| format!("lead-in: HTTP {status}"));
+                    }
+                    continue;
+                }
                 last = tokio::time::Instant::now();
                 if status == 201 {
                     if let Some(slot) = recorder.answered.get(n) {
@@ -106,7 +133,7 @@ pub(super) async fn send_phase(
         if phase.first_error.is_none() {
             phase.first_error = first_error;
         }
-        phase.window = phase.window.max(last - started);
+        phase.window = phase.window.max(last.saturating_duration_since(timed_from));
     }
     Ok(phase)
 }

@@ -1,5 +1,5 @@
-//! Who is connected: the records `MemoryStore::presence_touch` and `presence_leave` keep, as
-//! `PresenceStatus::online_since` reads them.
+//! Who is connected: the records `MemoryStore::presence_touch`, `presence_leave` and
+//! `presence_sweep` keep, as `PresenceStatus::online_since` reads them.
 
 use chrono::{TimeDelta, Utc};
 use messaging_domain::ports::PresenceStatus;
@@ -39,4 +39,12 @@ async fn a_user_is_online_since_a_time_only_when_some_instance_saw_them_then_or_
     assert!(!store.online_since(carol, now).await.unwrap());
     store.presence_touch("c", &[dave], now);
     assert!(store.online_since(carol, now).await.unwrap());
+
+    // An instance silent for long is forgotten with its sockets; one that beats is kept.
+    store.presence_touch("d", &[ada], minute_ago);
+    assert!(store.online_since(ada, minute_ago).await.unwrap());
+    assert_eq!(store.presence_sweep(now - TimeDelta::seconds(30)), 1);
+    assert!(!store.online_since(ada, minute_ago).await.unwrap());
+    assert!(store.online_since(carol, now).await.unwrap());
+    assert_eq!(store.presence_sweep(now - TimeDelta::seconds(30)), 0);
 }

@@ -88,6 +88,32 @@ impl Db {
         Ok(())
     }
 
+    /// Deletes the presence of instances whose last heartbeat is older than `before` (crashed or
+    /// killed ones, which never cleared their rows), and any socket row of an instance without a
+    /// heartbeat row. Returns how many instances were removed. Such rows already count for no
+    /// one (their heartbeat is stale); this only keeps them from piling up. An instance that comes
+    /// back after the sweep writes its rows again at its next heartbeat.
+    pub async fn presence_sweep(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut conn = self.conn().await?;
+        let alive = presence_instances::table
+            .filter(presence_instances::seen_at.ge(before))
+            .select(presence_instances::instance_id);
+        diesel::delete(
+            presence_connections::table
+                .filter(presence_connections::instance_id.ne_all(alive)),
+        )
+        .execute(&mut *conn)
+        .await
+        .map_err(DbError::from)?;
+        let removed = diesel::delete(
+            presence_instances::table.filter(presence_instances::seen_at.lt(before)),
+        )
+        .execute(&mut *conn)
+        .await
+        .map_err(DbError::from)?;
+        Ok(u64::try_from(removed).unwrap_or(0))
+    }
+
     /// Whether some instance alive since `since` (its heartbeat) holds a socket of `user`.
     pub async fn presence_online(
         &self,

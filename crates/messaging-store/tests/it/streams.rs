@@ -102,6 +102,28 @@ pub async fn presence_spans_instances_until_they_leave_or_go_stale(store: &Store
         .await
         .unwrap();
     assert!(!store.presence_online(a.id, recent).await.unwrap());
+    // Its rows are deleted once it has been silent long enough, and only its rows: "one" still
+    // beats (with no socket left), and comes back whole after its next beat.
+    let long_ago = now - TimeDelta::seconds(600);
+    assert!(store.presence_online(a.id, long_ago).await.unwrap());
+    assert_eq!(
+        store
+            .presence_sweep(now - TimeDelta::seconds(60))
+            .await
+            .unwrap(),
+        1,
+        "three, not one"
+    );
+    assert!(!store.presence_online(a.id, long_ago).await.unwrap());
+    assert_eq!(
+        store
+            .presence_sweep(now - TimeDelta::seconds(60))
+            .await
+            .unwrap(),
+        0
+    );
+    store.presence_touch("one", &[a.id], now).await.unwrap();
+    assert!(store.presence_online(a.id, recent).await.unwrap());
 }
 
 /// A heartbeat names every user the instance holds a socket of: each of them is marked (a user

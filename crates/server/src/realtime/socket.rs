@@ -144,7 +144,7 @@ pub async fn serve(
     let tripwire = opened.tripwire;
     let end = async {
         let latest = event_log_latest(&conn).await?;
-        conn.cursor = opened.since.unwrap_or(latest);
+        conn.advance(opened.since.unwrap_or(latest));
         conn.send(frames::connected(opened.user.summary(), latest, opened.since))
             .await?;
         if opened.since.is_some() {
@@ -286,6 +286,13 @@ impl Connection {
         }
     }
 
+    /// Moves the cursor to `seq`, and tells the hub, whose wake-ups for entries up to it are
+    /// then skipped instead of waking this task for nothing.
+    fn advance(&mut self, seq: StreamSeq) {
+        self.cursor = seq;
+        self.handle.delivered(seq);
+    }
+
     fn too_slow(&self) -> End {
         End::Close(
             CLOSE_TOO_SLOW,
@@ -297,7 +304,7 @@ impl Connection {
         match signal {
             Signal::Stored(entry) if entry.seq == self.cursor + 1 => {
                 self.send(frames::stored(&entry)).await?;
-                self.cursor = entry.seq;
+                self.advance(entry.seq);
                 Ok(())
             }
             Signal::Stored(entry) if entry.seq > self.cursor => self.catch_up().await,
@@ -318,7 +325,7 @@ impl Connection {
                     let full = entries.len() == REPLAY_BATCH as usize;
                     for entry in entries {
                         self.send(frames::stored(&entry)).await?;
-                        self.cursor = entry.seq;
+                        self.advance(entry.seq);
                     }
                     if !full {
                         return Ok(());
@@ -326,7 +333,7 @@ impl Connection {
                 }
                 Replay::Resync { latest } => {
                     self.send(frames::resync(latest)).await?;
-                    self.cursor = latest;
+                    self.advance(latest);
                     return Ok(());
                 }
             }
