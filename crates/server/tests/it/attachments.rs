@@ -42,6 +42,7 @@ macro_rules! attachment_tests {
 
 attachment_tests!(
     a_file_round_trips_through_local_disk_with_safe_headers,
+    an_empty_or_null_booking_field_means_no_booking,
     a_file_round_trips_through_s3_with_a_presigned_link,
     expired_and_tampered_local_links_are_refused,
     expired_and_tampered_presigned_links_are_refused,
@@ -577,6 +578,52 @@ async fn spoofed_empty_and_oversized_files_are_refused_and_leave_nothing_behind(
         .get("/api/messages/threads", Some(&files.bob.token))
         .await;
     assert_eq!(threads.as_array().map(Vec::len), Some(0), "{threads}");
+}
+
+/// `booking_id` is optional: left out, empty, or `null` (what the schema allows, and what a
+/// browser's `FormData` makes of a null) all mean no booking; anything else must be a booking
+/// id, and a refused one stores nothing.
+async fn an_empty_or_null_booking_field_means_no_booking(backend: Backend) {
+    let Some(files) = spawn(backend, Storage::Local, Scanner::None, 3600).await else {
+        return;
+    };
+    let cases: [(&str, u16); 5] = [
+        ("null", 201),
+        ("", 201),
+        (" null ", 201),
+        ("none", 422),
+        ("0", 422),
+    ];
+    for (booking, status) in cases {
+        let fields = [
+            ("recipient_id", files.bob.id.to_string()),
+            ("message", "Here is the file".to_owned()),
+            ("booking_id", booking.to_owned()),
+        ];
+        let (content_type, body) =
+            multipart(&fields, Some(("notes.txt", "text/plain", b"booking field")));
+        let mut resp = files
+            .client
+            .post(format!(
+                "{}/api/v1/messages/with-attachment",
+                files.app.base
+            ))
+            .insert_header(("Authorization", format!("Bearer {}", files.alice.token)))
+            .insert_header(("Content-Type", content_type))
+            .send_body(body)
+            .await
+            .unwrap();
+        let got = resp.status().as_u16();
+        let body: Value = serde_json::from_slice(&resp.body().await.unwrap()).unwrap();
+        assert_eq!(got, status, "booking_id {booking:?}: {body}");
+        if status == 201 {
+            assert_eq!(body["booking_id"], Value::Null, "{body}");
+        } else {
+            assert_eq!(body["code"], "VALIDATION_FAILED", "{body}");
+            assert_eq!(body["field"], "booking_id", "{body}");
+        }
+    }
+    assert_eq!(files.message_count().await, 3);
 }
 
 async fn a_path_traversal_file_name_is_only_a_display_name(backend: Backend) {

@@ -197,8 +197,10 @@ fn command(
             min: 1,
             max: i64::MAX,
         })?;
+    // The schema says `booking_id` may be null, and a browser's `FormData` sends a null as the
+    // text `null`: both it and an empty field mean no booking.
     let booking_id = match form.booking_id.as_deref().map(str::trim) {
-        None | Some("") => None,
+        None | Some("" | "null") => None,
         Some(raw) => Some(raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or(
             ValidationError::OutOfRange {
                 field: "booking_id",
