@@ -181,12 +181,15 @@ pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result
     if let Some(n) = number.as_i64() {
         return Ok(n);
     }
-    // i64's range as f64: [-2^63, 2^63), both ends exact.
-    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    // A number written with a fraction or an exponent, or an integer outside i64 (which JSON
+    // parsing turns into the nearest f64: `-9223372036854775809` becomes -2^63 exactly), is
+    // taken only where every whole f64 is exact, |f| <= 2^53; past that, the value read may
+    // not be the value written.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
     match number.as_f64() {
-        // The cast cannot truncate once the fraction is zero and the value is in range.
+        // The cast cannot truncate once the fraction is zero and |f| <= 2^53.
         #[allow(clippy::cast_possible_truncation)]
-        Some(f) if f.fract() == 0.0 && (-LIMIT..LIMIT).contains(&f) => Ok(f as i64),
+        Some(f) if f.fract() == 0.0 && f.abs() <= EXACT => Ok(f as i64),
         _ => Err(D::Error::custom("expected a whole number")),
     }
 }
@@ -202,4 +205,40 @@ pub fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
     #[derive(Deserialize)]
     struct Whole(#[serde(deserialize_with = "whole_number")] i64);
     Ok(Option::<Whole>::deserialize(deserializer)?.map(|w| w.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    struct Whole(#[serde(deserialize_with = "super::whole_number")] i64);
+
+    fn read(json: &str) -> Option<i64> {
+        serde_json::from_str::<Whole>(json).ok().map(|w| w.0)
+    }
+
+    /// Every value taken is the value written; a number that JSON parsing could only round (out
+    /// of i64, or a float past 2^53) is refused rather than read as a neighbour.
+    #[test]
+    fn whole_numbers_are_read_exactly_or_refused() {
+        assert_eq!(read("7"), Some(7));
+        assert_eq!(read("7.0"), Some(7));
+        assert_eq!(read("-7e0"), Some(-7));
+        assert_eq!(read("9223372036854775807"), Some(i64::MAX));
+        assert_eq!(read("-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(read("9007199254740992.0"), Some(9_007_199_254_740_992));
+        for refused in [
+            "7.5",
+            "-9223372036854775809",
+            "9223372036854775808",
+            "18446744073709551616",
+            "9007199254740994.0",
+            "1e300",
+            "\"7\"",
+            "null",
+        ] {
+            assert_eq!(read(refused), None, "{refused}");
+        }
+    }
 }

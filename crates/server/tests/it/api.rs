@@ -428,6 +428,30 @@ pub async fn bad_input_gets_problem_responses_and_changes_nothing(app: &TestApp)
         (status, body["code"].as_str()),
         (400, Some("INVALID_REQUEST"))
     );
+    // A number JSON parsing could only round (out of 64 bits; a float past 2^53) is refused,
+    // not read as its neighbour: below i64's range used to be taken as i64::MIN.
+    for number in ["-9223372036854775809", "9007199254740995.0", "1e19"] {
+        // `raw` takes a `'static` body.
+        let request: &'static str = format!(
+            r#"{{"recipient_id": {}, "message": "hello", "booking_id": {number}}}"#,
+            b.id
+        )
+        .leak();
+        let (status, _, body) = app
+            .raw(
+                "POST",
+                "/api/messages",
+                &a.token,
+                "application/json",
+                request,
+            )
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("INVALID_REQUEST")),
+            "{number}: {body}"
+        );
+    }
 
     let too_long = "x".repeat(2001);
     let (status, body) = app
