@@ -415,28 +415,19 @@ pub async fn bad_input_gets_problem_responses_and_changes_nothing(app: &TestApp)
         (415, Some("UNSUPPORTED_MEDIA_TYPE"))
     );
     assert_eq!(ct, "application/problem+json");
-    let (status, _, body) = app
-        .raw(
-            "POST",
-            "/api/messages",
-            &a.token,
-            "application/json",
-            "{not json",
-        )
-        .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (400, Some("INVALID_REQUEST"))
-    );
-    // A number JSON parsing could only round (out of 64 bits; a float past 2^53) is refused,
-    // not read as its neighbour: below i64's range used to be taken as i64::MIN.
+    // Not JSON; then numbers JSON parsing could only round (out of 64 bits; a float past 2^53),
+    // refused rather than read as their neighbour: below i64's range used to be taken as
+    // i64::MIN.
+    let mut bodies = vec!["{not json".to_owned()];
     for number in ["-9223372036854775809", "9007199254740995.0", "1e19"] {
-        // `raw` takes a `'static` body.
-        let request: &'static str = format!(
+        bodies.push(format!(
             r#"{{"recipient_id": {}, "message": "hello", "booking_id": {number}}}"#,
             b.id
-        )
-        .leak();
+        ));
+    }
+    for request in bodies {
+        // `raw` takes a `'static` body.
+        let request: &'static str = request.leak();
         let (status, _, body) = app
             .raw(
                 "POST",
@@ -449,7 +440,7 @@ pub async fn bad_input_gets_problem_responses_and_changes_nothing(app: &TestApp)
         assert_eq!(
             (status, body["code"].as_str()),
             (400, Some("INVALID_REQUEST")),
-            "{number}: {body}"
+            "{request}: {body}"
         );
     }
 
